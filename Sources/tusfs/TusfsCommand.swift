@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The `tusfs` command line: one subcommand per file in this folder.
+@main
+struct TusfsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tusfs",
+        abstract: "A FUSE mount whose files are uploaded in the background with tus.",
+        version: TusfsVersion.current,
+        subcommands: [
+            MountCommand.self,
+            UnmountCommand.self,
+        ]
+    )
+}
+
+/// The version printed by `tusfs --version`.
+enum TusfsVersion {
+    static let current = "0.1.0"
+}

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `tusfs` command line: one subcommand per file in this folder.
 @main
-struct TusfsCommand: ParsableCommand {
+struct TusfsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tusfs",
         abstract: "A FUSE mount whose files are uploaded in the background with tus.",

@@ -27,13 +27,14 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "FUSEAdapter",
             dependencies: ["CFuse", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "MirrorFilesystem",
-            dependencies: ["FUSEAdapter", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLinux", "FUSEAdapter", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
@@ -54,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "FUSEAdapter", "MirrorFilesystem",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

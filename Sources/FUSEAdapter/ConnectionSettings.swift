@@ -1,0 +1,38 @@
+import CFuse
+
+/// How the FUSE connection is tuned: negotiated with the kernel in `init`.
+public struct ConnectionSettings: Sendable {
+    /// Largest write request the kernel sends (bytes). 1 MiB lets one request carry a whole `cp` buffer.
+    public var maxWrite: UInt32 = 1 << 20
+    /// Largest read-ahead the kernel does (bytes).
+    public var maxReadahead: UInt32 = 1 << 20
+    /// Move request data through pipes with splice(2) instead of copying it through user space.
+    public var splice: Bool = true
+    /// Let the kernel cache writes and send them later. Off by default: with it, a `write()` that returned
+    /// may still sit in the kernel's page cache and be lost if the daemon dies (DESIGN.md: a returned
+    /// write is in the backing file).
+    public var writebackCache: Bool = false
+    /// Seconds the kernel may cache attributes returned by getattr/setattr.
+    public var attributeTimeout: Double = 60
+
+    public init() {}
+
+    func apply(to conn: UnsafeMutablePointer<fuse_conn_info>) {
+        conn.pointee.max_write = maxWrite
+        conn.pointee.max_readahead = maxReadahead
+        let capable = conn.pointee.capable
+        var want = conn.pointee.want
+        func set(_ flag: Int32, _ on: Bool) {
+            let bit = UInt32(bitPattern: flag)
+            if on && capable & bit != 0 { want |= bit } else if !on { want &= ~bit }
+        }
+        set(FUSE_CAP_SPLICE_READ, splice)
+        set(FUSE_CAP_SPLICE_WRITE, splice)
+        set(FUSE_CAP_SPLICE_MOVE, splice)
+        set(FUSE_CAP_WRITEBACK_CACHE, writebackCache)
+        set(FUSE_CAP_PARALLEL_DIROPS, true)
+        set(FUSE_CAP_ASYNC_DIO, true)
+        set(FUSE_CAP_CACHE_SYMLINKS, true)
+        conn.pointee.want = want
+    }
+}

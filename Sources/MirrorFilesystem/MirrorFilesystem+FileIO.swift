@@ -1,0 +1,70 @@
+import CLinux
+import FUSEAdapter
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Open files: the handle given to the kernel is the backing file's own descriptor.
+extension MirrorFilesystem {
+    public func open(_ number: InodeNumber, flags: Int32, context: RequestContext) throws(FilesystemError)
+        -> OpenedFile
+    {
+        let inode = try inodes.inode(number)
+        let descriptor = try SystemCall.descriptor(
+            Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
+        return OpenedFile(handle: UInt64(descriptor), keepCache: true)
+    }
+
+    public func create(parent: InodeNumber, name: String, mode: mode_t, flags: Int32, context: RequestContext)
+        throws(FilesystemError) -> (Entry, OpenedFile)
+    {
+        let directory = try inodes.inode(parent)
+        guard name.utf8.count <= Int(NAME_MAX) else { throw .nameTooLong }
+        let descriptor = try SystemCall.descriptor(
+            tusfs_openat(directory.descriptor, name, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777))
+        do {
+            try giveToCaller(directory, name, context)
+            let entry = try lookup(in: directory, name: name)
+            return (entry, OpenedFile(handle: UInt64(descriptor)))
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    public func read(_ inode: InodeNumber, handle: UInt64, offset: off_t, size: Int) throws(FilesystemError)
+        -> ReadData
+    {
+        .fileRegion(descriptor: Int32(handle), offset: offset, size: size)
+    }
+
+    public func write(_ inode: InodeNumber, handle: UInt64, offset: off_t, data: some WriteData)
+        throws(FilesystemError) -> Int
+    {
+        try data.write(to: Int32(handle), at: offset)
+    }
+
+    public func flush(_ inode: InodeNumber, handle: UInt64) throws(FilesystemError) {}
+
+    public func release(_ inode: InodeNumber, handle: UInt64, flags: Int32) {
+        close(Int32(handle))
+    }
+
+    public func synchronize(_ inode: InodeNumber, handle: UInt64, dataOnly: Bool) throws(FilesystemError) {
+        try SystemCall.check(dataOnly ? fdatasync(Int32(handle)) : fsync(Int32(handle)))
+    }
+
+    public func allocate(_ inode: InodeNumber, handle: UInt64, mode: Int32, offset: off_t, length: off_t)
+        throws(FilesystemError)
+    {
+        try SystemCall.check(fallocate(Int32(handle), mode, offset, length))
+    }
+
+    public func seek(_ inode: InodeNumber, handle: UInt64, offset: off_t, whence: Int32) throws(FilesystemError)
+        -> off_t
+    {
+        let position = lseek(Int32(handle), offset, whence)
+        guard position >= 0 else { throw FilesystemError.lastSystemCall }
+        return position
+    }
+}

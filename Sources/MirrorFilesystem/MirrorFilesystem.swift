@@ -1,0 +1,170 @@
+import CLinux
+import FUSEAdapter
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tuning of a `MirrorFilesystem`.
+public struct MirrorOptions: Sendable {
+    /// Seconds the kernel may cache a name → inode answer. The mount is the only writer of its backing tree,
+    /// so long timeouts are safe.
+    public var entryTimeout: Double = 60
+    /// Seconds the kernel may cache attributes.
+    public var attributeTimeout: Double = 60
+    /// Seconds the kernel may remember that a name does not exist.
+    public var negativeTimeout: Double = 60
+    /// Block size reported in `st_blksize` of regular files; programs such as `cp` size their buffers by it,
+    /// and larger writes mean fewer round trips to the daemon. `nil` reports the backing disk's own.
+    public var reportedBlockSize: Int? = 1 << 20
+
+    public init() {}
+}
+
+/// A POSIX filesystem over a backing directory (`CACHE/files`): every operation is carried out on the backing
+/// tree, so what the mount shows is exactly what is on the local disk.
+///
+/// Runs without a kernel mount too (tests call its `Filesystem` methods directly).
+public final class MirrorFilesystem: Filesystem {
+    /// The backing directory.
+    public let root: String
+    let options: MirrorOptions
+    let inodes: InodeTable
+    let runningAsRoot: Bool
+    let logger: Logger
+
+    /// Opens the backing directory `root` (it must exist).
+    public init(root: String, options: MirrorOptions = .init(), logger: Logger = Logger(label: "tusfs.mirror"))
+        throws(FilesystemError)
+    {
+        self.root = root
+        self.options = options
+        self.logger = logger
+        let descriptor = try SystemCall.descriptor(Glibc.open(root, tusfs_O_PATH | O_DIRECTORY | O_CLOEXEC))
+        inodes = try InodeTable(rootDescriptor: descriptor)
+        runningAsRoot = geteuid() == 0
+    }
+
+    /// Inodes the kernel currently holds (for tests and metrics).
+    public var liveInodeCount: Int { inodes.count }
+
+    public func shutdown() {
+        inodes.closeAll()
+    }
+
+    // MARK: names → inodes
+
+    public func lookup(parent: InodeNumber, name: String) throws(FilesystemError) -> Entry {
+        let directory = try inodes.inode(parent)
+        return try lookup(in: directory, name: name)
+    }
+
+    /// Looks `name` up in `directory` on the backing tree and counts one kernel reference to it.
+    func lookup(in directory: Inode, name: String) throws(FilesystemError) -> Entry {
+        guard name.utf8.count <= Int(NAME_MAX) else { throw .nameTooLong }
+        var attributes = stat()
+        try SystemCall.check(fstatat(directory.descriptor, name, &attributes, AT_SYMLINK_NOFOLLOW))
+        if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+            return entry(number, attributes)
+        }
+        let descriptor = try SystemCall.descriptor(openat(directory.descriptor, name, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC))
+        do {
+            attributes = try SystemCall.status(of: descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return entry(inodes.insertOrLookup(descriptor: descriptor, attributes: attributes), attributes)
+    }
+
+    func entry(_ number: InodeNumber, _ attributes: stat) -> Entry {
+        Entry(
+            inode: number, attributes: presented(attributes), entryTimeout: options.entryTimeout,
+            attributeTimeout: options.attributeTimeout)
+    }
+
+    /// Attributes as the mount shows them (the backing file's, with the preferred I/O size adjusted).
+    func presented(_ attributes: stat) -> stat {
+        var shown = attributes
+        if let blockSize = options.reportedBlockSize, attributes.st_mode & S_IFMT == S_IFREG {
+            shown.st_blksize = blockSize
+        }
+        return shown
+    }
+
+    public func forget(_ inode: InodeNumber, lookups: UInt64) {
+        inodes.forget(inode, count: lookups)
+    }
+
+    // MARK: attributes
+
+    public func attributes(of inode: InodeNumber, handle: UInt64?) throws(FilesystemError) -> stat {
+        presented(try SystemCall.status(of: try inodes.inode(inode).descriptor))
+    }
+
+    public func setAttributes(
+        of number: InodeNumber, handle: UInt64?, changes: AttributeChanges, context: RequestContext
+    ) throws(FilesystemError) -> stat {
+        let inode = try inodes.inode(number)
+        if let mode = changes.mode {
+            guard !inode.isSymbolicLink else { throw .notSupported }
+            if let handle {
+                try SystemCall.check(fchmod(Int32(handle), mode & 0o7777))
+            } else {
+                try SystemCall.check(chmod(SystemCall.procPath(inode.descriptor), mode & 0o7777))
+            }
+        }
+        if changes.uid != nil || changes.gid != nil {
+            let uid = changes.uid ?? uid_t(bitPattern: -1)
+            let gid = changes.gid ?? gid_t(bitPattern: -1)
+            try SystemCall.check(fchownat(inode.descriptor, "", uid, gid, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        }
+        if let size = changes.size {
+            guard !inode.isDirectory else { throw FilesystemError(EISDIR) }
+            if let handle {
+                try SystemCall.check(ftruncate(Int32(handle), size))
+            } else {
+                try SystemCall.check(truncate(SystemCall.procPath(inode.descriptor), size))
+            }
+        }
+        if changes.accessTime != nil || changes.modificationTime != nil {
+            var times = [timespec(changes.accessTime), timespec(changes.modificationTime)]
+            try SystemCall.check(utimensat(inode.descriptor, "", &times, tusfs_AT_EMPTY_PATH))
+        }
+        return presented(try SystemCall.status(of: inode.descriptor))
+    }
+
+    // MARK: statistics and permissions
+
+    public func statistics(_ inode: InodeNumber) throws(FilesystemError) -> FilesystemStatistics {
+        var statistics = statvfs()
+        try SystemCall.check(fstatvfs(try inodes.inode(inode).descriptor, &statistics))
+        return statistics
+    }
+
+    public func checkAccess(_ number: InodeNumber, mask: Int32, context: RequestContext) throws(FilesystemError) {
+        let attributes = try SystemCall.status(of: try inodes.inode(number).descriptor)
+        guard mask != F_OK, context.uid != 0 else { return }
+        let mode = attributes.st_mode
+        let granted: mode_t
+        if context.uid == attributes.st_uid {
+            granted = (mode >> 6) & 7
+        } else if context.gid == attributes.st_gid {
+            granted = (mode >> 3) & 7
+        } else {
+            granted = mode & 7
+        }
+        if mode_t(mask) & ~granted & 7 != 0 { throw FilesystemError(EACCES) }
+    }
+}
+
+extension timespec {
+    /// UTIME_OMIT for nil, UTIME_NOW for `.now`.
+    init(_ change: AttributeChanges.TimeChange?) {
+        switch change {
+        case nil: self.init(tv_sec: 0, tv_nsec: tusfs_UTIME_OMIT)
+        case .now: self.init(tv_sec: 0, tv_nsec: tusfs_UTIME_NOW)
+        case .at(let time): self = time
+        }
+    }
+}

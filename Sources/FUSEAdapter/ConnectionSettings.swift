@@ -1,4 +1,7 @@
 import CFuse
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How the FUSE connection is tuned: negotiated with the kernel in `init`.
 public struct ConnectionSettings: Sendable {
@@ -34,5 +37,8 @@ public struct ConnectionSettings: Sendable {
         set(FUSE_CAP_ASYNC_DIO, true)
         set(FUSE_CAP_CACHE_SYMLINKS, true)
         conn.pointee.want = want
+        if getenv("TUSFS_DEBUG_INIT") != nil {
+            let line = "fuse init: capable=\(String(capable, radix: 16)) want=\(String(want, radix: 16)) max_write=\(conn.pointee.max_write)\n"; _ = line.withCString { write(2, $0, strlen($0)) }
+        }
     }
 }

@@ -64,7 +64,7 @@ let package = Package(
         // MARK: tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "TestSupport"]),
-        .testTarget(name: "MountTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
         .testTarget(name: "TusServerTests", dependencies: ["TusServer", "MediaService", "TestSupport"]),
         .testTarget(name: "MediaServiceTests", dependencies: ["MediaService", "TestSupport"]),
         .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),

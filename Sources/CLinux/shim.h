@@ -15,6 +15,8 @@ static const unsigned int tusfs_RENAME_EXCHANGE = 2;
 
 static const short tusfs_POSIX_SPAWN_SETSID = 0x80;
 
+#include <spawn.h>
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 extern int fallocate(int fd, int mode, off_t offset, off_t len);
 

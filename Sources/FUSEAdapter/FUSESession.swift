@@ -1,4 +1,5 @@
 import CFuse
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,7 @@ public final class FUSESession: @unchecked Sendable {
     private let context: Unmanaged<SessionContext>
     /// The mounted directory.
     public let mountpoint: String
+    private let stopSignals = Mutex<StopSignals?>(nil)
     /// Worker threads serving requests at most.
     public let maxThreads: UInt32
 
@@ -61,14 +63,14 @@ public final class FUSESession: @unchecked Sendable {
     /// Returns 0 on a clean end.
     @discardableResult
     public func run() -> Int32 {
-        fuse_set_signal_handlers(session)
+        let signals = StopSignals(session: session)
+        stopSignals.withLock { $0 = signals }
         let config = fuse_loop_cfg_create()
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, maxThreads)
         fuse_loop_cfg_set_idle_threads(config, UInt32(max(2, maxThreads / 2)))
         let result = tusfs_session_loop_mt(session, config)
         fuse_loop_cfg_destroy(config)
-        fuse_remove_signal_handlers(session)
         fuse_session_unmount(session)
         context.takeUnretainedValue().filesystem.shutdown()
         fuse_session_destroy(session)
@@ -78,6 +80,10 @@ public final class FUSESession: @unchecked Sendable {
 
     /// Asks the loop to stop (from any thread); `run()` then unmounts and returns.
     public func exit() {
-        fuse_session_exit(session)
+        if let signals = stopSignals.withLock({ $0 }) {
+            signals.stop()
+        } else {
+            fuse_session_exit(session)
+        }
     }
 }

@@ -23,7 +23,9 @@ enum BackgroundDaemon {
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, childReadyFd)
-        posix_spawn_file_actions_addclose(&actions, readEnd)
+        // Nothing else of ours may reach the daemon: an inherited pipe (say, the stdout of a shell's
+        // `$(tusfs mount ...)`) would never see end-of-file while the daemon lives.
+        posix_spawn_file_actions_addclosefrom_np(&actions, childReadyFd + 1)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

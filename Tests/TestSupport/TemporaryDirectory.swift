@@ -11,7 +11,7 @@ public struct TemporaryDirectory: Sendable {
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw TestFailure("mkdtemp failed: errno \(errno)")
         }
-        path = String(cString: made)
+        path = String(cString: made).replacingOccurrences(of: "//", with: "/")
     }
 
     /// `path/name`.

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Write speed through the mount against the same commands on the local disk, measured in one run on the
+# same disk: cp of a 1 GiB file, cp -r of 2,000 x 4 KiB files, rsync -a of that tree.
+# Prints the median ratio local_time / mount_time per workload (1.0 = as fast as the local disk).
+# Usage: Scripts/bench-fs.sh [ROUNDS]    (default 5; release build; needs root or fuse access)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+Scripts/install-deps.sh >/dev/null
+swift build -c release --product tusfs >/dev/null
+tusfs=$PWD/.build/release/tusfs
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
+mnt=$work/mnt; cache=$work/cache; local_dir=$work/local; src=$work/src
+mkdir -p "$mnt" "$local_dir" "$src/small"
+cleanup() { "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "bench-fs: preparing sources in $work"
+head -c $((1 << 30)) /dev/urandom > "$src/big.bin"
+for i in $(seq 1 2000); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
+"$tusfs" mount "$mnt" --cache "$cache"
+
+# seconds DIR COMMAND...: runs COMMAND (with $DST = DIR) after emptying DIR and flushing dirty pages.
+seconds() {
+  local dst=$1; shift
+  rm -rf "${dst:?}"/* 2>/dev/null || true
+  sync
+  local start end
+  start=$(date +%s.%N)
+  DST=$dst bash -c "$*"
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+run() {
+  local name=$1 command=$2 ratios=()
+  for round in $(seq 1 "$rounds"); do
+    local l m
+    l=$(seconds "$local_dir" "$command")
+    m=$(seconds "$mnt" "$command")
+    ratios+=("$(echo "$l / $m" | bc -l)")
+    printf '  %-10s round %d: local %.3fs  mount %.3fs\n' "$name" "$round" "$l" "$m"
+  done
+  printf '%s\n' "${ratios[@]}" | median
+}
+
+cp_big=$(run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
+cp_small=$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')
+rsync_small=$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')
+echo
+printf 'bench-fs: median ratio mount/local (speed; target in brackets)\n'
+printf '  cp 1 GiB file           %.2fx  [>= 0.85]\n' "$cp_big"
+printf '  cp -r 2000 x 4 KiB      %.2fx  [>= 0.30]\n' "$cp_small"
+printf '  rsync -a 2000 x 4 KiB   %.2fx  [>= 0.25]\n' "$rsync_small"

@@ -106,6 +106,41 @@ struct FileOperationTests {
         }
     }
 
+    @Test func newFilesBelongToTheCallingUser() throws {
+        try #require(geteuid() == 0, "the daemon gives files to their creator only when it runs as root")
+        try withTusfsMount("owner", extraArguments: ["-o", "allow_other"]) { mount in
+            try shell("chmod 755 '\(mount.workspace.path)' && chmod 1777 '\(mount.mountpoint)'")
+            try shell("setpriv --reuid 4321 --regid 4321 --clear-groups sh -c 'echo mine > \(mount.path("theirs.txt")) && mkdir \(mount.path("their-dir"))'")
+            for name in ["theirs.txt", "their-dir"] {
+                var st = stat()
+                #expect(stat(mount.path(name), &st) == 0)
+                #expect(st.st_uid == 4321 && st.st_gid == 4321, "\(name) owned by \(st.st_uid):\(st.st_gid)")
+                #expect(stat(mount.backingPath(name), &st) == 0 && st.st_uid == 4321)
+            }
+            // The kernel checks permissions: another user cannot write into a 0644 file of that user.
+            let denied = try ProcessRunner.run(
+                "setpriv", ["--reuid", "5555", "--regid", "5555", "--clear-groups", "sh", "-c", "echo x >> \(mount.path("theirs.txt"))"])
+            #expect(!denied.succeeded && denied.stderr.contains("Permission denied"))
+        }
+    }
+
+    @Test func rsyncWithXattrsAndCpPreserveAllInAndOut() throws {
+        try withTusfsMount("preserve") { mount in
+            let outside = try TemporaryDirectory("outside")
+            defer { outside.remove() }
+            try shell("mkdir -p '\(outside.path)/src' && echo hi > '\(outside.path)/src/f' && setfattr -n user.k -v v '\(outside.path)/src/f'")
+            try shell("rsync -aX '\(outside.path)/src/' '\(mount.path("rs"))/'")
+            try shell("cp -r --preserve=all '\(outside.path)/src' '\(mount.path("cp"))'")
+            for copy in ["rs/f", "cp/f"] {
+                #expect(try shell("getfattr --only-values -n user.k '\(mount.path(copy))'").stdout == "v")
+            }
+            try shell("rsync -aX '\(mount.path("rs"))/' '\(outside.path)/back-rs/'")
+            try shell("cp -r --preserve=all '\(mount.path("cp"))' '\(outside.path)/back-cp'")
+            #expect(try shell("getfattr --only-values -n user.k '\(outside.path)/back-rs/f'").stdout == "v")
+            #expect(try shell("getfattr --only-values -n user.k '\(outside.path)/back-cp/f'").stdout == "v")
+        }
+    }
+
     @Test func dfReportsTheCacheDisk() throws {
         try withTusfsMount("df") { mount in
             let df = try shell("df -P '\(mount.mountpoint)' | tail -1")

@@ -63,6 +63,10 @@ struct MountCommandTests {
             let info = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
             let line = info.split(separator: "\n").first { $0.contains(" \(mount.mountpoint) ") }
             #expect(line?.contains("allow_other") == false)
+            chmod(mount.workspace.path, 0o755)
+            let otherUser = try ProcessRunner.run(
+                "setpriv", ["--reuid", "4321", "--regid", "4321", "--clear-groups", "ls", mount.mountpoint])
+            #expect(!otherUser.succeeded && otherUser.stderr.contains("Permission denied"), "\(otherUser.stderr)")
         }
     }
 

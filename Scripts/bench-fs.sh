@@ -42,7 +42,7 @@ run() {
     l=$(seconds "$local_dir" "$command")
     m=$(seconds "$mnt" "$command")
     ratios+=("$(echo "$l / $m" | bc -l)")
-    printf '  %-10s round %d: local %.3fs  mount %.3fs\n' "$name" "$round" "$l" "$m"
+    printf '  %-10s round %d: local %.3fs  mount %.3fs\n' "$name" "$round" "$l" "$m" >&2
   done
   printf '%s\n' "${ratios[@]}" | median
 }

@@ -37,6 +37,7 @@ static inline ssize_t tusfs_write_buf_to_fd(struct fuse_bufvec *in, int fd, off_
 /// Bitfields of fuse_file_info, which Swift does not reliably import.
 static inline void tusfs_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
 static inline void tusfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }
+static inline void tusfs_fi_set_noflush(struct fuse_file_info *fi, int on) { fi->noflush = on ? 1 : 0; }
 static inline void tusfs_fi_set_cache_readdir(struct fuse_file_info *fi, int on) { fi->cache_readdir = on ? 1 : 0; }
 
 /// Builds an argument vector for fuse_session_new (FUSE_ARGS_INIT is a macro).

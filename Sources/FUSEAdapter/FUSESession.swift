@@ -1,5 +1,4 @@
 import CFuse
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,11 +22,11 @@ public final class FUSESession: @unchecked Sendable {
     private let context: Unmanaged<SessionContext>
     /// The mounted directory.
     public let mountpoint: String
-    private let stopSignals = Mutex<StopSignals?>(nil)
+    private let stopSignals: StopSignals
     /// Worker threads serving requests at most.
     public let maxThreads: UInt32
 
-    /// Creates the session and mounts it. `options` are `-o` mount options (`allow_other`, `ro`, ...).
+    /// Creates the session and mounts it; call `run()` on the same thread. `options` are `-o` mount options (`allow_other`, `ro`, ...).
     public init(
         filesystem: any Filesystem, mountpoint: String, options: [String], settings: ConnectionSettings = .init(),
         maxThreads: UInt32 = 8
@@ -57,14 +56,14 @@ public final class FUSESession: @unchecked Sendable {
         self.session = session
         self.context = context
         _ = pointers
+        // From here on SIGINT/SIGTERM/SIGHUP end the session cleanly instead of killing the process.
+        stopSignals = StopSignals(session: session)
     }
 
     /// Serves requests until the filesystem is unmounted or SIGINT/SIGTERM/SIGHUP arrives, then unmounts.
     /// Returns 0 on a clean end.
     @discardableResult
     public func run() -> Int32 {
-        let signals = StopSignals(session: session)
-        stopSignals.withLock { $0 = signals }
         let config = fuse_loop_cfg_create()
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, maxThreads)
@@ -80,10 +79,6 @@ public final class FUSESession: @unchecked Sendable {
 
     /// Asks the loop to stop (from any thread); `run()` then unmounts and returns.
     public func exit() {
-        if let signals = stopSignals.withLock({ $0 }) {
-            signals.stop()
-        } else {
-            fuse_session_exit(session)
-        }
+        stopSignals.stop()
     }
 }

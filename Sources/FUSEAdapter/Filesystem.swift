@@ -79,10 +79,14 @@ public struct OpenedFile: Sendable {
     /// Keep cached pages from a previous open (the file did not change behind the kernel's back).
     public var keepCache: Bool
 
-    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false) {
+    /// Do not send a flush request at every close(): saves a round trip per file written.
+    public var noFlush: Bool
+
+    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false) {
         self.handle = handle
         self.directIO = directIO
         self.keepCache = keepCache
+        self.noFlush = noFlush
     }
 }
 

@@ -304,6 +304,7 @@ private func fill(_ fi: UnsafeMutablePointer<fuse_file_info>, with opened: Opene
     fi.pointee.fh = opened.handle
     tusfs_fi_set_direct_io(fi, opened.directIO ? 1 : 0)
     tusfs_fi_set_keep_cache(fi, opened.keepCache ? 1 : 0)
+    tusfs_fi_set_noflush(fi, opened.noFlush ? 1 : 0)
 }
 
 private func attributeChanges(_ attr: stat, _ toSet: Int32) -> AttributeChanges {

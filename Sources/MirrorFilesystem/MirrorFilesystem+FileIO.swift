@@ -12,7 +12,8 @@ extension MirrorFilesystem {
         let inode = try inodes.inode(number)
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
-        return OpenedFile(handle: UInt64(descriptor), keepCache: true)
+        // Flush at close() would only repeat what the backing file already has: every write is in it.
+        return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true)
     }
 
     public func create(parent: InodeNumber, name: String, mode: mode_t, flags: Int32, context: RequestContext)
@@ -25,7 +26,7 @@ extension MirrorFilesystem {
         do {
             try giveToCaller(directory, name, context)
             let entry = try lookup(in: directory, name: name)
-            return (entry, OpenedFile(handle: UInt64(descriptor)))
+            return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true))
         } catch {
             close(descriptor)
             throw error

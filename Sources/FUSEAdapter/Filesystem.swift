@@ -130,25 +130,25 @@ public typealias FilesystemStatistics = statvfs
 /// Methods run on the FUSE loop's own threads (never the Swift concurrency pool) and may block on disk I/O.
 /// They throw `FilesystemError` with the errno to reply. Names are single path components, never `.`/`..`.
 public protocol Filesystem: AnyObject, Sendable {
-    func lookup(parent: InodeNumber, name: String) throws(FilesystemError) -> Entry
+    func lookup(parent: InodeNumber, name: FileName) throws(FilesystemError) -> Entry
     func forget(_ inode: InodeNumber, lookups: UInt64)
     func attributes(of inode: InodeNumber, handle: UInt64?) throws(FilesystemError) -> stat
     func setAttributes(of inode: InodeNumber, handle: UInt64?, changes: AttributeChanges, context: RequestContext)
         throws(FilesystemError) -> stat
-    func readLink(_ inode: InodeNumber) throws(FilesystemError) -> String
-    func makeNode(parent: InodeNumber, name: String, mode: mode_t, device: dev_t, context: RequestContext)
+    func readLink(_ inode: InodeNumber) throws(FilesystemError) -> FileName
+    func makeNode(parent: InodeNumber, name: FileName, mode: mode_t, device: dev_t, context: RequestContext)
         throws(FilesystemError) -> Entry
-    func makeDirectory(parent: InodeNumber, name: String, mode: mode_t, context: RequestContext)
+    func makeDirectory(parent: InodeNumber, name: FileName, mode: mode_t, context: RequestContext)
         throws(FilesystemError) -> Entry
-    func removeFile(parent: InodeNumber, name: String) throws(FilesystemError)
-    func removeDirectory(parent: InodeNumber, name: String) throws(FilesystemError)
-    func makeSymbolicLink(target: String, parent: InodeNumber, name: String, context: RequestContext)
+    func removeFile(parent: InodeNumber, name: FileName) throws(FilesystemError)
+    func removeDirectory(parent: InodeNumber, name: FileName) throws(FilesystemError)
+    func makeSymbolicLink(target: FileName, parent: InodeNumber, name: FileName, context: RequestContext)
         throws(FilesystemError) -> Entry
-    func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String, flags: UInt32)
+    func rename(parent: InodeNumber, name: FileName, newParent: InodeNumber, newName: FileName, flags: UInt32)
         throws(FilesystemError)
-    func makeHardLink(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(FilesystemError) -> Entry
+    func makeHardLink(_ inode: InodeNumber, newParent: InodeNumber, newName: FileName) throws(FilesystemError) -> Entry
     func open(_ inode: InodeNumber, flags: Int32, context: RequestContext) throws(FilesystemError) -> OpenedFile
-    func create(parent: InodeNumber, name: String, mode: mode_t, flags: Int32, context: RequestContext)
+    func create(parent: InodeNumber, name: FileName, mode: mode_t, flags: Int32, context: RequestContext)
         throws(FilesystemError) -> (Entry, OpenedFile)
     func read(_ inode: InodeNumber, handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) -> ReadData
     func write(_ inode: InodeNumber, handle: UInt64, offset: off_t, data: some WriteData) throws(FilesystemError) -> Int

@@ -30,7 +30,11 @@ private func caller(_ req: fuse_req_t?) -> RequestContext {
 }
 
 @inline(__always)
-private func name(_ pointer: UnsafePointer<CChar>?) -> String { String(cString: pointer!) }
+private func name(_ pointer: UnsafePointer<CChar>?) -> FileName { FileName(cString: pointer!) }
+
+/// Extended attribute names are ASCII in practice (`user.xyz`).
+@inline(__always)
+private func attributeName(_ pointer: UnsafePointer<CChar>?) -> String { String(cString: pointer!) }
 
 /// Builds the table of callbacks handed to `fuse_session_new`.
 func makeLowLevelOperations() -> fuse_lowlevel_ops {
@@ -78,7 +82,7 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.readlink = { req, ino in
         do throws(FilesystemError) {
             let target = try context(req).filesystem.readLink(ino)
-            fuse_reply_readlink(req, target)
+            target.withCString { _ = fuse_reply_readlink(req, $0) }
         } catch { replyError(req, error) }
     }
     ops.mknod = { req, parent, namePointer, mode, rdev in
@@ -217,13 +221,13 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.setxattr = { req, ino, namePointer, value, size, flags in
         let bytes = size == 0 ? [] : Array(UnsafeRawBufferPointer(start: value, count: size))
         do throws(FilesystemError) {
-            try context(req).filesystem.setExtendedAttribute(ino, name: name(namePointer), value: bytes, flags: flags)
+            try context(req).filesystem.setExtendedAttribute(ino, name: attributeName(namePointer), value: bytes, flags: flags)
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.getxattr = { req, ino, namePointer, size in
         do throws(FilesystemError) {
-            let value = try context(req).filesystem.extendedAttribute(ino, name: name(namePointer))
+            let value = try context(req).filesystem.extendedAttribute(ino, name: attributeName(namePointer))
             replySized(req, value, limit: size)
         } catch { replyError(req, error) }
     }
@@ -239,7 +243,7 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.removexattr = { req, ino, namePointer in
         do throws(FilesystemError) {
-            try context(req).filesystem.removeExtendedAttribute(ino, name: name(namePointer))
+            try context(req).filesystem.removeExtendedAttribute(ino, name: attributeName(namePointer))
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }

@@ -20,7 +20,7 @@ extension MirrorFilesystem {
             guard plus, !isDotOrDotDot(name) else { return consume(entry, nil) }
             let full: Entry
             do throws(FilesystemError) {
-                full = try lookup(in: directory, name: String(cString: name))
+                full = try lookup(in: directory, cName: name)
             } catch {
                 if error.errno == ENOENT { return true }  // removed since the directory was read: skip it
                 throw error

@@ -16,13 +16,14 @@ extension MirrorFilesystem {
         return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true)
     }
 
-    public func create(parent: InodeNumber, name: String, mode: mode_t, flags: Int32, context: RequestContext)
+    public func create(parent: InodeNumber, name: FileName, mode: mode_t, flags: Int32, context: RequestContext)
         throws(FilesystemError) -> (Entry, OpenedFile)
     {
         let directory = try inodes.inode(parent)
-        guard name.utf8.count <= Int(NAME_MAX) else { throw .nameTooLong }
-        let descriptor = try SystemCall.descriptor(
-            tusfs_openat(directory.descriptor, name, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777))
+        guard name.byteCount <= Int(NAME_MAX) else { throw .nameTooLong }
+        let descriptor = try SystemCall.descriptor(name.withCString {
+            tusfs_openat(directory.descriptor, $0, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777)
+        })
         do {
             try giveToCaller(directory, name, context)
             let entry = try lookup(in: directory, name: name)

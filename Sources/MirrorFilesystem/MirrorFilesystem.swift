@@ -54,14 +54,18 @@ public final class MirrorFilesystem: Filesystem {
 
     // MARK: names → inodes
 
-    public func lookup(parent: InodeNumber, name: String) throws(FilesystemError) -> Entry {
+    public func lookup(parent: InodeNumber, name: FileName) throws(FilesystemError) -> Entry {
         let directory = try inodes.inode(parent)
         return try lookup(in: directory, name: name)
     }
 
     /// Looks `name` up in `directory` on the backing tree and counts one kernel reference to it.
-    func lookup(in directory: Inode, name: String) throws(FilesystemError) -> Entry {
-        guard name.utf8.count <= Int(NAME_MAX) else { throw .nameTooLong }
+    func lookup(in directory: Inode, name: FileName) throws(FilesystemError) -> Entry {
+        try name.withCString { (name) throws(FilesystemError) -> Entry in try lookup(in: directory, cName: name) }
+    }
+
+    func lookup(in directory: Inode, cName name: UnsafePointer<CChar>) throws(FilesystemError) -> Entry {
+        guard strlen(name) <= Int(NAME_MAX) else { throw .nameTooLong }
         var attributes = stat()
         try SystemCall.check(fstatat(directory.descriptor, name, &attributes, AT_SYMLINK_NOFOLLOW))
         if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {

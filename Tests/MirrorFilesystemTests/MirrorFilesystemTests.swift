@@ -40,7 +40,7 @@ final class Fixture {
     @discardableResult
     func createFile(_ name: String, in parent: InodeNumber = 1, contents: String = "") throws -> Entry {
         let (entry, opened) = try fs.create(
-            parent: parent, name: name, mode: S_IFREG | 0o644, flags: O_WRONLY, context: caller)
+            parent: parent, name: FileName(name), mode: S_IFREG | 0o644, flags: O_WRONLY, context: caller)
         if !contents.isEmpty {
             _ = try fs.write(entry.inode, handle: opened.handle, offset: 0, data: Bytes(bytes: Array(contents.utf8)))
         }
@@ -76,13 +76,31 @@ struct MirrorFilesystemTests {
 
     @Test func overlongNameIsENAMETOOLONG() throws {
         let f = try Fixture()
-        let name = String(repeating: "n", count: 256)
+        let name = FileName(String(repeating: "n", count: 256))
         #expect(throws: FilesystemError.nameTooLong) { try f.fs.lookup(parent: 1, name: name) }
         #expect(throws: FilesystemError.nameTooLong) {
             try f.fs.create(parent: 1, name: name, mode: S_IFREG | 0o644, flags: O_WRONLY, context: f.caller)
         }
         // 255 bytes is the longest allowed name, and works.
         try f.createFile(String(repeating: "n", count: 255))
+    }
+
+    @Test func namesThatAreNotUTF8RoundTripByteForByte() throws {
+        let f = try Fixture()
+        let latin1 = FileName(bytes: [0x63, 0x61, 0x66, 0xE9, 0x20, 0xFF])  // "café ÿ" in Latin-1
+        let (entry, opened) = try f.fs.create(parent: 1, name: latin1, mode: S_IFREG | 0o644, flags: O_WRONLY, context: f.caller)
+        f.fs.release(entry.inode, handle: opened.handle, flags: O_WRONLY)
+        #expect(try f.fs.lookup(parent: 1, name: latin1).inode == entry.inode)
+        let handle = try f.fs.openDirectory(1)
+        defer { f.fs.releaseDirectory(1, handle: handle) }
+        var listed: [FileName] = []
+        try f.fs.readDirectory(1, handle: handle, offset: 0, plus: false) { item, _ in
+            listed.append(FileName(cString: item.name))
+            return true
+        }
+        #expect(listed.contains(latin1))
+        let link = try f.fs.makeSymbolicLink(target: latin1, parent: 1, name: "to-latin1", context: f.caller)
+        #expect(try f.fs.readLink(link.inode) == latin1)
     }
 
     @Test func repeatedLookupsShareOneInodeUntilForgotten() throws {

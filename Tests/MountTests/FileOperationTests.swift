@@ -178,6 +178,25 @@ struct FileOperationTests {
         }
     }
 
+    @Test func namesThatAreNotUTF8KeepTheirBytes() throws {
+        try withTusfsMount("bytes") { mount in
+            // tar archives from old systems carry Latin-1 names: they must land byte for byte.
+            let script = """
+                import os, sys
+                mnt, backing = sys.argv[1].encode(), sys.argv[2].encode()
+                name = b'caf\\xe9 \\xff.txt'
+                with open(os.path.join(mnt, name), 'wb') as f: f.write(b'latin-1')
+                assert name in os.listdir(mnt), os.listdir(mnt)
+                assert name in os.listdir(backing), os.listdir(backing)
+                assert open(os.path.join(mnt, name), 'rb').read() == b'latin-1'
+                os.rename(os.path.join(mnt, name), os.path.join(mnt, name + b'.moved'))
+                assert os.listdir(backing) == [name + b'.moved'], os.listdir(backing)
+                """
+            let result = try ProcessRunner.run("python3", ["-c", script, mount.mountpoint, mount.backingPath("")])
+            #expect(result.succeeded, "\(result.stderr)")
+        }
+    }
+
     @Test func renameExchangeSwapsTwoFiles() throws {
         try withTusfsMount("exchange") { mount in
             try shell("cd '\(mount.mountpoint)' && echo A > a && echo B > b")

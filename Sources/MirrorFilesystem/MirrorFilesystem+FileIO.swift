@@ -12,6 +12,7 @@ extension MirrorFilesystem {
         let inode = try inodes.inode(number)
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
+        trackWriter(UInt64(descriptor), of: inode, flags: flags, created: false)
         // Flush at close() would only repeat what the backing file already has: every write is in it.
         return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true)
     }
@@ -27,6 +28,9 @@ extension MirrorFilesystem {
         do {
             try giveToCaller(directory, name, context)
             let entry = try lookup(in: directory, name: name)
+            if observer != nil, let inode = try? inodes.inode(entry.inode) {
+                trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)
+            }
             return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true))
         } catch {
             close(descriptor)
@@ -43,12 +47,15 @@ extension MirrorFilesystem {
     public func write(_ inode: InodeNumber, handle: UInt64, offset: off_t, data: some WriteData)
         throws(FilesystemError) -> Int
     {
-        try data.write(to: Int32(handle), at: offset)
+        let written = try data.write(to: Int32(handle), at: offset)
+        noteWrite(through: handle, inode: inode)
+        return written
     }
 
     public func flush(_ inode: InodeNumber, handle: UInt64) throws(FilesystemError) {}
 
     public func release(_ inode: InodeNumber, handle: UInt64, flags: Int32) {
+        noteRelease(handle)
         close(Int32(handle))
     }
 
@@ -60,6 +67,7 @@ extension MirrorFilesystem {
         throws(FilesystemError)
     {
         try SystemCall.check(fallocate(Int32(handle), mode, offset, length))
+        noteWrite(through: handle, inode: inode)
     }
 
     public func seek(_ inode: InodeNumber, handle: UInt64, offset: off_t, whence: Int32) throws(FilesystemError)

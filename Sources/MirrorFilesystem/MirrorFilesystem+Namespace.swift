@@ -17,7 +17,9 @@ extension MirrorFilesystem {
         })
         close(descriptor)
         try giveToCaller(directory, name, context)
-        return try lookup(in: directory, name: name)
+        let entry = try lookup(in: directory, name: name)
+        if observer != nil, let inode = try? inodes.inode(entry.inode) { noteChangeWithoutHandle(inode) }
+        return entry
     }
 
     public func makeDirectory(parent: InodeNumber, name: FileName, mode: mode_t, context: RequestContext)
@@ -26,7 +28,9 @@ extension MirrorFilesystem {
         let directory = try inodes.inode(parent)
         try SystemCall.check(name.withCString { mkdirat(directory.descriptor, $0, mode & 0o7777) })
         try giveToCaller(directory, name, context)
-        return try lookup(in: directory, name: name)
+        let entry = try lookup(in: directory, name: name)
+        if let observer, let path = path(in: directory, name) { observer.directoryCreated(path) }
+        return entry
     }
 
     public func makeSymbolicLink(target: FileName, parent: InodeNumber, name: FileName, context: RequestContext)
@@ -45,7 +49,13 @@ extension MirrorFilesystem {
         let directory = try inodes.inode(newParent)
         guard !inode.isDirectory else { throw .notPermitted }
         try SystemCall.check(newName.withCString { linkat(inode.descriptor, "", directory.descriptor, $0, tusfs_AT_EMPTY_PATH) })
-        return try lookup(in: directory, name: newName)
+        let entry = try lookup(in: directory, name: newName)
+        // A new name for existing contents is a new file to the service.
+        if let observer, !inode.isSymbolicLink, let path = path(in: directory, newName) {
+            observer.fileWritten(path)
+            observer.fileClosed(path, size: Int64(entry.attributes.st_size))
+        }
+        return entry
     }
 
     public func readLink(_ number: InodeNumber) throws(FilesystemError) -> FileName {
@@ -59,12 +69,16 @@ extension MirrorFilesystem {
 
     public func removeFile(parent: InodeNumber, name: FileName) throws(FilesystemError) {
         let directory = try inodes.inode(parent)
+        let path = observer == nil ? nil : self.path(in: directory, name)
         try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, 0) })
+        if let observer, let path { observer.removed(path, isDirectory: false) }
     }
 
     public func removeDirectory(parent: InodeNumber, name: FileName) throws(FilesystemError) {
         let directory = try inodes.inode(parent)
+        let path = observer == nil ? nil : self.path(in: directory, name)
         try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, AT_REMOVEDIR) })
+        if let observer, let path { observer.removed(path, isDirectory: true) }
     }
 
     /// `flags` are renameat2's: 0, tusfs_RENAME_NOREPLACE or tusfs_RENAME_EXCHANGE (RENAME_WHITEOUT is refused).
@@ -74,9 +88,19 @@ extension MirrorFilesystem {
         guard flags & ~(tusfs_RENAME_NOREPLACE | tusfs_RENAME_EXCHANGE) == 0 else { throw .invalid }
         let from = try inodes.inode(parent)
         let to = try inodes.inode(newParent)
+        let paths = observer == nil ? nil : (path(in: from, name), path(in: to, newName))
         try SystemCall.check(name.withCString { old in
             newName.withCString { renameat2(from.descriptor, old, to.descriptor, $0, flags) }
         })
+        guard let observer, let (old, new) = paths, let old, let new else { return }
+        if flags & tusfs_RENAME_EXCHANGE != 0 {
+            observer.exchanged(old, new)
+        } else {
+            var attributes = stat()
+            let isDirectory = newName.withCString { fstatat(to.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) } == 0
+                && attributes.st_mode & S_IFMT == S_IFDIR
+            observer.renamed(from: old, to: new, isDirectory: isDirectory)
+        }
     }
 
     /// When the daemon runs as root, a new file belongs to the calling process, as on a local disk

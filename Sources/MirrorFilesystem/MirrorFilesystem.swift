@@ -12,8 +12,6 @@ public struct MirrorOptions: Sendable {
     public var entryTimeout: Double = 60
     /// Seconds the kernel may cache attributes.
     public var attributeTimeout: Double = 60
-    /// Seconds the kernel may remember that a name does not exist.
-    public var negativeTimeout: Double = 60
     /// Block size reported in `st_blksize` of regular files; programs such as `cp` size their buffers by it,
     /// and larger writes mean fewer round trips to the daemon. `nil` reports the backing disk's own.
     public var reportedBlockSize: Int? = 1 << 20
@@ -32,13 +30,18 @@ public final class MirrorFilesystem: Filesystem {
     let inodes: InodeTable
     let runningAsRoot: Bool
     let logger: Logger
+    /// Told about every change the bridge acts on (nil: nobody listens).
+    let observer: (any MirrorObserver)?
+    let writers = WriterTable()
 
     /// Opens the backing directory `root` (it must exist).
-    public init(root: String, options: MirrorOptions = .init(), logger: Logger = Logger(label: "tusfs.mirror"))
-        throws(FilesystemError)
-    {
-        self.root = root
+    public init(
+        root: String, options: MirrorOptions = .init(), observer: (any MirrorObserver)? = nil,
+        logger: Logger = Logger(label: "tusfs.mirror")
+    ) throws(FilesystemError) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         self.options = options
+        self.observer = observer
         self.logger = logger
         let descriptor = try SystemCall.descriptor(Glibc.open(root, tusfs_O_PATH | O_DIRECTORY | O_CLOEXEC))
         inodes = try InodeTable(rootDescriptor: descriptor)
@@ -127,8 +130,10 @@ public final class MirrorFilesystem: Filesystem {
             guard !inode.isDirectory else { throw FilesystemError(EISDIR) }
             if let handle {
                 try SystemCall.check(ftruncate(Int32(handle), size))
+                noteWrite(through: handle, inode: number)
             } else {
                 try SystemCall.check(truncate(SystemCall.procPath(inode.descriptor), size))
+                noteChangeWithoutHandle(inode)
             }
         }
         if changes.accessTime != nil || changes.modificationTime != nil {

@@ -1,0 +1,58 @@
+import FUSEAdapter
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Reporting changes to the observer, with mount-relative paths.
+extension MirrorFilesystem {
+    /// The mount-relative path of an inode now (nil for the root, or when it has no name left).
+    func path(of inode: Inode) -> String? {
+        guard inode.number != 1 else { return "" }
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(SystemCall.procPath(inode.descriptor), &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let full = String(decoding: buffer[..<length], as: UTF8.self)
+        guard full.hasPrefix(root + "/"), !full.hasSuffix(" (deleted)") else { return nil }
+        return String(full.dropFirst(root.count + 1))
+    }
+
+    /// The mount-relative path of `name` in `directory`.
+    func path(in directory: Inode, _ name: FileName) -> String? {
+        guard let parent = path(of: directory) else { return nil }
+        return parent.isEmpty ? name.description : parent + "/" + name.description
+    }
+
+    /// A handle that may write was opened; `created` when the file is new (its empty contents count as a change).
+    func trackWriter(_ handle: UInt64, of inode: Inode, flags: Int32, created: Bool) {
+        guard let observer, created || flags & O_ACCMODE != O_RDONLY else { return }
+        writers.opened(handle, of: inode.number)
+        if created && writers.wrote(through: handle), let path = path(of: inode) {
+            observer.fileWritten(path)
+        }
+    }
+
+    func noteWrite(through handle: UInt64, inode number: InodeNumber) {
+        guard let observer, writers.wrote(through: handle) else { return }
+        if let inode = try? inodes.inode(number), let path = path(of: inode) { observer.fileWritten(path) }
+    }
+
+    /// Called before the handle's descriptor is closed.
+    func noteRelease(_ handle: UInt64) {
+        guard let observer, let (number, wasLastWriter) = writers.released(handle), wasLastWriter else { return }
+        var attributes = stat()
+        guard fstat(Int32(handle), &attributes) == 0, let inode = try? inodes.inode(number),
+            let path = path(of: inode)
+        else { return }
+        observer.fileClosed(path, size: Int64(attributes.st_size))
+    }
+
+    /// Contents changed by path (truncate, a new hard link or node): written, and closed if nobody writes.
+    func noteChangeWithoutHandle(_ inode: Inode) {
+        guard let observer, let path = path(of: inode) else { return }
+        let (first, complete) = writers.changedWithoutHandle(inode.number)
+        if first { observer.fileWritten(path) }
+        if complete, let attributes = try? SystemCall.status(of: inode.descriptor) {
+            observer.fileClosed(path, size: Int64(attributes.st_size))
+        }
+    }
+}

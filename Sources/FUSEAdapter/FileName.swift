@@ -40,6 +40,16 @@ public struct FileName: Sendable, Hashable, CustomStringConvertible, Expressible
         try storage.withUnsafeBufferPointer { (buffer) throws(Failure) -> Result in try body(buffer.baseAddress!) }
     }
 
+    /// True when the name ends with the UTF-8 bytes of `suffix`.
+    public func hasSuffix(_ suffix: String) -> Bool {
+        let tail = Array(suffix.utf8)
+        let name = bytes
+        return name.count >= tail.count && Array(name.suffix(tail.count)) == tail
+    }
+
+    /// The name without its last `count` bytes.
+    public func dropLast(_ count: Int) -> FileName { FileName(bytes: Array(bytes.dropLast(count))) }
+
     /// The name for people: invalid UTF-8 sequences are shown as U+FFFD.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 }

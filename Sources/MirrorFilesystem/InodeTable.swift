@@ -52,9 +52,11 @@ final class InodeTable: Sendable {
         root = Inode(number: 1, descriptor: rootDescriptor, attributes: attributes)
     }
 
-    /// The inode for `number`, or ESTALE when the kernel names one we do not know.
+    /// The inode for `number`, or ESTALE when the kernel names one we do not know. Virtual files (sidecars,
+    /// the control directory) have no backing inode: operations that need one are not permitted on them.
     func inode(_ number: InodeNumber) throws(FilesystemError) -> Inode {
         if number == 1 { return root }
+        if VirtualNodes.isVirtual(number) { throw .notPermitted }
         guard let inode = state.withLock({ $0.inodes[number]?.inode }) else { throw FilesystemError(ESTALE) }
         return inode
     }

@@ -7,12 +7,14 @@ import Glibc
 // Listing directories.
 extension MirrorFilesystem {
     public func openDirectory(_ number: InodeNumber) throws(FilesystemError) -> UInt64 {
-        try DirectoryStream(inode: try inodes.inode(number)).handle
+        if VirtualNodes.isVirtual(number) { return virtualNodes.open(contents: []) }
+        return try DirectoryStream(inode: try inodes.inode(number)).handle
     }
 
     public func readDirectory(
         _ number: InodeNumber, handle: UInt64, offset: off_t, plus: Bool, consume: (DirectoryEntry, Entry?) -> Bool
     ) throws(FilesystemError) {
+        if VirtualNodes.isVirtual(handle) { return try listControlDirectory(number, offset: offset, plus: plus, consume: consume) }
         let directory = try inodes.inode(number)
         try DirectoryStream.from(handle: handle).read(from: offset) {
             (name, backingInode, type, nextOffset) throws(FilesystemError) -> Bool in
@@ -32,6 +34,7 @@ extension MirrorFilesystem {
     }
 
     public func releaseDirectory(_ inode: InodeNumber, handle: UInt64) {
+        if VirtualNodes.isVirtual(handle) { return virtualNodes.release(handle) }
         DirectoryStream.release(handle: handle)
     }
 

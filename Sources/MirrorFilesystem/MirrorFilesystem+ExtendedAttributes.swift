@@ -13,14 +13,28 @@ extension MirrorFilesystem {
     public func setExtendedAttribute(_ number: InodeNumber, name: String, value: [UInt8], flags: Int32)
         throws(FilesystemError)
     {
+        if VirtualNodes.isVirtual(number) { throw .notPermitted }
         let inode = try inodes.inode(number)
+        if let statusProvider, name.hasPrefix(StatusNames.attributePrefix) {
+            // Status attributes are read-only: setting one (as `rsync -aX` or `cp --preserve=all` copying
+            // from another tusfs mount does) is accepted and has no effect, except the retry request.
+            if name == StatusNames.retryAttribute, let path = path(of: inode) { try statusProvider.retry(path) }
+            return
+        }
         guard name.hasPrefix(Self.userNamespace) else { throw .notSupported }
         guard !inode.isSymbolicLink else { throw .notPermitted }
         try SystemCall.check(setxattr(SystemCall.procPath(inode.descriptor), name, value, value.count, flags))
     }
 
     public func extendedAttribute(_ number: InodeNumber, name: String) throws(FilesystemError) -> [UInt8] {
+        if VirtualNodes.isVirtual(number) { throw .noData }
         let inode = try inodes.inode(number)
+        if let statusProvider, name.hasPrefix(StatusNames.attributePrefix) {
+            let key = String(name.dropFirst(StatusNames.attributePrefix.count))
+            guard let path = path(of: inode), let value = statusProvider.statusAttributes(of: path)?.first(where: { $0.name == key })
+            else { throw .noData }
+            return Array(value.value.utf8)
+        }
         guard name.hasPrefix(Self.userNamespace), !inode.isSymbolicLink else { throw .noData }
         let path = SystemCall.procPath(inode.descriptor)
         while true {
@@ -34,8 +48,20 @@ extension MirrorFilesystem {
     }
 
     public func extendedAttributeNames(_ number: InodeNumber) throws(FilesystemError) -> [String] {
+        if VirtualNodes.isVirtual(number) { return [] }
         let inode = try inodes.inode(number)
         guard !inode.isSymbolicLink else { return [] }
+        return try storedAttributeNames(inode) + statusAttributeNames(inode)
+    }
+
+    private func statusAttributeNames(_ inode: Inode) -> [String] {
+        guard let statusProvider, !inode.isDirectory, let path = path(of: inode),
+            let attributes = statusProvider.statusAttributes(of: path)
+        else { return [] }
+        return attributes.map { StatusNames.attributePrefix + $0.name }
+    }
+
+    private func storedAttributeNames(_ inode: Inode) throws(FilesystemError) -> [String] {
         let path = SystemCall.procPath(inode.descriptor)
         while true {
             let size = listxattr(path, nil, 0)
@@ -48,12 +74,14 @@ extension MirrorFilesystem {
                 throw FilesystemError.lastSystemCall
             }
             return buffer[..<read].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-                .filter { $0.hasPrefix(Self.userNamespace) }
+                .filter { $0.hasPrefix(Self.userNamespace) && !(statusProvider != nil && $0.hasPrefix(StatusNames.attributePrefix)) }
         }
     }
 
     public func removeExtendedAttribute(_ number: InodeNumber, name: String) throws(FilesystemError) {
+        if VirtualNodes.isVirtual(number) { throw .notPermitted }
         let inode = try inodes.inode(number)
+        if statusProvider != nil, name.hasPrefix(StatusNames.attributePrefix) { return }  // read-only; see set
         guard name.hasPrefix(Self.userNamespace) else { throw .notSupported }
         guard !inode.isSymbolicLink else { throw .notPermitted }
         try SystemCall.check(removexattr(SystemCall.procPath(inode.descriptor), name))

@@ -9,6 +9,7 @@ extension MirrorFilesystem {
     public func open(_ number: InodeNumber, flags: Int32, context: RequestContext) throws(FilesystemError)
         -> OpenedFile
     {
+        if VirtualNodes.isVirtual(number) { return try openVirtual(number, flags: flags) }
         let inode = try inodes.inode(number)
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
@@ -22,6 +23,7 @@ extension MirrorFilesystem {
     {
         let directory = try inodes.inode(parent)
         guard name.byteCount <= Int(NAME_MAX) else { throw .nameTooLong }
+        try refuseReservedName(name, in: directory)
         let descriptor = try SystemCall.descriptor(name.withCString {
             tusfs_openat(directory.descriptor, $0, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777)
         })
@@ -41,7 +43,8 @@ extension MirrorFilesystem {
     public func read(_ inode: InodeNumber, handle: UInt64, offset: off_t, size: Int) throws(FilesystemError)
         -> ReadData
     {
-        .fileRegion(descriptor: Int32(handle), offset: offset, size: size)
+        if VirtualNodes.isVirtual(handle) { return try readVirtual(handle, offset: offset, size: size) }
+        return .fileRegion(descriptor: Int32(handle), offset: offset, size: size)
     }
 
     public func write(_ inode: InodeNumber, handle: UInt64, offset: off_t, data: some WriteData)
@@ -55,6 +58,7 @@ extension MirrorFilesystem {
     public func flush(_ inode: InodeNumber, handle: UInt64) throws(FilesystemError) {}
 
     public func release(_ inode: InodeNumber, handle: UInt64, flags: Int32) {
+        if VirtualNodes.isVirtual(handle) { return virtualNodes.release(handle) }
         noteRelease(handle)
         close(Int32(handle))
     }

@@ -12,6 +12,7 @@ extension MirrorFilesystem {
         // Regular files only: fifos, sockets and devices have no meaning for an upload bridge.
         guard mode & S_IFMT == S_IFREG else { throw .notPermitted }
         let directory = try inodes.inode(parent)
+        try refuseReservedName(name, in: directory)
         let descriptor = try SystemCall.descriptor(name.withCString {
             tusfs_openat(directory.descriptor, $0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 0o7777)
         })
@@ -26,6 +27,7 @@ extension MirrorFilesystem {
         throws(FilesystemError) -> Entry
     {
         let directory = try inodes.inode(parent)
+        try refuseReservedName(name, in: directory)
         try SystemCall.check(name.withCString { mkdirat(directory.descriptor, $0, mode & 0o7777) })
         try giveToCaller(directory, name, context)
         let entry = try lookup(in: directory, name: name)
@@ -37,6 +39,7 @@ extension MirrorFilesystem {
         throws(FilesystemError) -> Entry
     {
         let directory = try inodes.inode(parent)
+        try refuseReservedName(name, in: directory)
         try SystemCall.check(target.withCString { target in name.withCString { symlinkat(target, directory.descriptor, $0) } })
         try giveToCaller(directory, name, context)
         return try lookup(in: directory, name: name)
@@ -48,6 +51,7 @@ extension MirrorFilesystem {
         let inode = try inodes.inode(number)
         let directory = try inodes.inode(newParent)
         guard !inode.isDirectory else { throw .notPermitted }
+        try refuseReservedName(newName, in: directory)
         try SystemCall.check(newName.withCString { linkat(inode.descriptor, "", directory.descriptor, $0, tusfs_AT_EMPTY_PATH) })
         let entry = try lookup(in: directory, name: newName)
         // A new name for existing contents is a new file to the service.
@@ -88,6 +92,7 @@ extension MirrorFilesystem {
         guard flags & ~(tusfs_RENAME_NOREPLACE | tusfs_RENAME_EXCHANGE) == 0 else { throw .invalid }
         let from = try inodes.inode(parent)
         let to = try inodes.inode(newParent)
+        try refuseReservedName(newName, in: to)
         let paths = observer == nil ? nil : (path(in: from, name), path(in: to, newName))
         try SystemCall.check(name.withCString { old in
             newName.withCString { renameat2(from.descriptor, old, to.descriptor, $0, flags) }

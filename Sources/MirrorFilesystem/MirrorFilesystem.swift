@@ -32,13 +32,17 @@ public final class MirrorFilesystem: Filesystem {
     let logger: Logger
     /// Told about every change the bridge acts on (nil: nobody listens).
     let observer: (any MirrorObserver)?
+    /// Supplies the status xattrs, sidecars and `.tusfs/status.json` (nil: the mount has none of them).
+    let statusProvider: (any MirrorStatusProvider)?
     let writers = WriterTable()
+    let virtualNodes = VirtualNodes()
 
     /// Opens the backing directory `root` (it must exist).
     public init(
         root: String, options: MirrorOptions = .init(), observer: (any MirrorObserver)? = nil,
-        logger: Logger = Logger(label: "tusfs.mirror")
+        statusProvider: (any MirrorStatusProvider)? = nil, logger: Logger = Logger(label: "tusfs.mirror")
     ) throws(FilesystemError) {
+        self.statusProvider = statusProvider
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         self.options = options
         self.observer = observer
@@ -58,8 +62,14 @@ public final class MirrorFilesystem: Filesystem {
     // MARK: names → inodes
 
     public func lookup(parent: InodeNumber, name: FileName) throws(FilesystemError) -> Entry {
+        if VirtualNodes.isVirtual(parent) { return try lookupInControlDirectory(parent, name) }
         let directory = try inodes.inode(parent)
-        return try lookup(in: directory, name: name)
+        do {
+            return try lookup(in: directory, name: name)
+        } catch {
+            if error == .notFound, let entry = try virtualEntry(in: directory, name) { return entry }
+            throw error
+        }
     }
 
     /// Looks `name` up in `directory` on the backing tree and counts one kernel reference to it.
@@ -100,13 +110,18 @@ public final class MirrorFilesystem: Filesystem {
     }
 
     public func forget(_ inode: InodeNumber, lookups: UInt64) {
-        inodes.forget(inode, count: lookups)
+        if VirtualNodes.isVirtual(inode) {
+            virtualNodes.forget(inode, count: lookups)
+        } else {
+            inodes.forget(inode, count: lookups)
+        }
     }
 
     // MARK: attributes
 
     public func attributes(of inode: InodeNumber, handle: UInt64?) throws(FilesystemError) -> stat {
-        presented(try SystemCall.status(of: try inodes.inode(inode).descriptor))
+        if VirtualNodes.isVirtual(inode) { return try virtualAttributes(inode) }
+        return presented(try SystemCall.status(of: try inodes.inode(inode).descriptor))
     }
 
     public func setAttributes(
@@ -147,11 +162,16 @@ public final class MirrorFilesystem: Filesystem {
 
     public func statistics(_ inode: InodeNumber) throws(FilesystemError) -> FilesystemStatistics {
         var statistics = statvfs()
-        try SystemCall.check(fstatvfs(try inodes.inode(inode).descriptor, &statistics))
+        let descriptor = VirtualNodes.isVirtual(inode) ? inodes.root.descriptor : try inodes.inode(inode).descriptor
+        try SystemCall.check(fstatvfs(descriptor, &statistics))
         return statistics
     }
 
     public func checkAccess(_ number: InodeNumber, mask: Int32, context: RequestContext) throws(FilesystemError) {
+        if VirtualNodes.isVirtual(number) {
+            if mask & W_OK != 0 { throw FilesystemError(EACCES) }
+            return
+        }
         let attributes = try SystemCall.status(of: try inodes.inode(number).descriptor)
         guard mask != F_OK, context.uid != 0 else { return }
         let mode = attributes.st_mode

@@ -1,0 +1,111 @@
+import FUSEAdapter
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The virtual status files: `NAME.tusfs.json` beside every regular file, and `.tusfs/status.json`. They exist
+// only while a status provider is set, are read-only, readable by name and never listed.
+extension MirrorFilesystem {
+    /// Names the user may not create while the status surface is on (they would hide a virtual file).
+    func refuseReservedName(_ name: FileName, in directory: Inode) throws(FilesystemError) {
+        guard statusProvider != nil else { return }
+        if name.hasSuffix(StatusNames.sidecarSuffix) { throw .notPermitted }
+        if directory.number == 1 && name == FileName(StatusNames.controlDirectory) { throw .notPermitted }
+    }
+
+    /// The virtual entry `name` stands for in `directory`, if any.
+    func virtualEntry(in directory: Inode, _ name: FileName) throws(FilesystemError) -> Entry? {
+        guard statusProvider != nil else { return nil }
+        if directory.number == 1 && name == FileName(StatusNames.controlDirectory) {
+            return try virtualEntryReply(virtualNodes.lookup(.controlDirectory))
+        }
+        guard name.hasSuffix(StatusNames.sidecarSuffix) else { return nil }
+        let file = name.dropLast(StatusNames.sidecarSuffix.utf8.count)
+        var attributes = stat()
+        guard file.byteCount > 0,
+            file.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0,
+            attributes.st_mode & S_IFMT == S_IFREG
+        else { return nil }
+        return try virtualEntryReply(virtualNodes.lookup(.sidecar(parent: directory.number, file: file)))
+    }
+
+    func lookupInControlDirectory(_ parent: InodeNumber, _ name: FileName) throws(FilesystemError) -> Entry {
+        guard virtualNodes.kind(of: parent) == .controlDirectory else { throw .notFound }
+        guard name == FileName(StatusNames.statusDocument) else { throw .notFound }
+        return try virtualEntryReply(virtualNodes.lookup(.statusDocument))
+    }
+
+    /// Virtual entries are never cached by the kernel: they come and go with the files they describe.
+    private func virtualEntryReply(_ number: InodeNumber) throws(FilesystemError) -> Entry {
+        Entry(inode: number, attributes: try virtualAttributes(number), entryTimeout: 0, attributeTimeout: 0)
+    }
+
+    func virtualAttributes(_ number: InodeNumber) throws(FilesystemError) -> stat {
+        guard let kind = virtualNodes.kind(of: number) else { throw FilesystemError(ESTALE) }
+        var attributes = try SystemCall.status(of: inodes.root.descriptor)
+        attributes.st_ino = __ino_t(number)
+        attributes.st_nlink = 1
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        attributes.st_mtim = now
+        attributes.st_ctim = now
+        attributes.st_atim = now
+        if kind == .controlDirectory {
+            attributes.st_mode = S_IFDIR | 0o555
+            attributes.st_nlink = 2
+        } else {
+            attributes.st_mode = S_IFREG | 0o444
+            attributes.st_size = off_t(try virtualContents(kind).count)
+            attributes.st_blocks = (attributes.st_size + 511) / 512
+        }
+        return attributes
+    }
+
+    func virtualContents(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> [UInt8] {
+        guard let statusProvider else { throw .notFound }
+        switch kind {
+        case .controlDirectory:
+            throw FilesystemError(EISDIR)
+        case .statusDocument:
+            return statusProvider.statusDocument()
+        case let .sidecar(parent, file):
+            guard let directory = try? inodes.inode(parent), let path = path(in: directory, file),
+                let sidecar = statusProvider.sidecar(of: path)
+            else { throw .notFound }
+            return sidecar
+        }
+    }
+
+    func openVirtual(_ number: InodeNumber, flags: Int32) throws(FilesystemError) -> OpenedFile {
+        guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw FilesystemError(EACCES) }
+        guard let kind = virtualNodes.kind(of: number) else { throw FilesystemError(ESTALE) }
+        let handle = virtualNodes.open(contents: try virtualContents(kind))
+        return OpenedFile(handle: handle, directIO: true)
+    }
+
+    func readVirtual(_ handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) -> ReadData {
+        guard let contents = virtualNodes.contents(of: handle) else { throw .badHandle }
+        let start = min(Int(offset), contents.count)
+        return .bytes(Array(contents[start..<min(start + size, contents.count)]))
+    }
+
+    /// `.tusfs/` lists its one file (it is the only place where a virtual file is listed).
+    func listControlDirectory(
+        _ number: InodeNumber, offset: off_t, plus: Bool, consume: (DirectoryEntry, Entry?) -> Bool
+    ) throws(FilesystemError) {
+        let names = [".", "..", StatusNames.statusDocument]
+        for index in Int(offset)..<names.count {
+            var full: Entry?
+            if plus && index == 2 { full = try lookupInControlDirectory(number, FileName(names[index])) }
+            let accepted = names[index].withCString { name in
+                consume(DirectoryEntry(name: name, inode: index == 2 ? full?.inode ?? VirtualNodes.firstNumber - 1 : number,
+                    type: UInt8(index == 2 ? DT_REG : DT_DIR), nextOffset: off_t(index + 1)), full)
+            }
+            if !accepted {
+                if let full { virtualNodes.forget(full.inode, count: 1) }
+                return
+            }
+        }
+    }
+}

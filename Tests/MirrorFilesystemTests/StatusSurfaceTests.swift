@@ -1,0 +1,119 @@
+import FUSEAdapter
+import Foundation
+import MirrorFilesystem
+import Synchronization
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A status provider that knows fixed states and records retries.
+final class FixedStatus: MirrorStatusProvider {
+    let states: [String: String]
+    private let retried = Mutex<[String]>([])
+    var retries: [String] { retried.withLock { $0 } }
+
+    init(_ states: [String: String]) { self.states = states }
+
+    func statusAttributes(of path: String) -> [StatusAttribute]? {
+        states[path].map { [StatusAttribute("state", $0), StatusAttribute("progress", "0/0")] }
+    }
+    func sidecar(of path: String) -> [UInt8]? {
+        states[path].map { Array("{\"path\":\"\(path)\",\"state\":\"\($0)\"}".utf8) }
+    }
+    func statusDocument() -> [UInt8] { Array("{\"files\":\(states.count)}".utf8) }
+    func retry(_ path: String) throws(FilesystemError) {
+        guard states[path] == "failed" else { throw .invalid }
+        retried.withLock { $0.append(path) }
+    }
+}
+
+@Suite("Virtual status files and attributes")
+struct StatusSurfaceTests {
+    let directory: TemporaryDirectory
+    let status = FixedStatus(["docs/a.txt": "ready", "b.bin": "failed"])
+    let fs: MirrorFilesystem
+    let caller = RequestContext(uid: getuid(), gid: getgid(), pid: getpid())
+
+    init() throws {
+        directory = try TemporaryDirectory("status")
+        try FileManager.default.createDirectory(atPath: directory.appending("docs"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory.appending("docs/a.txt"), contents: Data("a".utf8))
+        FileManager.default.createFile(atPath: directory.appending("b.bin"), contents: Data("b".utf8))
+        fs = try MirrorFilesystem(root: directory.path, statusProvider: status)
+    }
+
+    func readAll(_ inode: InodeNumber) throws -> String {
+        let opened = try fs.open(inode, flags: O_RDONLY, context: caller)
+        defer { fs.release(inode, handle: opened.handle, flags: O_RDONLY) }
+        #expect(opened.directIO)
+        guard case .bytes(let bytes) = try fs.read(inode, handle: opened.handle, offset: 0, size: 4096) else {
+            throw TestFailure("expected bytes")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func names(in inode: InodeNumber) throws -> [String] {
+        let handle = try fs.openDirectory(inode)
+        defer { fs.releaseDirectory(inode, handle: handle) }
+        var names: [String] = []
+        try fs.readDirectory(inode, handle: handle, offset: 0, plus: false) { entry, _ in
+            names.append(String(cString: entry.name))
+            return true
+        }
+        return names.sorted()
+    }
+
+    @Test func sidecarIsReadableByNameButNeverListed() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let docs = try fs.lookup(parent: 1, name: "docs")
+        let sidecar = try fs.lookup(parent: docs.inode, name: "a.txt.tusfs.json")
+        #expect(sidecar.entryTimeout == 0)
+        #expect(sidecar.attributes.st_mode == S_IFREG | 0o444)
+        let text = try readAll(sidecar.inode)
+        #expect(text == "{\"path\":\"docs/a.txt\",\"state\":\"ready\"}")
+        #expect(sidecar.attributes.st_size == text.utf8.count)
+        #expect(try names(in: docs.inode) == [".", "..", "a.txt"])
+        #expect(try names(in: 1) == [".", "..", "b.bin", "docs"])
+        // No sidecar for a missing file or a directory, and it cannot be written.
+        #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: 1, name: "missing.tusfs.json") }
+        #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: 1, name: "docs.tusfs.json") }
+        #expect(throws: FilesystemError(EACCES)) { try fs.open(sidecar.inode, flags: O_WRONLY, context: caller) }
+        #expect(throws: FilesystemError.notPermitted) {
+            try fs.create(parent: 1, name: "x.tusfs.json", mode: S_IFREG | 0o644, flags: O_WRONLY, context: caller)
+        }
+    }
+
+    @Test func controlDirectoryServesStatusDocument() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let control = try fs.lookup(parent: 1, name: ".tusfs")
+        #expect(control.attributes.st_mode & S_IFMT == S_IFDIR)
+        #expect(try names(in: control.inode) == [".", "..", "status.json"])
+        let document = try fs.lookup(parent: control.inode, name: "status.json")
+        #expect(try readAll(document.inode) == "{\"files\":2}")
+        #expect(throws: FilesystemError.notPermitted) { try fs.makeDirectory(parent: 1, name: ".tusfs", mode: 0o755, context: caller) }
+        #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: docsInode(), name: ".tusfs") }
+    }
+
+    func docsInode() throws -> InodeNumber { try fs.lookup(parent: 1, name: "docs").inode }
+
+    @Test func statusAttributesAreListedReadAndRetried() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let file = try fs.lookup(parent: 1, name: "b.bin")
+        try fs.setExtendedAttribute(file.inode, name: "user.color", value: Array("red".utf8), flags: 0)
+        #expect(try fs.extendedAttributeNames(file.inode) == ["user.color", "user.tusfs.state", "user.tusfs.progress"])
+        #expect(try fs.extendedAttribute(file.inode, name: "user.tusfs.state") == Array("failed".utf8))
+        #expect(throws: FilesystemError.noData) { try fs.extendedAttribute(file.inode, name: "user.tusfs.nothing") }
+        // Copies from another tusfs mount set them: accepted, no effect.
+        try fs.setExtendedAttribute(file.inode, name: "user.tusfs.state", value: Array("ready".utf8), flags: 0)
+        #expect(try fs.extendedAttribute(file.inode, name: "user.tusfs.state") == Array("failed".utf8))
+        try fs.removeExtendedAttribute(file.inode, name: "user.tusfs.state")
+        try fs.setExtendedAttribute(file.inode, name: "user.tusfs.retry", value: Array("1".utf8), flags: 0)
+        #expect(status.retries == ["b.bin"])
+        let ready = try fs.lookup(parent: try docsInode(), name: "a.txt")
+        #expect(throws: FilesystemError.invalid) {
+            try fs.setExtendedAttribute(ready.inode, name: "user.tusfs.retry", value: Array("1".utf8), flags: 0)
+        }
+    }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds tusfs and its tests, and runs every test (unit and real-mount integration).
+# Extra arguments go to `swift test` (e.g. --filter MountTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
@@ -7,5 +8,10 @@ if [ ! -e /dev/fuse ]; then
   modprobe fuse 2>/dev/null || true
 fi
 echo "test.sh: building (the first build of the dependencies takes several minutes)"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging|Wrapping)' || { echo "test.sh: build failed"; exit 1; }
-swift test --skip-build "$@"
+set +e
+swift build --build-tests 2>&1 | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking|Merging|Wrapping|Planning)'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then echo "test.sh: build failed" >&2; exit "$status"; fi
+# A hung test must fail the run with a message, not eat CI's whole time budget.
+exec timeout --signal=INT --kill-after=60 "${TUSFS_TEST_TIMEOUT:-3600}" swift test --skip-build "$@"

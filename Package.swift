@@ -37,10 +37,27 @@ let package = Package(
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
-        .target(name: "TusCore"),
+        .target(name: "TusCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
-        .target(name: "TusServer", dependencies: ["TusCore"]),
-        .target(name: "MediaService", dependencies: ["TusServer", "MediaManagerAPI"]),
+        .target(
+            name: "TusServer",
+            dependencies: [
+                "TusCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MediaService",
+            dependencies: [
+                "TusServer", "TusCore", "MediaManagerAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: protocol layer, client side (tusfs upload)
         .systemLibrary(
@@ -54,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "FUSEAdapter", "MirrorFilesystem",
+                "FUSEAdapter", "MirrorFilesystem", "MediaService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -64,14 +64,32 @@ let package = Package(
             name: "CMagic",
             providers: [.apt(["libmagic-dev"])]
         ),
-        .target(name: "TusClient", dependencies: ["TusCore"]),
-        .target(name: "MediaManagerClient", dependencies: ["TusClient", "MediaManagerAPI", "CMagic"]),
+        .target(
+            name: "TusClient",
+            dependencies: [
+                "TusCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MediaManagerClient",
+            dependencies: [
+                "TusClient", "MediaManagerAPI", "CMagic",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: command line
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "FUSEAdapter", "MirrorFilesystem", "MediaService",
+                "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

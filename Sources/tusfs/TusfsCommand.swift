@@ -10,6 +10,8 @@ struct TusfsCommand: AsyncParsableCommand {
         subcommands: [
             MountCommand.self,
             UnmountCommand.self,
+            UploadCommand.self,
+            ImportCommand.self,
         ]
     )
 }

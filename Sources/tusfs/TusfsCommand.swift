@@ -10,6 +10,7 @@ struct TusfsCommand: AsyncParsableCommand {
         subcommands: [
             MountCommand.self,
             UnmountCommand.self,
+            ServeCommand.self,
             UploadCommand.self,
             ImportCommand.self,
         ]

@@ -69,6 +69,9 @@ public final class TusClient: Sendable {
         }
     }
 
+    /// The smallest PATCH the client shrinks to after connections are cut without progress.
+    public static let minimumAdaptiveChunkSize: Int64 = 256 * 1024
+
     /// The PATCH size used when none is configured (measured on loopback; see docs/CLIENT.md).
     public static let defaultChunkSize: Int64 = 64 * 1024 * 1024
 
@@ -189,6 +192,9 @@ public final class TusClient: Sendable {
     /// Sends the file at `path` to an existing upload, from `offset` (the server's, from the journal or a HEAD)
     /// to the end, in PATCH requests of ``Configuration/chunkSize`` bytes.
     ///
+    /// When a connection is cut and the server kept nothing of that request, later requests of this call are
+    /// half as large (down to ``minimumAdaptiveChunkSize``).
+    ///
     /// With `offset` nil the server is asked first. `endpoint` (where the upload was created) is where the
     /// server's capabilities are asked; by default the upload URL's parent. After any failure the server is asked again before the next
     /// try, so bytes it kept from a broken request are not sent twice.
@@ -209,6 +215,8 @@ public final class TusClient: Sendable {
         var current = TusUpload(url: uploadURL, offset: offset ?? 0, length: length)
         var mustAskServer = offset == nil
         var reported: Int64 = -1
+        var chunkSize = configuration.chunkSize
+        var cutAt: Int64?  // offset of a PATCH whose connection broke, until the server is asked
 
         while true {
             try Task.checkCancellation()
@@ -219,6 +227,15 @@ public final class TusClient: Sendable {
                         throw TusError.file(
                             path: path, message: "file has \(length) bytes but the upload was created for \(serverLength)")
                     }
+                    // Bytes a broken request left on the server count as progress: the budget starts again.
+                    if status.offset > current.offset { budget.recordProgress() }
+                    // A cut request that left nothing (a server that checks Upload-Checksum must drop a partial
+                    // body, a link that breaks long requests): send smaller requests from now on.
+                    if let cut = cutAt, status.offset <= cut, chunkSize > Self.minimumAdaptiveChunkSize {
+                        chunkSize = max(Self.minimumAdaptiveChunkSize, chunkSize / 2)
+                        logger.notice("connection cut without progress, halving the chunk size", metadata: ["chunk_size": "\(chunkSize)"])
+                    }
+                    cutAt = nil
                     current.offset = status.offset
                     current.expires = status.expires ?? current.expires
                     mustAskServer = false
@@ -230,7 +247,7 @@ public final class TusClient: Sendable {
                 if current.offset >= length { return current }
                 if current.isExpired() { throw TusError.uploadNotFound(uploadURL) }
 
-                let count = min(configuration.chunkSize, length - current.offset)
+                let count = min(chunkSize, length - current.offset)
                 let answer = try await patch(uploadURL, file: file, offset: current.offset, count: count, checksum: useChecksum)
                 current.expires = answer.expires ?? current.expires
                 guard answer.offset > current.offset, answer.offset <= length else {
@@ -250,6 +267,7 @@ public final class TusClient: Sendable {
                         "url": "\(uploadURL.absoluteString)", "offset": "\(current.offset)", "error": "\(failure.error)",
                         "attempt": "\(budget.consecutiveFailures)", "wait_ms": "\(Int(wait.seconds * 1000))",
                     ])
+                if case TusError.network = failure.error { cutAt = current.offset }
                 try await configuration.sleep(wait)
                 mustAskServer = true
             }

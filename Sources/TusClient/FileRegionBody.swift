@@ -58,17 +58,23 @@ final class ReadOnlyFile: Sendable {
         return buffer
     }
 
-    /// SHA-1 of `length` bytes at `offset`, read in blocks (for `Upload-Checksum`).
+    /// SHA-1 of `length` bytes at `offset`, read in blocks into one reused buffer (for `Upload-Checksum`).
     func sha1(offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> Insecure.SHA1.Digest {
         var hasher = Insecure.SHA1()
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
+        defer { block.deallocate() }
         var position = offset
         let end = offset + length
-        let allocator = ByteBufferAllocator()
         while position < end {
-            let count = Int(min(Int64(blockSize), end - position))
-            let block = try read(at: position, count: count, allocator: allocator)
-            block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            position += Int64(count)
+            let want = Int(min(Int64(blockSize), end - position))
+            let got = pread(descriptor, block.baseAddress, want, off_t(position))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                throw TusError.file(
+                    path: path, message: got == 0 ? "file ended at \(position), expected more data" : String(cString: strerror(errno)))
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
+            position += Int64(got)
         }
         return hasher.finalize()
     }

@@ -35,6 +35,12 @@ struct UploadCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !files.isEmpty else { throw CommandFailure("no file given") }
+        #if canImport(Glibc)
+        // Body blocks are allocated on one thread and freed on an event loop thread. With glibc's sliding mmap
+        // threshold they end up in per-thread arenas that fragment (peak RSS of a 4 GiB upload: 105 MiB);
+        // a fixed threshold keeps 256 KiB blocks in mmap and the peak near 60 MiB.
+        _ = glibcMallopt(glibcMmapThreshold, 128 * 1024)
+        #endif
         guard (service.endpoint == nil) != (tusEndpoint == nil) else {
             throw CommandFailure("give exactly one of --endpoint URL and --tus URL")
         }
@@ -99,6 +105,12 @@ struct UploadCommand: AsyncParsableCommand {
         return try CommandOutput.jsonLine(descriptor)
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `mallopt` (not exported by the Glibc module); `M_MMAP_THRESHOLD` is -3 in <malloc.h>.
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+private let glibcMmapThreshold: Int32 = -3
+#endif
 
 /// How to reach a Media Manager service: shared by `upload` and `import`.
 struct ServiceOptions: ParsableArguments {

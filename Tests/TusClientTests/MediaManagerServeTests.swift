@@ -136,4 +136,22 @@ struct MediaManagerServeTests {
         // Each cut request wastes at most what it carried: one chunk.
         #expect(received - total <= Double(max(1, drops)) * Double(chunk), "re-sent \(received - total) bytes after \(drops) drops")
     }
+
+    @Test("Upload-Expires is read, and an expired upload is reported as gone so a new one can be made")
+    func expiredUpload() async throws {
+        let server = try TusServeProcess.start(arguments: ["--expire-after", "1"])
+        defer { server.stop() }
+        let client = MediaManagerClient(endpoint: server.baseURL)
+        let resumable = try await client.generateResumableUploadURL(
+            GenerateFileResumableUploadURLRequest(mimeType: "application/octet-stream", fileName: "e.bin", sizeInBytes: "1000"))
+        let endpoint = try #require(URL(string: resumable.uploadUrl))
+        let created = try await client.tus.create(
+            at: endpoint, length: 1000,
+            metadata: MediaManagerClient.tusMetadata(fileName: "e.bin", mimeType: "application/octet-stream", uploadToken: resumable.uploadToken))
+        let expires = try #require(created.expires)
+        #expect(expires.timeIntervalSinceNow < 5)
+        try await Task.sleep(for: .milliseconds(2100))
+        #expect(created.isExpired())
+        await #expect(throws: TusError.uploadNotFound(created.url)) { _ = try await client.tus.status(of: created.url) }
+    }
 }

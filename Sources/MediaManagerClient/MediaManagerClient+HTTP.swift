@@ -70,8 +70,8 @@ extension MediaManagerClient {
                 case let error as MediaManagerError:
                     guard let status = error.status, [408, 429].contains(status) || status >= 500 else { throw error }
                     failure = error
-                case let error as TusError:
-                    throw MediaManagerError.file(path: "", message: error.description)
+                case TusError.file(let path, let message):
+                    throw MediaManagerError.file(path: path, message: message)
                 default:
                     failure = .network(String(describing: error))
                 }

@@ -30,6 +30,8 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Bytes per tus PATCH request.", valueName: "bytes")) var chunkSize: Int64?
     @Option(help: ArgumentHelp("Folder path on the service (e.g. /videos/2024); created if missing.", valueName: "path"))
     var folder: String?
+    @Flag(help: "Do not send Upload-Checksum with tus requests (the server then keeps partial chunks of cut requests).")
+    var noChecksum = false
     @Flag(help: "Wait until the service has processed each file (READY or FAILED) before printing it.") var wait = false
     @Flag(help: "Log retries and requests on stderr.") var verbose = false
 
@@ -57,6 +59,7 @@ struct UploadCommand: AsyncParsableCommand {
     private func upload(sizes: [Int64], http: HTTPClient, logger: Logger) async throws {
         var tusConfiguration = TusClient.Configuration()
         if let chunkSize { tusConfiguration.chunkSize = chunkSize }
+        tusConfiguration.sendsChecksums = !noChecksum
         let tus = TusClient(httpClient: http, configuration: tusConfiguration, logger: logger)
         let bar = ProgressBar(total: sizes.reduce(0, +), enabled: isatty(STDERR_FILENO) == 1)
 

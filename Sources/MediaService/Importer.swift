@@ -39,7 +39,8 @@ struct Importer: Sendable {
         guard let source = file.sourceUrl else { throw ImportError("no source URL") }
         var request = HTTPClientRequest(url: source)
         request.method = .GET
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        // The timeout bounds the wait for the response head (connection attempts included), not the download.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         guard response.status.code == 200 else { throw ImportError("the server answered HTTP \(response.status.code)") }
         if let length = response.headers.first(name: "Content-Length").flatMap({ Int64($0) }), length > maxSize {
             throw ImportError("the file is larger than the import limit of \(maxSize) bytes")

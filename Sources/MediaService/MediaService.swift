@@ -18,6 +18,8 @@ final class MediaService: Sendable {
     let processor: FileProcessor
     let importer: Importer
     let tusServer: TusServer
+    /// Cuts each plain upload URL's first PUT once (fault injection `--drop-after-bytes`).
+    let putDropper: ConnectionDropper
     private let baseURLState: Mutex<String>
 
     init(configuration: MediaServiceConfiguration, logger: Logger) throws {
@@ -34,6 +36,7 @@ final class MediaService: Sendable {
         database = try MediaDatabase(path: data.appendingPathComponent("media.sqlite").path)
         signer = try URLSigner.load(from: data.appendingPathComponent("signing.key"))
         metrics = ServerMetrics()
+        putDropper = ConnectionDropper(dropAfterBytes: configuration.faults.dropAfterBytes)
         baseURLState = Mutex(configuration.publicURL.map { Self.trimmed($0.absoluteString) } ?? "http://\(configuration.host):\(configuration.port)")
         let webhooks = WebhookSender(
             url: configuration.webhookURL, secret: configuration.webhookSecret ?? configuration.apiKey ?? "", logger: logger)

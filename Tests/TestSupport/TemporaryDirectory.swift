@@ -8,7 +8,7 @@ public struct TemporaryDirectory: Sendable {
     /// Creates `/tmp/tusfs-test-PREFIX-XXXXXX`.
     public init(_ prefix: String = "t") throws {
         var template = Array("\(NSTemporaryDirectory())/tusfs-test-\(prefix)-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress) }) else {
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw TestFailure("mkdtemp failed: errno \(errno)")
         }
         path = String(cString: made)

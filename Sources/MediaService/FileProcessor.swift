@@ -15,12 +15,14 @@ final class FileProcessor: Sendable {
     let siteID: String
     let webhooks: WebhookSender
     let logger: Logger
+    let background: BackgroundTasks
     private let baseURL = Mutex("")
 
     init(
         database: MediaDatabase, contentDirectory: URL, delay: Duration, failureRate: Double, siteID: String,
-        webhooks: WebhookSender, logger: Logger
+        webhooks: WebhookSender, background: BackgroundTasks, logger: Logger
     ) {
+        self.background = background
         self.database = database
         self.contentDirectory = contentDirectory
         self.delay = delay
@@ -34,8 +36,8 @@ final class FileProcessor: Sendable {
 
     /// Processes file `id` after the delay, in the background.
     func schedule(_ id: String) {
-        Task {
-            try? await Task.sleep(for: delay)
+        background.run { [self] in
+            do { try await Task.sleep(for: delay) } catch { return }  // cancelled: the service stopped
             do {
                 try await process(id)
             } catch {

@@ -11,6 +11,7 @@ struct Importer: Sendable {
     let contentDirectory: URL
     let maxSize: Int64
     let processor: FileProcessor
+    let background: BackgroundTasks
     let logger: Logger
 
     /// Checks that `url` is an absolute http or https URL with a host.
@@ -23,11 +24,12 @@ struct Importer: Sendable {
 
     /// Starts fetching `file.sourceUrl` in the background.
     func start(_ file: FileRecord) {
-        Task {
+        background.run {
             do {
                 try await fetch(file)
                 processor.schedule(file.id)
             } catch {
+                if Task.isCancelled { return }  // the service stopped; the import resumes at the next start
                 try? FileManager.default.removeItem(at: contentDirectory.appendingPathComponent(file.contentName))
                 logger.info("import of \(file.sourceUrl ?? "?") failed: \(error)")
                 try? await processor.fail(file.id, reason: "import failed: \(Self.describe(error))")

@@ -33,6 +33,7 @@ public struct MediaServer: Sendable {
     /// `onListening` gets the base URL once the listener is bound (with the real port when `port` was 0).
     public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
         let app = makeApplication(onListening: onListening)
+        defer { service.stopBackgroundWork() }
         if handleSignals {
             try await app.runService()
         } else {
@@ -45,8 +46,12 @@ public struct MediaServer: Sendable {
         let (stream, continuation) = AsyncStream<URL>.makeStream()
         let app = makeApplication { url in continuation.yield(url) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let service = self.service
         let task = Task {
-            defer { continuation.finish() }
+            defer {
+                continuation.finish()
+                service.stopBackgroundWork()
+            }
             try await group.run()
         }
         for await url in stream {

@@ -18,6 +18,8 @@ final class MediaService: Sendable {
     let processor: FileProcessor
     let importer: Importer
     let tusServer: TusServer
+    /// Processing, imports and webhooks in flight; cancelled by ``stopBackgroundWork()``.
+    let background = BackgroundTasks()
     /// Cuts each plain upload URL's first PUT once (fault injection `--drop-after-bytes`).
     let putDropper: ConnectionDropper
     private let baseURLState: Mutex<String>
@@ -43,10 +45,10 @@ final class MediaService: Sendable {
         processor = FileProcessor(
             database: database, contentDirectory: contentDirectory, delay: configuration.processingDelay,
             failureRate: configuration.processingFailureRate, siteID: configuration.siteID, webhooks: webhooks,
-            logger: logger)
+            background: background, logger: logger)
         importer = Importer(
             database: database, contentDirectory: contentDirectory, maxSize: configuration.importMaxSize,
-            processor: processor, logger: logger)
+            processor: processor, background: background, logger: logger)
         tusServer = try TusServer(
             configuration: TusServerConfiguration(
                 storageDirectory: data.appendingPathComponent("tus"), maxSize: configuration.maxUploadSize,
@@ -76,6 +78,11 @@ final class MediaService: Sendable {
                 processor.schedule(file.id)
             }
         }
+    }
+
+    /// Cancels pending processing and imports (they resume at the next start, as the files stay PENDING).
+    func stopBackgroundWork() {
+        background.cancelAll()
     }
 
     func descriptor(_ record: FileRecord) -> FileDescriptor {

@@ -221,13 +221,15 @@ import TusServer
     }
 
     @Test func expiredUploadIs410() async throws {
-        try await withTusServer(lifetime: .seconds(2)) { s in
-            let url = try await create(s, length: 10)
-            let r = try await patch(url, offset: 0, Data(repeating: 1, count: 4))
-            #expect(r.status == 204)
-            #expect(r.header("Upload-Expires") != nil)
-            try await Task.sleep(for: .milliseconds(2200))
-            #expect(try await patch(url, offset: 4, Data([1])).status == 410)
+        try await withTusServer(lifetime: .seconds(1)) { s in
+            let created = try await HTTPTestClient.send("POST", s.endpoint, headers: tus.with(["Upload-Length": "10"]))
+            #expect(created.status == 201)
+            #expect(created.header("Upload-Expires")?.hasSuffix(" GMT") == true)
+            let url = try s.uploadURL(created.header("Location"))
+            try await Task.sleep(for: .milliseconds(1500))
+            let late = try await patch(url, offset: 0, Data([1]))
+            #expect(late.status == 410)
+            #expect(late.errorMessage?.contains("expired") == true)
             #expect(try await HTTPTestClient.send("HEAD", url, headers: tus).status == 404)  // removed on expiry
         }
     }

@@ -90,6 +90,43 @@ import Testing
         #expect(reused.stdout == "403")
     }
 
+    @Test func unfinishedTusUploadSurvivesARestart() async throws { try await offPool { try Self().tusRestart() } }
+
+    private func tusRestart() throws {
+        let dir = try TemporaryDirectory("tusrestart")
+        defer { dir.remove() }
+        let content = randomBytes(200_000)
+        FileManager.default.createFile(atPath: dir.appending("first"), contents: content.prefix(120_000))
+        FileManager.default.createFile(atPath: dir.appending("rest"), contents: content.dropFirst(120_000))
+        var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        let generated = try curlJSON(
+            "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"video/mp4\",\"fileName\":\"v.mp4\",\"uploadProtocol\":\"TUS\"}' \(server.apiURL.absoluteString)/files/generate-resumable-upload-url")
+        let endpoint = try #require(generated["uploadUrl"] as? String)
+        let token = try #require(generated["uploadToken"] as? String)
+        let metadata = "filename \(Data("v.mp4".utf8).base64EncodedString()),token \(Data(token.utf8).base64EncodedString())"
+        let created = try ProcessRunner.shell(
+            "curl -sS -i -X POST -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 200000' -H 'Upload-Metadata: \(metadata)' '\(endpoint)'")
+        let location = try #require(created.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") })
+        let path = location.dropFirst("location:".count).trimmingCharacters(in: .whitespaces)
+        let patch = "curl -sS -o /dev/null -w '%{http_code}' -X PATCH -H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream'"
+        #expect(try ProcessRunner.shell("\(patch) -H 'Upload-Offset: 0' --data-binary @\(dir.appending("first")) '\(server.baseURL.absoluteString)\(path)'").stdout == "204")
+        #expect(server.stop() == 0)
+
+        server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        defer { server.stop() }
+        let base = server.baseURL.absoluteString
+        let head = try ProcessRunner.shell("curl -sS -I -H 'Tus-Resumable: 1.0.0' '\(base)\(path)'")
+        #expect(head.stdout.lowercased().contains("upload-offset: 120000"), "\(head.stdout)")
+        #expect(try ProcessRunner.shell("\(patch) -H 'Upload-Offset: 120000' --data-binary @\(dir.appending("rest")) '\(base)\(path)'").stdout == "204")
+        let newEndpoint = base + "/upload/" + (endpoint.components(separatedBy: "/upload/").last ?? "")
+        let finalized = try curlJSON("-X PUT '\(newEndpoint)/\(token)?filename=v.mp4'")
+        let id = try #require((finalized["file"] as? [String: Any])?["id"] as? String)
+        let ready = try waitReady(server.apiURL, id)
+        #expect(ready["operationStatus"] as? String == "READY")
+        _ = try ProcessRunner.shell("curl -sS -o \(dir.appending("down")) '\(ready["url"] as? String ?? "")'")
+        #expect(FileManager.default.contents(atPath: dir.appending("down")) == content)
+    }
+
     @Test(arguments: [
         ["--listen", "nonsense"], ["--fail-rate", "2"], ["--webhook", "ftp://x"], ["--api-key-file", "/nonexistent/key"],
         ["--drop-after-bytes", "0"], ["--bogus-flag"],

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaManagerAPI
 import Synchronization
+import TusServer
 
 /// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash and size
 /// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
@@ -60,7 +61,7 @@ final class FileProcessor: Sendable {
     private func process(_ id: String) async throws {
         guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
         let path = contentDirectory.appendingPathComponent(file.contentName).path
-        guard let (size, hash) = Self.digest(path: path) else {
+        guard let (size, hash) = try await runBlocking({ Self.digest(path: path) }) else {
             return try await fail(id, reason: "the file's content is missing")
         }
         if size == 0 { return try await fail(id, reason: "the file is empty") }

@@ -55,7 +55,7 @@ struct UploadRoutes {
                 dropper.markDropped(ticket.nonce)
                 channel.close(promise: nil)
             })
-        try writer.sync()
+        try await writer.sync()
         let size = writer.written
         if let expected = ticket.sizeInBytes, expected != size {
             throw MediaServiceError.invalidArgument("received \(size) bytes but the upload URL was made for \(expected)")

@@ -85,9 +85,12 @@ public struct BodyWriter: ~Copyable {
         onBytes(Int64(count))
     }
 
-    /// Flushes the written bytes to the disk.
-    public func sync() throws {
-        guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+    /// Flushes the written bytes to the disk (on a Dispatch thread: fsync may take a while).
+    public func sync() async throws {
+        let fd = fd
+        try await runBlocking {
+            guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+        }
     }
 
     /// Cuts the file back to `offset` (used to discard a chunk whose checksum failed).

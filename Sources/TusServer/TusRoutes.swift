@@ -205,7 +205,7 @@ extension TusServer {
             }
         }
         if writer.written > 0 {
-            try writer.sync()
+            try await writer.sync()
             info.offset += writer.written
             try await store.save(info)
         }

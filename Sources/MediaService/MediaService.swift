@@ -67,10 +67,20 @@ final class MediaService: Sendable {
         processor.setBaseURL(baseURL)
     }
 
-    /// Resumes work an earlier run left: processing of PENDING uploads, imports, expired tus uploads.
+    /// Resumes work an earlier run left (processing of PENDING uploads, imports) and starts the periodic removal
+    /// of expired tus uploads.
     func resumeBackgroundWork() async throws {
         processor.setBaseURL(baseURL)
-        await tusServer.store.removeExpired()
+        let store = tusServer.store
+        let logger = logger
+        let period = min(configuration.expireAfter ?? .seconds(600), .seconds(600))
+        background.run {
+            while !Task.isCancelled {
+                let removed = await store.removeExpired()
+                if !removed.isEmpty { logger.info("removed \(removed.count) expired tus upload(s)") }
+                do { try await Task.sleep(for: period) } catch { return }
+            }
+        }
         for file in try await database.files(status: .pending) {
             if file.sourceUrl != nil, !FileManager.default.fileExists(atPath: contentPath(of: file).path) {
                 importer.start(file)

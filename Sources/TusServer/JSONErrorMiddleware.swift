@@ -36,7 +36,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case is NIOTooManyBytesError:
             return HTTPServerError(.contentTooLarge, "request body is too large", code: "TOO_LARGE")
         case let error as DecodingError:
-            return HTTPServerError(.badRequest, "invalid JSON body: \(DecodingErrorDescription(error))", code: "INVALID_JSON")
+            return HTTPServerError(.badRequest, "invalid JSON body: \(describe(error))", code: "INVALID_JSON")
         default:
             return HTTPServerError(.internalServerError, "internal server error", code: "INTERNAL")
         }
@@ -74,7 +74,7 @@ struct JSONErrorBody: Encodable {
 }
 
 /// A short description of a JSON decoding error: which field, and what was wrong.
-func DecodingErrorDescription(_ error: DecodingError) -> String {
+func describe(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {
         let p = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         return p.isEmpty ? "body" : p

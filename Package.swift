@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: FUSE mount (kernel → adapter → mirror filesystem)
@@ -45,6 +46,7 @@ let package = Package(
                 "TusCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -56,6 +58,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -99,8 +102,22 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["MirrorFilesystem", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "TusServerTests", dependencies: ["TusServer", "MediaService", "TestSupport"]),
-        .testTarget(name: "MediaServiceTests", dependencies: ["MediaService", "TestSupport"]),
+        .testTarget(
+            name: "TusServerTests",
+            dependencies: [
+                "TusServer", "TusCore", "MediaService", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "MediaServiceTests",
+            dependencies: [
+                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),
     ]
 )

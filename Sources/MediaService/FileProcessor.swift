@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaManagerAPI
 import Synchronization
+import TusServer
 
 /// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash and size
 /// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
@@ -15,12 +16,14 @@ final class FileProcessor: Sendable {
     let siteID: String
     let webhooks: WebhookSender
     let logger: Logger
+    let background: BackgroundTasks
     private let baseURL = Mutex("")
 
     init(
         database: MediaDatabase, contentDirectory: URL, delay: Duration, failureRate: Double, siteID: String,
-        webhooks: WebhookSender, logger: Logger
+        webhooks: WebhookSender, background: BackgroundTasks, logger: Logger
     ) {
+        self.background = background
         self.database = database
         self.contentDirectory = contentDirectory
         self.delay = delay
@@ -34,8 +37,8 @@ final class FileProcessor: Sendable {
 
     /// Processes file `id` after the delay, in the background.
     func schedule(_ id: String) {
-        Task {
-            try? await Task.sleep(for: delay)
+        background.run { [self] in
+            do { try await Task.sleep(for: delay) } catch { return }  // cancelled: the service stopped
             do {
                 try await process(id)
             } catch {
@@ -58,7 +61,7 @@ final class FileProcessor: Sendable {
     private func process(_ id: String) async throws {
         guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
         let path = contentDirectory.appendingPathComponent(file.contentName).path
-        guard let (size, hash) = Self.digest(path: path) else {
+        guard let (size, hash) = try await runBlocking({ Self.digest(path: path) }) else {
             return try await fail(id, reason: "the file's content is missing")
         }
         if size == 0 { return try await fail(id, reason: "the file is empty") }

@@ -11,6 +11,7 @@ struct Importer: Sendable {
     let contentDirectory: URL
     let maxSize: Int64
     let processor: FileProcessor
+    let background: BackgroundTasks
     let logger: Logger
 
     /// Checks that `url` is an absolute http or https URL with a host.
@@ -23,11 +24,12 @@ struct Importer: Sendable {
 
     /// Starts fetching `file.sourceUrl` in the background.
     func start(_ file: FileRecord) {
-        Task {
+        background.run {
             do {
                 try await fetch(file)
                 processor.schedule(file.id)
             } catch {
+                if Task.isCancelled { return }  // the service stopped; the import resumes at the next start
                 try? FileManager.default.removeItem(at: contentDirectory.appendingPathComponent(file.contentName))
                 logger.info("import of \(file.sourceUrl ?? "?") failed: \(error)")
                 try? await processor.fail(file.id, reason: "import failed: \(Self.describe(error))")
@@ -39,7 +41,8 @@ struct Importer: Sendable {
         guard let source = file.sourceUrl else { throw ImportError("no source URL") }
         var request = HTTPClientRequest(url: source)
         request.method = .GET
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        // The timeout bounds the wait for the response head (connection attempts included), not the download.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         guard response.status.code == 200 else { throw ImportError("the server answered HTTP \(response.status.code)") }
         if let length = response.headers.first(name: "Content-Length").flatMap({ Int64($0) }), length > maxSize {
             throw ImportError("the file is larger than the import limit of \(maxSize) bytes")

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MediaManagerAPI
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 import TusServer
 
@@ -31,6 +32,37 @@ public struct MediaServer: Sendable {
     /// Runs the service until the calling task is cancelled (or, with `handleSignals`, until SIGINT/SIGTERM).
     /// `onListening` gets the base URL once the listener is bound (with the real port when `port` was 0).
     public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
+        let app = makeApplication(onListening: onListening)
+        defer { service.stopBackgroundWork() }
+        if handleSignals {
+            try await app.runService()
+        } else {
+            try await app.run()
+        }
+    }
+
+    /// Starts the service in a background task and returns once it listens.
+    public func start() async throws -> RunningMediaService {
+        let (stream, continuation) = AsyncStream<URL>.makeStream()
+        let app = makeApplication { url in continuation.yield(url) }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let service = self.service
+        let task = Task {
+            defer {
+                continuation.finish()
+                service.stopBackgroundWork()
+            }
+            try await group.run()
+        }
+        for await url in stream {
+            return RunningMediaService(baseURL: url, task: task, group: group)
+        }
+        // The stream ended without a URL: the server failed to start.
+        try await task.value
+        throw HTTPServerError(.internalServerError, "the media service stopped before it listened")
+    }
+
+    private func makeApplication(onListening: @escaping @Sendable (URL) async -> Void) -> some ApplicationProtocol {
         if configuration.faults.isActive || configuration.processingFailureRate > 0 || configuration.expireAfter != nil {
             logger.warning(
                 "fault injection is ON: fail-rate \(configuration.faults.failureRate), drop-after-bytes \(configuration.faults.dropAfterBytes.map(String.init) ?? "off"), latency \(configuration.faults.latency.map { "\($0)" } ?? "off"), expire-after \(configuration.expireAfter.map { "\($0)" } ?? "off"), processing-failure-rate \(configuration.processingFailureRate)"
@@ -42,7 +74,7 @@ public struct MediaServer: Sendable {
         let router = makeRouter()
         let service = self.service
         let host = configuration.host
-        let app = Application(
+        return Application(
             responder: ServiceResponder(router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
@@ -52,26 +84,6 @@ public struct MediaServer: Sendable {
                 await onListening(URL(string: service.baseURL)!)
             },
             logger: logger)
-        if handleSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
-        }
-    }
-
-    /// Starts the service in a background task and returns once it listens.
-    public func start() async throws -> RunningMediaService {
-        let (stream, continuation) = AsyncStream<URL>.makeStream()
-        let task = Task {
-            defer { continuation.finish() }
-            try await run { url in continuation.yield(url) }
-        }
-        for await url in stream {
-            return RunningMediaService(baseURL: url, task: task)
-        }
-        // The stream ended without a URL: the server failed to start.
-        try await task.value
-        throw HTTPServerError(.internalServerError, "the media service stopped before it listened")
     }
 
     func makeRouter() -> Router<ServerRequestContext> {
@@ -99,10 +111,12 @@ public final class RunningMediaService: Sendable {
     /// `http://HOST:PORT` of the listener.
     public let baseURL: URL
     private let task: Task<Void, any Error>
+    private let group: ServiceGroup
 
-    init(baseURL: URL, task: Task<Void, any Error>) {
+    init(baseURL: URL, task: Task<Void, any Error>, group: ServiceGroup) {
         self.baseURL = baseURL
         self.task = task
+        self.group = group
     }
 
     /// The port the service listens on.
@@ -111,9 +125,9 @@ public final class RunningMediaService: Sendable {
     /// The Media Manager API base: `BASE/site-media/v1`.
     public var apiURL: URL { baseURL.appendingPathComponent("site-media/v1") }
 
-    /// Stops the service and waits until it has shut down.
+    /// Stops the service gracefully (requests in flight finish) and waits until it has shut down.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 }

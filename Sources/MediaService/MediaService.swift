@@ -18,6 +18,10 @@ final class MediaService: Sendable {
     let processor: FileProcessor
     let importer: Importer
     let tusServer: TusServer
+    /// Processing, imports and webhooks in flight; cancelled by ``stopBackgroundWork()``.
+    let background = BackgroundTasks()
+    /// Cuts each plain upload URL's first PUT once (fault injection `--drop-after-bytes`).
+    let putDropper: ConnectionDropper
     private let baseURLState: Mutex<String>
 
     init(configuration: MediaServiceConfiguration, logger: Logger) throws {
@@ -34,16 +38,17 @@ final class MediaService: Sendable {
         database = try MediaDatabase(path: data.appendingPathComponent("media.sqlite").path)
         signer = try URLSigner.load(from: data.appendingPathComponent("signing.key"))
         metrics = ServerMetrics()
+        putDropper = ConnectionDropper(dropAfterBytes: configuration.faults.dropAfterBytes)
         baseURLState = Mutex(configuration.publicURL.map { Self.trimmed($0.absoluteString) } ?? "http://\(configuration.host):\(configuration.port)")
         let webhooks = WebhookSender(
             url: configuration.webhookURL, secret: configuration.webhookSecret ?? configuration.apiKey ?? "", logger: logger)
         processor = FileProcessor(
             database: database, contentDirectory: contentDirectory, delay: configuration.processingDelay,
             failureRate: configuration.processingFailureRate, siteID: configuration.siteID, webhooks: webhooks,
-            logger: logger)
+            background: background, logger: logger)
         importer = Importer(
             database: database, contentDirectory: contentDirectory, maxSize: configuration.importMaxSize,
-            processor: processor, logger: logger)
+            processor: processor, background: background, logger: logger)
         tusServer = try TusServer(
             configuration: TusServerConfiguration(
                 storageDirectory: data.appendingPathComponent("tus"), maxSize: configuration.maxUploadSize,
@@ -62,10 +67,20 @@ final class MediaService: Sendable {
         processor.setBaseURL(baseURL)
     }
 
-    /// Resumes work an earlier run left: processing of PENDING uploads, imports, expired tus uploads.
+    /// Resumes work an earlier run left (processing of PENDING uploads, imports) and starts the periodic removal
+    /// of expired tus uploads.
     func resumeBackgroundWork() async throws {
         processor.setBaseURL(baseURL)
-        await tusServer.store.removeExpired()
+        let store = tusServer.store
+        let logger = logger
+        let period = min(configuration.expireAfter ?? .seconds(600), .seconds(600))
+        background.run {
+            while !Task.isCancelled {
+                let removed = await store.removeExpired()
+                if !removed.isEmpty { logger.info("removed \(removed.count) expired tus upload(s)") }
+                do { try await Task.sleep(for: period) } catch { return }
+            }
+        }
         for file in try await database.files(status: .pending) {
             if file.sourceUrl != nil, !FileManager.default.fileExists(atPath: contentPath(of: file).path) {
                 importer.start(file)
@@ -73,6 +88,11 @@ final class MediaService: Sendable {
                 processor.schedule(file.id)
             }
         }
+    }
+
+    /// Cancels pending processing and imports (they resume at the next start, as the files stay PENDING).
+    func stopBackgroundWork() {
+        background.cancelAll()
     }
 
     func descriptor(_ record: FileRecord) -> FileDescriptor {

@@ -47,10 +47,15 @@ struct UploadRoutes {
         var writer = try BodyWriter(path: staging.path, offset: 0, checksum: nil)
         let channel = context.channel
         let metrics = service.metrics
+        let dropper = service.putDropper
         try await writer.write(
-            request.body, limit: service.configuration.maxUploadSize, faults: service.configuration.faults,
-            onBytes: { metrics.addBytesReceived($0) }, dropConnection: { channel.close(promise: nil) })
-        try writer.sync()
+            request.body, limit: service.configuration.maxUploadSize, dropAfterBytes: dropper.threshold(for: ticket.nonce),
+            onBytes: { metrics.addBytesReceived($0) },
+            dropConnection: {
+                dropper.markDropped(ticket.nonce)
+                channel.close(promise: nil)
+            })
+        try await writer.sync()
         let size = writer.written
         if let expected = ticket.sizeInBytes, expected != size {
             throw MediaServiceError.invalidArgument("received \(size) bytes but the upload URL was made for \(expected)")

@@ -39,16 +39,17 @@ public struct BodyWriter: ~Copyable {
     /// Writes `body` until it ends, `limit` bytes were written (more is ``TusError/tooLarge(_:)``), or the
     /// connection drops (the error is rethrown; ``written`` holds what arrived).
     /// - Parameters:
+    ///   - dropAfterBytes: inject a dropped connection once this many bytes were written (fault injection).
     ///   - onBytes: called with each piece's size once it is in the file (for metrics).
     ///   - dropConnection: called when the injected drop fires; it should close the connection.
     public mutating func write(
-        _ body: RequestBody, limit: Int64?, faults: FaultInjection, onBytes: (Int64) -> Void,
-        dropConnection: () -> Void
+        _ body: RequestBody, limit: Int64?, dropAfterBytes: Int64? = nil, onBytes: (Int64) -> Void,
+        dropConnection: () -> Void = {}
     ) async throws {
         for try await buffer in body {
             var piece = buffer
             var dropNow = false
-            if let drop = faults.dropAfterBytes, written + Int64(piece.readableBytes) >= drop {
+            if let drop = dropAfterBytes, written + Int64(piece.readableBytes) >= drop {
                 piece = piece.getSlice(at: piece.readerIndex, length: Int(max(0, drop - written)))!
                 dropNow = true
             }
@@ -84,9 +85,12 @@ public struct BodyWriter: ~Copyable {
         onBytes(Int64(count))
     }
 
-    /// Flushes the written bytes to the disk.
-    public func sync() throws {
-        guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+    /// Flushes the written bytes to the disk (on a Dispatch thread: fsync may take a while).
+    public func sync() async throws {
+        let fd = fd
+        try await runBlocking {
+            guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+        }
     }
 
     /// Cuts the file back to `offset` (used to discard a chunk whose checksum failed).
@@ -96,6 +100,10 @@ public struct BodyWriter: ~Copyable {
 }
 
 extension FaultInjection {
-    /// Thrown after an injected connection drop; the connection is already closed.
-    public struct ConnectionDropped: Error, Sendable {}
+    /// Thrown after an injected connection drop; the connection is already closed, so no answer arrives.
+    public struct ConnectionDropped: ServerError {
+        public var status: HTTPResponse.Status { .internalServerError }
+        public var message: String { "connection dropped by fault injection" }
+        public var code: String { "INJECTED_DROP" }
+    }
 }

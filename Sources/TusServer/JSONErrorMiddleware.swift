@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error a route throws into a JSON answer `{ "message": "…", "details": { "applicationError": … } }`.
 ///
@@ -15,7 +16,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let serverError = Self.serverError(for: error)
-            if serverError.status.code >= 500 {
+            if serverError.status.code >= 500, !serverError.code.hasPrefix("INJECTED") {
                 context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             } else {
                 context.logger.debug("\(request.method) \(request.uri.path) → \(serverError.status.code): \(serverError.message)")
@@ -32,8 +33,10 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as HTTPError:
             let message = error.body ?? error.status.reasonPhrase
             return HTTPServerError(error.status, error.status == .contentTooLarge ? "request body is too large" : message, headers: error.headers)
+        case is NIOTooManyBytesError:
+            return HTTPServerError(.contentTooLarge, "request body is too large", code: "TOO_LARGE")
         case let error as DecodingError:
-            return HTTPServerError(.badRequest, "invalid JSON body: \(DecodingErrorDescription(error))", code: "INVALID_JSON")
+            return HTTPServerError(.badRequest, "invalid JSON body: \(describe(error))", code: "INVALID_JSON")
         default:
             return HTTPServerError(.internalServerError, "internal server error", code: "INTERNAL")
         }
@@ -71,7 +74,7 @@ struct JSONErrorBody: Encodable {
 }
 
 /// A short description of a JSON decoding error: which field, and what was wrong.
-func DecodingErrorDescription(_ error: DecodingError) -> String {
+func describe(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {
         let p = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         return p.isEmpty ? "body" : p

@@ -185,10 +185,14 @@ extension TusServer {
         let channel = context.channel
         var failure: (any Error)?
         do {
+            let dropper = dropper
             try await writer.write(
-                body, limit: limit, faults: configuration.faults,
+                body, limit: limit, dropAfterBytes: dropper.threshold(for: info.id),
                 onBytes: { metrics.addBytesReceived($0) },
-                dropConnection: { channel.close(promise: nil) })
+                dropConnection: { [id = info.id] in
+                    dropper.markDropped(id)
+                    channel.close(promise: nil)
+                })
         } catch {
             failure = error
         }
@@ -201,7 +205,7 @@ extension TusServer {
             }
         }
         if writer.written > 0 {
-            try writer.sync()
+            try await writer.sync()
             info.offset += writer.written
             try await store.save(info)
         }

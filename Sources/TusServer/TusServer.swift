@@ -19,6 +19,7 @@ public struct TusServer: Sendable {
     public let store: UploadStore
     public let hooks: any TusHooks
     public let metrics: ServerMetrics
+    let dropper: ConnectionDropper
     let logger: Logger
 
     /// Opens the upload store in the configuration's directory.
@@ -30,6 +31,7 @@ public struct TusServer: Sendable {
         self.store = try UploadStore(directory: configuration.storageDirectory)
         self.hooks = hooks
         self.metrics = metrics
+        self.dropper = ConnectionDropper(dropAfterBytes: configuration.faults.dropAfterBytes)
         self.logger = logger
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Settings of a ``TusServer``.
 public struct TusServerConfiguration: Sendable {
@@ -30,7 +31,8 @@ public struct TusServerConfiguration: Sendable {
 public struct FaultInjection: Sendable, Equatable {
     /// Probability (0…1) that an upload request is answered 503 before its body is read.
     public var failureRate: Double
-    /// Close the connection once this many body bytes of one request have been received (they are kept).
+    /// Close the connection once this many body bytes of a request have been received (they are kept).
+    /// Each upload (tus upload, or plain upload URL) is cut once, so its retry can succeed.
     public var dropAfterBytes: Int64?
     /// Delay added before every request is handled.
     public var latency: Duration?
@@ -46,4 +48,24 @@ public struct FaultInjection: Sendable, Equatable {
 
     /// Draws whether this request fails.
     public func shouldFail() -> Bool { failureRate > 0 && Double.random(in: 0..<1) < failureRate }
+}
+
+/// Remembers which uploads already had their connection cut by ``FaultInjection/dropAfterBytes``, so each upload
+/// is cut once and its retry can get through.
+public final class ConnectionDropper: Sendable {
+    private let dropAfterBytes: Int64?
+    private let dropped = Mutex(Set<String>())
+
+    public init(dropAfterBytes: Int64?) { self.dropAfterBytes = dropAfterBytes }
+
+    /// The byte count after which a request for `upload` should be cut, or nil when it should not be.
+    public func threshold(for upload: String) -> Int64? {
+        guard let dropAfterBytes else { return nil }
+        return dropped.withLock { $0.contains(upload) } ? nil : dropAfterBytes
+    }
+
+    /// Records that the connection of a request for `upload` was cut.
+    public func markDropped(_ upload: String) {
+        _ = dropped.withLock { $0.insert(upload) }
+    }
 }

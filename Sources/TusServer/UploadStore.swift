@@ -51,8 +51,6 @@ public actor UploadStore {
 
     /// Replaces the info record of an upload, durably.
     public func save(_ info: UploadInfo) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
         let data: Data
         do { data = try JSONEncoder().encode(info) } catch { throw TusError.storage("cannot encode upload info") }
         do {

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: FUSE mount (kernel → adapter → mirror filesystem)
@@ -38,24 +39,61 @@ let package = Package(
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
-        .target(name: "TusCore"),
+        .target(name: "TusCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
-        .target(name: "TusServer", dependencies: ["TusCore"]),
-        .target(name: "MediaService", dependencies: ["TusServer", "MediaManagerAPI"]),
+        .target(
+            name: "TusServer",
+            dependencies: [
+                "TusCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "MediaService",
+            dependencies: [
+                "TusServer", "TusCore", "MediaManagerAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // MARK: protocol layer, client side (tusfs upload)
         .systemLibrary(
             name: "CMagic",
             providers: [.apt(["libmagic-dev"])]
         ),
-        .target(name: "TusClient", dependencies: ["TusCore"]),
-        .target(name: "MediaManagerClient", dependencies: ["TusClient", "MediaManagerAPI", "CMagic"]),
+        .target(
+            name: "TusClient",
+            dependencies: [
+                "TusCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MediaManagerClient",
+            dependencies: [
+                "TusClient", "MediaManagerAPI", "CMagic",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: command line
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,8 +103,22 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
-        .testTarget(name: "TusServerTests", dependencies: ["TusServer", "MediaService", "TestSupport"]),
-        .testTarget(name: "MediaServiceTests", dependencies: ["MediaService", "TestSupport"]),
+        .testTarget(
+            name: "TusServerTests",
+            dependencies: [
+                "TusServer", "TusCore", "MediaService", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "MediaServiceTests",
+            dependencies: [
+                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),
     ]
 )

@@ -10,6 +10,9 @@ struct TusfsCommand: AsyncParsableCommand {
         subcommands: [
             MountCommand.self,
             UnmountCommand.self,
+            ServeCommand.self,
+            UploadCommand.self,
+            ImportCommand.self,
         ]
     )
 }

@@ -1,2 +1,0 @@
-/// Namespace of the `MediaManagerAPI` module (being built; see the protocol-layer issue).
-public enum MediaManagerAPIModule {}

@@ -1,0 +1,115 @@
+import CMagic
+import Foundation
+import Synchronization
+
+/// Finds a file's MIME type from well-kept sources, not a table of our own.
+///
+/// 1. The extension, looked up in the system's `mime.types` (Debian's `media-types` package keeps
+///    `/etc/mime.types` up to date with the IANA registry).
+/// 2. The content, from libmagic, when the extension is unknown, or when the content clearly says otherwise:
+///    libmagic recognises image, audio, video and PDF files by their signatures, so a PNG named `photo.jpg`
+///    is sent as `image/png`. For everything else the extension wins, since libmagic only sees containers
+///    (a `.docx` is "a zip file") or generic text.
+/// 3. `application/octet-stream` when neither knows.
+public final class MimeTypeDetector: Sendable {
+    /// The type sent when nothing better is known.
+    public static let fallback = "application/octet-stream"
+
+    private let byExtension: [String: String]
+    private let magic: MagicCookie?
+
+    /// - Parameter mimeTypesFiles: `mime.types` files to read, first match wins.
+    public init(mimeTypesFiles: [String] = ["/etc/mime.types"]) {
+        var table: [String: String] = [:]
+        for path in mimeTypesFiles {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            for (ext, type) in Self.parseMimeTypes(text) where table[ext] == nil { table[ext] = type }
+        }
+        byExtension = table
+        magic = MagicCookie()
+    }
+
+    /// A shared detector, loaded on first use.
+    public static let shared = MimeTypeDetector()
+
+    /// The MIME type for a file name by its extension alone, if `mime.types` knows it.
+    public func typeForExtension(of fileName: String) -> String? {
+        let ext = (fileName as NSString).pathExtension.lowercased()
+        guard !ext.isEmpty else { return nil }
+        return byExtension[ext]
+    }
+
+    /// The MIME type libmagic reads from the file's content, if it can tell.
+    public func typeFromContent(ofFile path: String) -> String? {
+        magic?.mimeType(ofFile: path)
+    }
+
+    /// The MIME type to declare for the file at `path`, uploaded under `fileName` (default: the path's last part).
+    public func mimeType(ofFile path: String, fileName: String? = nil) -> String {
+        let name = fileName ?? (path as NSString).lastPathComponent
+        let fromName = typeForExtension(of: name)
+        let fromContent = typeFromContent(ofFile: path).flatMap { Self.isSpecific($0) ? $0 : nil }
+        switch (fromName, fromContent) {
+        case (nil, nil): return Self.fallback
+        case (let name?, nil): return name
+        case (nil, let content?): return content
+        case (let name?, let content?):
+            return Self.contentOverridesName(content: content, name: name) ? content : name
+        }
+    }
+
+    /// libmagic answers that say nothing about the format.
+    static func isSpecific(_ type: String) -> Bool {
+        !["application/octet-stream", "text/plain", "inode/x-empty", "application/x-empty"].contains(type)
+    }
+
+    /// Whether libmagic's answer should replace the extension's: only for formats it detects by signature.
+    static func contentOverridesName(content: String, name: String) -> Bool {
+        guard content != name else { return false }
+        let signatureFamilies = ["image/", "audio/", "video/"]
+        let contentIsSignature = content == "application/pdf" || signatureFamilies.contains { content.hasPrefix($0) }
+        guard contentIsSignature else { return false }
+        // Same family (e.g. audio/mp4 vs audio/x-m4a): containers are ambiguous, trust the name.
+        let family = { (type: String) in type.split(separator: "/").first.map(String.init) ?? type }
+        if family(content) == family(name), family(content) != "image" { return false }
+        // SVG is XML text; libmagic may say image/svg+xml or text/xml: keep the name's answer.
+        return !name.hasSuffix("+xml")
+    }
+
+    /// Parses `mime.types`: `type ext ext …` per line, `#` comments. Returns (extension, type) pairs.
+    static func parseMimeTypes(_ text: String) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2 else { continue }
+            let type = String(fields[0]).lowercased()
+            for ext in fields.dropFirst() { pairs.append((String(ext).lowercased(), type)) }
+        }
+        return pairs
+    }
+}
+
+/// One libmagic handle. libmagic handles are not thread-safe, so every use holds the lock.
+private final class MagicCookie: Sendable {
+    private let cookie: Mutex<OpaquePointer>
+
+    init?() {
+        guard let handle = magic_open(MAGIC_MIME_TYPE | MAGIC_SYMLINK | MAGIC_ERROR) else { return nil }
+        guard magic_load(handle, nil) == 0 else {
+            magic_close(handle)
+            return nil
+        }
+        cookie = Mutex(handle)
+    }
+
+    deinit { cookie.withLock { magic_close($0) } }
+
+    func mimeType(ofFile path: String) -> String? {
+        cookie.withLock { handle -> String? in
+            guard let result = magic_file(handle, path) else { return nil }
+            let type = String(cString: result)
+            return type.contains("/") ? type : nil
+        }
+    }
+}

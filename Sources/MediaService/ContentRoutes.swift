@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import MediaManagerAPI
+
+/// `GET /media/FILE_ID`: a descriptor's `url`. Serves the content with `Range` support (one range per request).
+/// Private files need the `token` of a download URL; files in the trash are not served.
+struct ContentRoutes {
+    let service: MediaService
+    let fileIO = FileIO()
+
+    func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("media/:fileId") { request, context in try await serve(request, context, head: false) }
+        router.head("media/:fileId") { request, context in try await serve(request, context, head: true) }
+    }
+
+    private func serve<Context: RequestContext>(_ request: Request, _ context: Context, head: Bool) async throws -> Response {
+        let id = context.parameters.get("fileId") ?? ""
+        guard FileID.contentName(of: id) != nil, let file = try await service.database.file(id),
+            file.state == FileState.ok.rawValue
+        else { throw MediaServiceError.notFound("file \(id.prefix(80))") }
+        if file.isPrivate {
+            guard let token = JSON.query(request, "token"),
+                let claims = try? service.signer.verify(token, as: DownloadClaims.self), claims.fileId == id
+            else { throw MediaServiceError.badSignature }
+            guard Date().timeIntervalSince1970 < claims.exp else { throw MediaServiceError.expired("the download URL") }
+        }
+        let path = service.contentPath(of: file).path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (attributes[.size] as? NSNumber)?.int64Value
+        else { throw MediaServiceError.notFound("content of file \(id)") }
+
+        var headers: HTTPFields = [
+            .contentType: file.mimeType, .acceptRanges: "bytes", .cacheControl: "private, max-age=0",
+        ]
+        if let hash = file.hash { headers[.eTag] = "\"\(hash)\"" }
+        let range = try request.headers[.range].flatMap { try ByteRange.parse($0, size: size) }
+        if let range {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            let body = head ? ResponseBody() : try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+        headers[.contentLength] = String(size)
+        let body = head || size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+/// One `Range: bytes=…` request header, resolved against a file size.
+enum ByteRange {
+    /// The inclusive byte range asked for, or nil to send the whole file (a header we do not understand, or
+    /// several ranges). Throws 416 for a range wholly outside the file.
+    static func parse(_ header: String, size: Int64) throws -> ClosedRange<Int64>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let startText = parts[0], endText = parts[1]
+        func number(_ s: Substring) -> Int64? { s.allSatisfy(\.isNumber) && !s.isEmpty ? Int64(s) : nil }
+        if startText.isEmpty {
+            guard let suffix = number(endText) else { return nil }
+            guard suffix > 0, size > 0 else { throw MediaServiceError.rangeNotSatisfiable(size: size) }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = number(startText) else { return nil }
+        let end = endText.isEmpty ? size - 1 : (number(endText).map { min($0, size - 1) } ?? -1)
+        guard end >= 0 || !endText.isEmpty else { return nil }
+        guard start < size, start <= end else { throw MediaServiceError.rangeNotSatisfiable(size: size) }
+        return start...end
+    }
+}

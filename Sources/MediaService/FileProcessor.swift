@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import Logging
+import MediaManagerAPI
+import Synchronization
+import TusServer
+
+/// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash and size
+/// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
+/// matching webhook is sent.
+final class FileProcessor: Sendable {
+    let database: MediaDatabase
+    let contentDirectory: URL
+    let delay: Duration
+    let failureRate: Double
+    let siteID: String
+    let webhooks: WebhookSender
+    let logger: Logger
+    let background: BackgroundTasks
+    private let baseURL = Mutex("")
+
+    init(
+        database: MediaDatabase, contentDirectory: URL, delay: Duration, failureRate: Double, siteID: String,
+        webhooks: WebhookSender, background: BackgroundTasks, logger: Logger
+    ) {
+        self.background = background
+        self.database = database
+        self.contentDirectory = contentDirectory
+        self.delay = delay
+        self.failureRate = failureRate
+        self.siteID = siteID
+        self.webhooks = webhooks
+        self.logger = logger
+    }
+
+    func setBaseURL(_ url: String) { baseURL.withLock { $0 = url } }
+
+    /// Processes file `id` after the delay, in the background.
+    func schedule(_ id: String) {
+        background.run { [self] in
+            do { try await Task.sleep(for: delay) } catch { return }  // cancelled: the service stopped
+            do {
+                try await process(id)
+            } catch {
+                logger.error("processing \(id) failed: \(error)")
+            }
+        }
+    }
+
+    /// Marks a PENDING file FAILED with `reason` and sends File Failed.
+    func fail(_ id: String, reason: String) async throws {
+        guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
+        file.operationStatus = OperationStatus.failed.rawValue
+        file.failureReason = reason
+        file.updatedAt = Date().timeIntervalSince1970
+        try await database.update(file)
+        logger.info("file \(id) FAILED: \(reason)")
+        webhooks.fileFailed(fileID: id, externalInfo: file.externalInfo, reason: reason)
+    }
+
+    private func process(_ id: String) async throws {
+        guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
+        let path = contentDirectory.appendingPathComponent(file.contentName).path
+        guard let (size, hash) = try await runBlocking({ Self.digest(path: path) }) else {
+            return try await fail(id, reason: "the file's content is missing")
+        }
+        if size == 0 { return try await fail(id, reason: "the file is empty") }
+        if failureRate > 0, Double.random(in: 0..<1) < failureRate {
+            return try await fail(id, reason: "injected processing failure")
+        }
+        file.sizeInBytes = size
+        file.hash = hash
+        file.operationStatus = OperationStatus.ready.rawValue
+        file.updatedAt = Date().timeIntervalSince1970
+        try await database.update(file)
+        logger.info("file \(id) READY", metadata: ["bytes": "\(size)"])
+        webhooks.fileReady(file.descriptor(baseURL: baseURL.withLock { $0 }, siteID: siteID), externalInfo: file.externalInfo)
+    }
+
+    /// Size and MD5 (hex) of a file, read in 1 MiB pieces; nil when it cannot be read.
+    static func digest(path: String) -> (Int64, String)? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var md5 = Insecure.MD5()
+        var size: Int64 = 0
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch { return nil }
+            if chunk.isEmpty { break }
+            md5.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (size, md5.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+}

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file opened read-only for the length of one upload step. Closed when the last reference goes.
+///
+/// Reads use `pread`, so concurrent readers of the same descriptor never disturb each other's position.
+final class ReadOnlyFile: Sendable {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String) throws(TusError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TusError.file(path: path, message: String(cString: strerror(errno))) }
+        self.path = path
+        self.descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// The file's current size in bytes.
+    func size() throws(TusError) -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw TusError.file(path: path, message: String(cString: strerror(errno)))
+        }
+        return Int64(info.st_size)
+    }
+
+    /// Reads exactly `count` bytes at `offset` into a new buffer; fails if the file ends first.
+    func read(at offset: Int64, count: Int, allocator: ByteBufferAllocator) throws(TusError) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: count)
+        var filled = 0
+        var failure: TusError?
+        while filled < count, failure == nil {
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - filled) { raw -> Int in
+                let n = pread(descriptor, raw.baseAddress, count - filled, off_t(offset) + off_t(filled))
+                if n < 0 {
+                    if errno == EINTR { return 0 }
+                    failure = .file(path: path, message: String(cString: strerror(errno)))
+                    return 0
+                }
+                if n == 0 {
+                    failure = .file(path: path, message: "file ended at \(offset + Int64(filled)), expected more data")
+                }
+                return n
+            }
+            filled += got
+        }
+        if let failure { throw failure }
+        return buffer
+    }
+
+    /// SHA-1 of `length` bytes at `offset`, read in blocks into one reused buffer (for `Upload-Checksum`).
+    func sha1(offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> Insecure.SHA1.Digest {
+        var hasher = Insecure.SHA1()
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
+        defer { block.deallocate() }
+        var position = offset
+        let end = offset + length
+        while position < end {
+            let want = Int(min(Int64(blockSize), end - position))
+            let got = pread(descriptor, block.baseAddress, want, off_t(position))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                throw TusError.file(
+                    path: path, message: got == 0 ? "file ended at \(position), expected more data" : String(cString: strerror(errno)))
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
+            position += Int64(got)
+        }
+        return hasher.finalize()
+    }
+}
+
+/// The bytes `offset ..< offset + length` of a file as a request body, read in blocks on demand.
+///
+/// Only one block is in memory per pending read, so a PATCH of any size costs a few blocks of memory.
+/// async-http-client asks for the next block only once the previous one was written to the socket.
+struct FileRegionBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let file: ReadOnlyFile
+    let offset: Int64
+    let length: Int64
+    let blockSize: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let file: ReadOnlyFile
+        var position: Int64
+        let end: Int64
+        let blockSize: Int
+        let allocator = ByteBufferAllocator()
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard position < end else { return nil }
+            try Task.checkCancellation()
+            let count = Int(Swift.min(Int64(blockSize), end - position))
+            let block = try file.read(at: position, count: count, allocator: allocator)
+            position += Int64(count)
+            return block
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(file: file, position: offset, end: offset + length, blockSize: blockSize)
+    }
+}
+
+extension HTTPClientRequest.Body {
+    /// The bytes `offset ..< offset + length` of the file at `path` (to its end when `length` is nil),
+    /// streamed in blocks of `blockSize` bytes with `pread`; the file is never loaded whole.
+    /// - Returns: the body and its length (sent as `Content-Length`).
+    public static func fileRegion(
+        path: String, offset: Int64 = 0, length: Int64? = nil, blockSize: Int = 256 * 1024
+    ) throws(TusError) -> (body: HTTPClientRequest.Body, length: Int64) {
+        let file = try ReadOnlyFile(path: path)
+        let count: Int64
+        if let length { count = length } else { count = try file.size() - offset }
+        let body = HTTPClientRequest.Body.stream(
+            FileRegionBody(file: file, offset: offset, length: count, blockSize: blockSize), length: .known(count))
+        return (body, count)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// When and how long to wait before trying a failed request again.
+///
+/// Exponential backoff with jitter: the n-th consecutive failure waits
+/// `min(maxDelay, initialDelay × multiplier^(n-1))`, of which a random share up to `jitter` is taken off so that
+/// many clients do not retry in step. A server's `Retry-After` replaces the computed delay (capped at
+/// `maxDelay`). The failure count starts again at zero whenever the server acknowledges new bytes, so a long
+/// upload over a flaky link is never given up while it still moves; `maxAttempts` consecutive failures without
+/// progress end it.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Attempts in a row that may fail without any progress before the operation fails (1 = never retry).
+    public var maxAttempts: Int
+    /// Wait after the first failure.
+    public var initialDelay: Duration
+    /// Upper bound of any wait, including one asked for by `Retry-After`.
+    public var maxDelay: Duration
+    /// Growth factor of the wait from one failure to the next.
+    public var multiplier: Double
+    /// Share of the wait (0...1) that is randomly taken off.
+    public var jitter: Double
+
+    public init(
+        maxAttempts: Int = 10, initialDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(30),
+        multiplier: Double = 2, jitter: Double = 0.5
+    ) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.multiplier = max(1, multiplier)
+        self.jitter = min(1, max(0, jitter))
+    }
+
+    /// The policy used when none is given: up to 10 attempts in a row, 200 ms doubling up to 30 s.
+    public static let `default` = RetryPolicy()
+    /// Never retry.
+    public static let never = RetryPolicy(maxAttempts: 1)
+
+    /// The wait before the next attempt after `failures` consecutive failures (1 for the first).
+    /// - Parameters:
+    ///   - retryAfter: the server's `Retry-After`, if it sent one.
+    ///   - random: a number in 0..<1 (injected so tests are repeatable).
+    public func delay(afterFailures failures: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
+        if let retryAfter { return min(max(retryAfter, .zero), maxDelay) }
+        let exponent = Double(max(0, failures - 1))
+        let base = min(initialDelay.seconds * pow(multiplier, exponent), maxDelay.seconds)
+        let jittered = base * (1 - jitter * min(max(random, 0), 1))
+        return .nanoseconds(Int64(jittered * 1e9))
+    }
+
+    /// Whether an HTTP status is worth another try: 408, 409 (after a fresh HEAD), 423, 429, 460 (checksum
+    /// mismatch: the chunk was discarded) and every 5xx. Other statuses fail at once.
+    public static func isRetryable(status: Int) -> Bool {
+        switch status {
+        case 408, 409, 423, 429, 460: return true
+        case 500...599: return true
+        default: return false
+        }
+    }
+
+    /// Parses a `Retry-After` value: delay seconds, or an HTTP date (`now` is injected for tests).
+    public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int64(trimmed), seconds >= 0 { return .seconds(seconds) }
+        guard let date = HTTPDate.parse(trimmed) else { return nil }
+        let interval = max(0, date.timeIntervalSince(now))
+        return .nanoseconds(Int64(interval * 1e9))
+    }
+}
+
+/// Counts failures in a row and decides whether one more attempt is allowed. Reset on progress.
+public struct RetryBudget: Sendable {
+    /// The policy the budget follows.
+    public let policy: RetryPolicy
+    /// Failures since the last progress.
+    public private(set) var consecutiveFailures = 0
+
+    public init(policy: RetryPolicy) { self.policy = policy }
+
+    /// Records a failure; returns the wait before the next attempt, or nil when the budget is spent.
+    public mutating func recordFailure(retryAfter: Duration?, random: Double) -> Duration? {
+        consecutiveFailures += 1
+        guard consecutiveFailures < policy.maxAttempts else { return nil }
+        return policy.delay(afterFailures: consecutiveFailures, retryAfter: retryAfter, random: random)
+    }
+
+    /// The server acknowledged new bytes: the next failure starts from the first delay again.
+    public mutating func recordProgress() { consecutiveFailures = 0 }
+}
+
+extension Duration {
+    /// The duration in seconds as a floating-point number.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,2 +1,0 @@
-/// Namespace of the `TusCore` module (being built; see the protocol-layer issue).
-public enum TusCoreModule {}

@@ -1,0 +1,284 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TusCore
+
+/// The request handlers of ``TusServer``, one per tus method.
+extension TusServer {
+    // MARK: OPTIONS
+
+    func options(_ request: Request) -> Response {
+        var headers: HTTPFields = [
+            .tusResumable: TusVersion.current,
+            .tusVersion: TusVersion.supported.joined(separator: ","),
+            .tusExtension: TusExtension.headerValue(Self.extensions),
+            .tusChecksumAlgorithm: ChecksumAlgorithm.headerValue,
+        ]
+        if let max = configuration.maxSize { headers[.tusMaxSize] = String(max) }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    // MARK: POST (creation)
+
+    func create<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        try Self.checkVersion(request)
+        if request.headers[.uploadConcat] != nil {
+            throw TusError.badRequest("concatenation is not supported by this server")
+        }
+        let length = try parseCreationLength(request)
+        let metadata: UploadMetadata
+        do {
+            metadata = try UploadMetadata.parse(request.headers[.uploadMetadata] ?? "")
+        } catch {
+            throw TusError.badRequest(error.description)
+        }
+        let withBody = Self.isOffsetOctetStream(request.headers[.contentType])
+        if request.headers[.contentType] != nil, !withBody, Self.hasBody(request) {
+            throw TusError.wrongContentType(request.headers[.contentType])
+        }
+        let checksum = try Self.parseChecksum(request)
+
+        let id = UploadInfo.makeID()
+        let owner = try await hooks.authorizeCreation(
+            UploadCreation(uploadID: id, length: length, metadata: metadata, parameters: context.parameters))
+        let now = Date()
+        var info = UploadInfo(
+            id: id, length: length, metadataHeader: metadata.headerValue, createdAt: now,
+            expiresAt: configuration.uploadLifetime.map { now.addingTimeInterval($0.seconds) }, owner: owner)
+        try await store.create(info)
+        logger.info("upload \(id) created", metadata: ["length": "\(length.map(String.init) ?? "deferred")"])
+
+        var headers: HTTPFields = [
+            .tusResumable: TusVersion.current,
+            .location: Self.location(of: id, under: request.uri.path),
+        ]
+        if withBody, Self.hasBody(request) {
+            info = try await withWriter(id) { [info] in
+                if configuration.faults.shouldFail() { throw TusError.injectedFailure }
+                return try await receive(request.body, into: info, checksum: checksum, context: context)
+            }
+            headers[.uploadOffset] = String(info.offset)
+        } else if length == 0 {
+            headers[.uploadOffset] = "0"
+        }
+        if info.isComplete { await completed(info) }
+        if let expires = info.expiresAt, !info.isComplete { headers[.uploadExpires] = HTTPDate.format(expires) }
+        return Response(status: .created, headers: headers)
+    }
+
+    private func parseCreationLength(_ request: Request) throws -> Int64? {
+        let lengthHeader = request.headers[.uploadLength]
+        let deferHeader = request.headers[.uploadDeferLength]
+        switch (lengthHeader, deferHeader) {
+        case (nil, nil):
+            throw TusError.badRequest("Upload-Length or Upload-Defer-Length: 1 is required")
+        case (.some, .some):
+            throw TusError.badRequest("send either Upload-Length or Upload-Defer-Length, not both")
+        case (nil, .some(let value)):
+            guard value == "1" else { throw TusError.badRequest("Upload-Defer-Length must be 1") }
+            return nil
+        case (.some(let value), nil):
+            let length = try Self.parseCount(value, header: TusHeader.uploadLength)
+            if let max = configuration.maxSize, length > max {
+                throw TusError.tooLarge("Upload-Length \(length) exceeds Tus-Max-Size \(max)")
+            }
+            return length
+        }
+    }
+
+    // MARK: HEAD
+
+    func head<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        try Self.checkVersion(request)
+        let info = try await existingUpload(context)
+        var headers: HTTPFields = [
+            .tusResumable: TusVersion.current,
+            .uploadOffset: String(info.offset),
+            .cacheControl: "no-store",
+        ]
+        if let length = info.length { headers[.uploadLength] = String(length) } else { headers[.uploadDeferLength] = "1" }
+        if !info.metadataHeader.isEmpty { headers[.uploadMetadata] = info.metadataHeader }
+        if let expires = info.expiresAt, !info.isComplete { headers[.uploadExpires] = HTTPDate.format(expires) }
+        return Response(status: .ok, headers: headers)
+    }
+
+    // MARK: PATCH
+
+    func patch<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        try Self.checkVersion(request)
+        guard Self.isOffsetOctetStream(request.headers[.contentType]) else {
+            throw TusError.wrongContentType(request.headers[.contentType])
+        }
+        guard let offsetHeader = request.headers[.uploadOffset] else {
+            throw TusError.badRequest("Upload-Offset is required")
+        }
+        let offset = try Self.parseCount(offsetHeader, header: TusHeader.uploadOffset)
+        let newLength = try request.headers[.uploadLength].map { value in try Self.parseCount(value, header: TusHeader.uploadLength) }
+        let checksum = try Self.parseChecksum(request)
+
+        let existing = try await existingUpload(context)
+        let (info, becameComplete) = try await withWriter(existing.id) {
+            var info = try await store.info(existing.id)  // re-read under the lock
+            if info.isExpired(at: Date()) { throw TusError.gone("the upload expired") }
+            guard offset == info.offset else { throw TusError.offsetMismatch(expected: info.offset, got: offset) }
+            if let newLength {
+                if let length = info.length {
+                    guard length == newLength else {
+                        throw TusError.badRequest("Upload-Length \(newLength) differs from the upload's length \(length)")
+                    }
+                } else {
+                    guard newLength >= info.offset else {
+                        throw TusError.badRequest("Upload-Length \(newLength) is less than the bytes already received")
+                    }
+                    if let max = configuration.maxSize, newLength > max {
+                        throw TusError.tooLarge("Upload-Length \(newLength) exceeds Tus-Max-Size \(max)")
+                    }
+                    info.length = newLength
+                    try await store.save(info)
+                }
+            }
+            if configuration.faults.shouldFail() { throw TusError.injectedFailure }
+            let wasComplete = info.isComplete
+            info = try await receive(request.body, into: info, checksum: checksum, context: context)
+            return (info, info.isComplete && !wasComplete)
+        }
+        if becameComplete { await completed(info) }
+        var headers: HTTPFields = [.tusResumable: TusVersion.current, .uploadOffset: String(info.offset)]
+        if let expires = info.expiresAt, !info.isComplete { headers[.uploadExpires] = HTTPDate.format(expires) }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    // MARK: DELETE
+
+    func terminate<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        try Self.checkVersion(request)
+        let info = try await existingUpload(context, allowExpired: true)
+        try await withWriter(info.id) { await store.remove(info.id) }
+        logger.info("upload \(info.id) terminated")
+        await hooks.uploadTerminated(info)
+        return Response(status: .noContent, headers: [.tusResumable: TusVersion.current])
+    }
+
+    // MARK: shared steps
+
+    /// The upload named by the `uploadID` path parameter, after the hooks allowed access.
+    private func existingUpload<Context: ChannelRequestContext>(_ context: Context, allowExpired: Bool = false) async throws -> UploadInfo {
+        let id = context.parameters.get("uploadID") ?? ""
+        let info = try await store.info(id)
+        try await hooks.authorizeAccess(to: info, parameters: context.parameters)
+        if !allowExpired, info.isExpired(at: Date()) {
+            await store.remove(id)
+            throw TusError.gone("the upload expired")
+        }
+        return info
+    }
+
+    /// Streams `body` into the upload at its offset and records the new offset durably, also when the body
+    /// breaks off: every byte that arrived is kept, unless a checksum was sent (then a broken or mismatching
+    /// chunk is discarded, as the checksum cannot vouch for it).
+    private func receive<Context: ChannelRequestContext>(
+        _ body: RequestBody, into info: UploadInfo, checksum: UploadChecksum?, context: Context
+    ) async throws -> UploadInfo {
+        var info = info
+        var writer = try BodyWriter(path: store.dataPath(info.id), offset: info.offset, checksum: checksum?.algorithm)
+        let limit = info.length.map { $0 - info.offset } ?? configuration.maxSize.map { $0 - info.offset }
+        let channel = context.channel
+        var failure: (any Error)?
+        do {
+            let dropper = dropper
+            try await writer.write(
+                body, limit: limit, dropAfterBytes: dropper.threshold(for: info.id),
+                onBytes: { metrics.addBytesReceived($0) },
+                dropConnection: { [id = info.id] in
+                    dropper.markDropped(id)
+                    channel.close(promise: nil)
+                })
+        } catch {
+            failure = error
+        }
+        if let checksum {
+            let matches = failure == nil && checksum.matches(writer.digest() ?? Data())
+            guard matches else {
+                writer.truncate(to: info.offset)
+                if let failure { throw failure }
+                throw TusError.checksumMismatch
+            }
+        }
+        if writer.written > 0 {
+            try await writer.sync()
+            info.offset += writer.written
+            try await store.save(info)
+        }
+        if let failure {
+            logger.info("upload \(info.id): body ended early at offset \(info.offset): \(failure)")
+            throw failure
+        }
+        return info
+    }
+
+    /// Runs `body` holding the writer lock of upload `id` (423 Locked when another writer keeps it).
+    private func withWriter<T>(_ id: String, _ body: () async throws -> T) async throws -> T {
+        try await store.acquireWriter(id, wait: configuration.lockWait)
+        do {
+            let result = try await body()
+            await store.releaseWriter(id)
+            return result
+        } catch {
+            await store.releaseWriter(id)
+            throw error
+        }
+    }
+
+    private func completed(_ info: UploadInfo) async {
+        metrics.countUploadCompleted()
+        logger.info("upload \(info.id) complete", metadata: ["bytes": "\(info.offset)"])
+        await hooks.uploadCompleted(info)
+    }
+
+    static func checkVersion(_ request: Request) throws {
+        let version = request.headers[.tusResumable]
+        guard version == TusVersion.current else { throw TusError.unsupportedVersion(version) }
+    }
+
+    static func isOffsetOctetStream(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return type.lowercased() == TusHeader.offsetOctetStream
+    }
+
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength] { return length != "0" }
+        return request.headers[.transferEncoding] != nil
+    }
+
+    static func parseChecksum(_ request: Request) throws -> UploadChecksum? {
+        guard let header = request.headers[.uploadChecksum] else { return nil }
+        do {
+            return try UploadChecksum.parse(header)
+        } catch {
+            throw TusError.badRequest(error.description)
+        }
+    }
+
+    static func parseCount(_ text: String, header: String) throws -> Int64 {
+        do {
+            return try ByteCount.parse(text, header: header)
+        } catch {
+            throw TusError.badRequest(error.description)
+        }
+    }
+
+    static func location(of id: String, under path: String) -> String {
+        var base = path
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/\(id)"
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

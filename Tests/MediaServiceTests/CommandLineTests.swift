@@ -1,0 +1,161 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `tusfs serve` as a user runs it: the built binary, driven with curl.
+@Suite struct CommandLineTests {
+    private func curlJSON(_ args: String) throws -> [String: Any] {
+        let r = try ProcessRunner.shell("curl -sS \(args)")
+        #expect(r.succeeded, "\(r.stderr)")
+        return try #require((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any], "\(r.stdout)")
+    }
+
+    private func waitReady(_ api: URL, _ id: String) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let d = try curlJSON("'\(api.absoluteString)/files/get-file-by-id?fileId=\(id)'")["file"] as? [String: Any] ?? [:]
+            if d["operationStatus"] as? String != "PENDING" { return d }
+            usleep(50_000)
+        }
+        throw TestFailure("still PENDING")
+    }
+
+    @Test func mediaFlowWithCurl() async throws { try await offPool { try Self().mediaFlow() } }
+
+    private func mediaFlow() throws {
+        let dir = try TemporaryDirectory("flow")
+        defer { dir.remove() }
+        let server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.3"])
+        defer { server.stop() }
+        let content = randomBytes(300_000)
+        FileManager.default.createFile(atPath: dir.appending("clip.mp4"), contents: content)
+
+        let generated = try curlJSON(
+            "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"video/mp4\",\"fileName\":\"clip.mp4\",\"sizeInBytes\":\"300000\",\"filePath\":\"/videos/2024\"}' \(server.apiURL.absoluteString)/files/generate-upload-url")
+        let uploadURL = try #require(generated["uploadUrl"] as? String)
+        let put = try curlJSON("-T \(dir.appending("clip.mp4")) -H 'Content-Type: video/mp4' '\(uploadURL)?filename=clip.mp4'")
+        let file = try #require(put["file"] as? [String: Any])
+        #expect(file["operationStatus"] as? String == "PENDING")
+        #expect(file["sizeInBytes"] as? String == "300000")
+        #expect(file["mediaType"] as? String == "VIDEO")
+        let id = try #require(file["id"] as? String)
+
+        let ready = try waitReady(server.apiURL, id)
+        #expect(ready["operationStatus"] as? String == "READY")
+        #expect((ready["hash"] as? String)?.count == 32)
+        let url = try #require(ready["url"] as? String)
+
+        let whole = try ProcessRunner.shell("curl -sS -o \(dir.appending("down")) -w '%{http_code}' '\(url)'")
+        #expect(whole.stdout == "200")
+        #expect(FileManager.default.contents(atPath: dir.appending("down")) == content)
+        let part = try ProcessRunner.shell("curl -sS -r 1000-1999 -o \(dir.appending("part")) -w '%{http_code}' '\(url)'")
+        #expect(part.stdout == "206")
+        #expect(FileManager.default.contents(atPath: dir.appending("part")) == content[1000..<2000])
+        let outside = try ProcessRunner.shell("curl -sS -r 400000-400010 -o /dev/null -w '%{http_code}' '\(url)'")
+        #expect(outside.stdout == "416")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func restartKeepsDescriptorsAndContent() async throws { try await offPool { try Self().restart() } }
+
+    private func restart() throws {
+        let dir = try TemporaryDirectory("restart")
+        defer { dir.remove() }
+        let content = randomBytes(50_000)
+        FileManager.default.createFile(atPath: dir.appending("a.bin"), contents: content)
+        var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        let generated = try curlJSON(
+            "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"application/octet-stream\",\"filePath\":\"/keep\"}' \(server.apiURL.absoluteString)/files/generate-upload-url")
+        let uploadURL = try #require(generated["uploadUrl"] as? String)
+        let put = try curlJSON("-T \(dir.appending("a.bin")) '\(uploadURL)?filename=a.bin'")
+        let id = try #require((put["file"] as? [String: Any])?["id"] as? String)
+        let before = try waitReady(server.apiURL, id)
+        #expect(server.stop() == 0)
+
+        server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        defer { server.stop() }
+        let after = try #require(try curlJSON("'\(server.apiURL.absoluteString)/files/get-file-by-id?fileId=\(id)'")["file"] as? [String: Any])
+        #expect(after["operationStatus"] as? String == "READY")
+        #expect(after["hash"] as? String == before["hash"] as? String)
+        #expect(after["parentFolderId"] as? String == before["parentFolderId"] as? String)
+        let url = try #require(after["url"] as? String)
+        _ = try ProcessRunner.shell("curl -sS -o \(dir.appending("down")) '\(url)'")
+        #expect(FileManager.default.contents(atPath: dir.appending("down")) == content)
+        let folders = try curlJSON("'\(server.apiURL.absoluteString)/folders?parentFolderId=media-root'")
+        let names = (folders["folders"] as? [[String: Any]] ?? []).compactMap { $0["displayName"] as? String }
+        #expect(names.contains("keep"))
+        // The old upload URL was used: still refused after the restart.
+        let movedURL = uploadURL.replacingOccurrences(of: try #require(uploadURL.components(separatedBy: "/upload/").first), with: server.baseURL.absoluteString)
+        let reused = try ProcessRunner.shell("curl -sS -o /dev/null -w '%{http_code}' -T \(dir.appending("a.bin")) '\(movedURL)?filename=a.bin'")
+        #expect(reused.stdout == "403")
+    }
+
+    @Test func unfinishedTusUploadSurvivesARestart() async throws { try await offPool { try Self().tusRestart() } }
+
+    private func tusRestart() throws {
+        let dir = try TemporaryDirectory("tusrestart")
+        defer { dir.remove() }
+        let content = randomBytes(200_000)
+        FileManager.default.createFile(atPath: dir.appending("first"), contents: content.prefix(120_000))
+        FileManager.default.createFile(atPath: dir.appending("rest"), contents: content.dropFirst(120_000))
+        var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        let generated = try curlJSON(
+            "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"video/mp4\",\"fileName\":\"v.mp4\",\"uploadProtocol\":\"TUS\"}' \(server.apiURL.absoluteString)/files/generate-resumable-upload-url")
+        let endpoint = try #require(generated["uploadUrl"] as? String)
+        let token = try #require(generated["uploadToken"] as? String)
+        let metadata = "filename \(Data("v.mp4".utf8).base64EncodedString()),token \(Data(token.utf8).base64EncodedString())"
+        let created = try ProcessRunner.shell(
+            "curl -sS -i -X POST -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 200000' -H 'Upload-Metadata: \(metadata)' '\(endpoint)'")
+        let location = try #require(created.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") })
+        let path = location.dropFirst("location:".count).trimmingCharacters(in: .whitespaces)
+        let patch = "curl -sS -o /dev/null -w '%{http_code}' -X PATCH -H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream'"
+        #expect(try ProcessRunner.shell("\(patch) -H 'Upload-Offset: 0' --data-binary @\(dir.appending("first")) '\(server.baseURL.absoluteString)\(path)'").stdout == "204")
+        #expect(server.stop() == 0)
+
+        server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
+        defer { server.stop() }
+        let base = server.baseURL.absoluteString
+        let head = try ProcessRunner.shell("curl -sS -I -H 'Tus-Resumable: 1.0.0' '\(base)\(path)'")
+        #expect(head.stdout.lowercased().contains("upload-offset: 120000"), "\(head.stdout)")
+        #expect(try ProcessRunner.shell("\(patch) -H 'Upload-Offset: 120000' --data-binary @\(dir.appending("rest")) '\(base)\(path)'").stdout == "204")
+        let newEndpoint = base + "/upload/" + (endpoint.components(separatedBy: "/upload/").last ?? "")
+        let finalized = try curlJSON("-X PUT '\(newEndpoint)/\(token)?filename=v.mp4'")
+        let id = try #require((finalized["file"] as? [String: Any])?["id"] as? String)
+        let ready = try waitReady(server.apiURL, id)
+        #expect(ready["operationStatus"] as? String == "READY")
+        _ = try ProcessRunner.shell("curl -sS -o \(dir.appending("down")) '\(ready["url"] as? String ?? "")'")
+        #expect(FileManager.default.contents(atPath: dir.appending("down")) == content)
+    }
+
+    @Test(arguments: [
+        ["--listen", "nonsense"], ["--fail-rate", "2"], ["--webhook", "ftp://x"], ["--api-key-file", "/nonexistent/key"],
+        ["--drop-after-bytes", "0"], ["--bogus-flag"],
+    ])
+    func badFlagsFailWithAMessage(_ flags: [String]) async throws { try await offPool { try Self().badFlags(flags) } }
+
+    private func badFlags(_ flags: [String]) throws {
+        let dir = try TemporaryDirectory("flags")
+        defer { dir.remove() }
+        let r = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["serve", "--data", dir.appending("d")] + flags)
+        #expect(r.status != 0)
+        let firstLine = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("Error:"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func apiKeyFileAndFaultAnnouncement() async throws { try await offPool { try Self().apiKeyFile() } }
+
+    private func apiKeyFile() throws {
+        let dir = try TemporaryDirectory("keyfile")
+        defer { dir.remove() }
+        FileManager.default.createFile(atPath: dir.appending("key"), contents: Data("s3cret\n".utf8))
+        let server = try ServeProcess.start(
+            data: dir.appending("data"), arguments: ["--api-key-file", dir.appending("key"), "--fail-rate", "0.5", "--latency-ms", "1"])
+        defer { server.stop() }
+        let denied = try ProcessRunner.shell("curl -s -o /dev/null -w '%{http_code}' '\(server.apiURL.absoluteString)/files'")
+        #expect(denied.stdout == "401")
+        let allowed = try ProcessRunner.shell("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: s3cret' '\(server.apiURL.absoluteString)/files'")
+        #expect(allowed.stdout == "200")
+        #expect(server.log.contains("fault injection is ON"))
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import MediaManagerClient
+import TestSupport
+import Testing
+
+@Suite("MIME type detection")
+struct MimeTypeDetectorTests {
+    let detector = MimeTypeDetector.shared
+    /// The first bytes of a PNG file (signature and IHDR chunk header), enough for libmagic.
+    static let pngHeader: [UInt8] = [
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
+        0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+    ]
+
+    @Test("extensions come from /etc/mime.types",
+        arguments: [("a.jpg", "image/jpeg"), ("b.PNG", "image/png"), ("c.mp4", "video/mp4"), ("d.pdf", "application/pdf"),
+            ("e.json", "application/json"), ("f.mp3", "audio/mpeg")])
+    func byExtension(name: String, type: String) {
+        #expect(detector.typeForExtension(of: name) == type)
+    }
+
+    @Test("content decides when the extension is unknown or missing")
+    func byContent() throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: dir.appending("picture")))
+        try Data("%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n".utf8).write(to: URL(fileURLWithPath: dir.appending("doc.unknownext")))
+        #expect(detector.mimeType(ofFile: dir.appending("picture")) == "image/png")
+        #expect(detector.mimeType(ofFile: dir.appending("doc.unknownext")) == "application/pdf")
+    }
+
+    @Test("content overrides a misleading image extension, not a more specific one")
+    func misleadingExtension() throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: dir.appending("photo.jpg")))
+        try Data("{\"a\": 1}\n".utf8).write(to: URL(fileURLWithPath: dir.appending("data.json")))
+        try Data("name,size\nx,1\n".utf8).write(to: URL(fileURLWithPath: dir.appending("table.csv")))
+        #expect(detector.mimeType(ofFile: dir.appending("photo.jpg")) == "image/png")
+        #expect(detector.mimeType(ofFile: dir.appending("data.json")) == "application/json")
+        #expect(detector.mimeType(ofFile: dir.appending("table.csv")) == "text/csv")
+    }
+
+    @Test("unknown binary content falls back to application/octet-stream; an upload name overrides the path's")
+    func fallback() throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        try Data([0x00, 0x13, 0x37, 0xFF, 0x00, 0x42]).write(to: URL(fileURLWithPath: dir.appending("blob")))
+        #expect(detector.mimeType(ofFile: dir.appending("blob")) == "application/octet-stream")
+        #expect(detector.mimeType(ofFile: dir.appending("blob"), fileName: "clip.webm") == "video/webm")
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import TusClient
+
+@Suite("Retry policy")
+struct RetryPolicyTests {
+    let policy = RetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(100), maxDelay: .seconds(1), multiplier: 2, jitter: 0.5)
+
+    @Test("delays double from the first failure and stop at the cap")
+    func exponentialGrowth() {
+        let delays = (1...6).map { policy.delay(afterFailures: $0, random: 0) }
+        #expect(delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+    }
+
+    @Test("jitter takes off at most its share")
+    func jitter() {
+        #expect(policy.delay(afterFailures: 2, random: 1) == .milliseconds(100))
+        #expect(policy.delay(afterFailures: 2, random: 0.5) == .milliseconds(150))
+    }
+
+    @Test("Retry-After replaces the computed wait, capped at maxDelay")
+    func retryAfter() {
+        #expect(policy.delay(afterFailures: 1, retryAfter: .milliseconds(700), random: 0) == .milliseconds(700))
+        #expect(policy.delay(afterFailures: 1, retryAfter: .seconds(90), random: 0) == .seconds(1))
+        #expect(RetryPolicy.parseRetryAfter("3") == .seconds(3))
+        let now = Date(timeIntervalSince1970: 784_111_770)  // Sun, 06 Nov 1994 08:49:30 GMT
+        #expect(RetryPolicy.parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now: now) == .seconds(7))
+        #expect(RetryPolicy.parseRetryAfter("soon") == nil)
+    }
+
+    @Test("retryable statuses", arguments: [408, 409, 423, 429, 460, 500, 502, 503, 504])
+    func retryable(status: Int) {
+        #expect(RetryPolicy.isRetryable(status: status))
+    }
+
+    @Test("other 4xx fail at once", arguments: [400, 401, 403, 404, 410, 412, 413, 415])
+    func notRetryable(status: Int) {
+        #expect(!RetryPolicy.isRetryable(status: status))
+    }
+
+    @Test("the budget allows maxAttempts in a row and resets on progress")
+    func budget() {
+        var budget = RetryBudget(policy: policy)
+        for _ in 1..<5 { #expect(budget.recordFailure(retryAfter: nil, random: 0) != nil) }
+        #expect(budget.recordFailure(retryAfter: nil, random: 0) == nil)
+        budget.recordProgress()
+        #expect(budget.recordFailure(retryAfter: nil, random: 0) == .milliseconds(100))
+    }
+}

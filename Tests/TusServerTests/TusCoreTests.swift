@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TusCore
+
+/// The shared tus vocabulary: header value parsing and checksums.
+@Suite struct TusCoreTests {
+    @Test func metadataRoundTrip() throws {
+        var m = UploadMetadata()
+        try m.setValue("photo 1.jpg", forKey: "filename")
+        try m.setValue("", forKey: "empty")
+        try m.setValue("image/jpeg", forKey: "contentType")
+        let parsed = try UploadMetadata.parse(m.headerValue)
+        #expect(parsed == m)
+        #expect(parsed["filename"] == "photo 1.jpg")
+        #expect(parsed["empty"] == "")
+        #expect(parsed.keys == ["filename", "empty", "contentType"])
+        #expect(try UploadMetadata.parse("").isEmpty)
+        #expect(try UploadMetadata.parse("a ,b dGVzdA==")["a"] == "")
+    }
+
+    @Test(arguments: ["a b c", "a,a", "k !!", "k dGVzdA", ",", "a dGVzdA==,a eA=="])
+    func metadataRejects(_ header: String) {
+        #expect(throws: UploadMetadataError.self) { try UploadMetadata.parse(header) }
+    }
+
+    @Test func metadataRejectsBadKeys() {
+        var m = UploadMetadata()
+        #expect(throws: UploadMetadataError.self) { try m.setValue("x", forKey: "a b") }
+        #expect(throws: UploadMetadataError.self) { try m.setValue("x", forKey: "a,b") }
+        #expect(throws: UploadMetadataError.self) { try m.setValue("x", forKey: "") }
+        #expect(throws: UploadMetadataError.self) { try m.setValue("x", forKey: "a\u{0}") }
+    }
+
+    @Test func byteCounts() throws {
+        #expect(try UploadOffset.parse("0") == 0)
+        #expect(try UploadLength.parse("9223372036854775807") == Int64.max)
+        for bad in ["-1", "+1", "1e3", "", " 1", "1 ", "9223372036854775808", "99999999999999999999", "0x10", "١"] {
+            #expect(throws: TusHeaderError.self, "\(bad)") { try UploadOffset.parse(bad) }
+        }
+    }
+
+    @Test func checksums() throws {
+        let abc = Data("abc".utf8)
+        #expect(ChecksumAlgorithm.sha1.digest(of: abc).base64EncodedString() == "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
+        #expect(ChecksumAlgorithm.md5.digest(of: abc).map { String(format: "%02x", $0) }.joined() == "900150983cd24fb0d6963f7d28e17f72")
+        var crc = CRC32()
+        crc.update(Data("12345".utf8))
+        crc.update(Data("6789".utf8))
+        #expect(crc.value == 0xCBF4_3926)
+        var hasher = ChecksumAlgorithm.sha1.makeHasher()
+        hasher.update(Data("a".utf8))
+        hasher.update(Data("bc".utf8))
+        #expect(hasher.finalize() == ChecksumAlgorithm.sha1.digest(of: abc))
+
+        let parsed = try UploadChecksum.parse("sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
+        #expect(parsed.algorithm == .sha1)
+        #expect(parsed.matches(ChecksumAlgorithm.sha1.digest(of: abc)))
+        #expect(throws: UploadChecksumError.unsupportedAlgorithm("sha256")) { try UploadChecksum.parse("sha256 AAAA") }
+        #expect(throws: UploadChecksumError.self) { try UploadChecksum.parse("sha1") }
+        #expect(throws: UploadChecksumError.self) { try UploadChecksum.parse("sha1 ***") }
+    }
+
+    @Test func extensionsList() {
+        #expect(TusExtension.parseList("creation, termination,unknown") == [.creation, .termination])
+        #expect(TusExtension.headerValue([.creation, .checksum]) == "creation,checksum")
+    }
+}

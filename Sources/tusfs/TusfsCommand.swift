@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `tusfs` command line: one subcommand per file in this folder.
 @main
@@ -15,6 +18,16 @@ struct TusfsCommand: AsyncParsableCommand {
             ImportCommand.self,
         ]
     )
+
+    /// Starts with no signal blocked: a parent may hand down a blocked SIGTERM (a child spawned from a
+    /// Swift concurrency or Dispatch thread inherits that thread's mask), and then neither the mount nor
+    /// the server could be stopped the normal way.
+    static func main() async {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        await main(nil)
+    }
 }
 
 /// The version printed by `tusfs --version`.

@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func readyFileHasHashAndSize() async throws {
-        try await withMediaServer(processingDelay: .milliseconds(300)) { s in
+        try await withMediaServer(processingDelay: .milliseconds(1500)) { s in
             let bytes = randomBytes(10_000)
             let file = try await s.uploadPlain(bytes, name: "r.bin")
             let pending = try await s.descriptor(file["id"] as! String)

@@ -80,25 +80,35 @@ public func randomBytes(_ count: Int) -> Data {
 public enum Curl {
     /// Sends `body` with `method`; returns curl's exit status and the HTTP status (0 when none arrived).
     public static func send(_ method: String, _ url: URL, headers: [String: String], body: Data) throws -> (exit: Int32, status: Int) {
+        let result = try exchange(method, url, headers: headers, body: body)
+        return (result.exit, result.status)
+    }
+
+    /// Like ``send(_:_:headers:body:)``, also returning the response body.
+    public static func exchange(
+        _ method: String, _ url: URL, headers: [String: String], body: Data
+    ) throws -> (exit: Int32, status: Int, body: Data) {
         let dir = try TemporaryDirectory("curl")
         defer { dir.remove() }
         let file = dir.appending("body")
         FileManager.default.createFile(atPath: file, contents: body)
-        var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "--data-binary", "@\(file)"]
+        var args = ["-s", "-o", dir.appending("response"), "-w", "%{http_code}", "-X", method, "--data-binary", "@\(file)"]
         for (name, value) in headers { args += ["-H", "\(name): \(value)"] }
         args.append(url.absoluteString)
         let result = try ProcessRunner.run("curl", args)
-        return (result.status, Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        let response = FileManager.default.contents(atPath: dir.appending("response")) ?? Data()
+        return (result.status, Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, response)
     }
 }
 
-/// Runs blocking work (a child process, a sleep-poll) on a Dispatch thread instead of the Swift concurrency pool.
+/// Runs blocking work (a child process, a sleep-poll) on a thread of its own instead of the Swift concurrency pool.
 ///
 /// Async tests must use this for anything that blocks while an in-process server answers: the pool has as many
-/// threads as cores (2 here), and a test blocking them all would starve the server it waits for.
+/// threads as cores (2 here), and a test blocking them all would starve the server it waits for. (Dispatch's
+/// global queue is no better: on Linux it is as narrow, and `ProcessRunner` itself waits on it.)
 public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             continuation.resume(with: Result { try work() })
         }
     }

@@ -101,7 +101,7 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
         .testTarget(

@@ -44,9 +44,19 @@ public final class TusfsMount: @unchecked Sendable {
         isMounted = true
     }
 
+    /// `tusfs unmount`; retried for a few seconds while the mount is busy (a child process that another
+    /// test started at the wrong moment may briefly hold a file of this mount open).
     public func unmount() throws {
-        let result = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["unmount", mountpoint])
-        guard result.succeeded else { throw TestFailure("tusfs unmount failed: \(result.stderr)") }
+        var attempts = 0
+        while true {
+            let result = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["unmount", mountpoint])
+            if result.succeeded { break }
+            attempts += 1
+            guard result.stderr.contains("busy"), attempts < 50 else {
+                throw TestFailure("tusfs unmount failed: \(result.stderr)")
+            }
+            usleep(200_000)
+        }
         isMounted = false
     }
 

@@ -13,5 +13,7 @@ swift build --build-tests 2>&1 | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] (C
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then echo "test.sh: build failed" >&2; exit "$status"; fi
-# A hung test must fail the run with a message, not eat CI's whole time budget.
-exec timeout --signal=INT --kill-after=60 "${TUSFS_TEST_TIMEOUT:-3600}" swift test --skip-build "$@"
+# Tests run one at a time: several test processes' worth of blocking work (cp, rsync, curl) at once on two
+# cores starved the in-process servers of other tests. A hung test must fail the run with a message, not eat
+# CI's whole time budget.
+exec timeout --signal=INT --kill-after=60 "${TUSFS_TEST_TIMEOUT:-3600}" swift test --skip-build --no-parallel "$@"

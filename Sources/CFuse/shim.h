@@ -7,6 +7,8 @@
 #include <fuse3/fuse_lowlevel.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
 #include <errno.h>
 
 /// fuse_session_loop_mt is a macro onto fuse_session_loop_mt_312.
@@ -44,6 +46,64 @@ static inline void tusfs_fi_set_cache_readdir(struct fuse_file_info *fi, int on)
 static inline struct fuse_args tusfs_args_init(int argc, char **argv) {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     return args;
+}
+
+// MARK: FUSE passthrough (kernel 6.9+), which libfuse 3.14 does not know yet.
+// With it, reads and writes of an open file go straight from the kernel to the backing file: native speed,
+// and a write() that returned is in the backing file. tusfs adds it through libfuse's custom I/O hooks: the
+// INIT reply asks for it, and an open reply names the backing file registered with an ioctl.
+
+struct tusfs_backing_map { int32_t fd; uint32_t flags; uint64_t padding; };
+extern int ioctl(int fd, unsigned long request, ...);
+
+/// FUSE_DEV_IOC_BACKING_OPEN: registers `fd` as a backing file; returns its id, or -1 with errno.
+static inline int tusfs_backing_open(int device, int fd) {
+    struct tusfs_backing_map map = { fd, 0, 0 };
+    return ioctl(device, 0x4010E501UL, &map);
+}
+
+/// FUSE_DEV_IOC_BACKING_CLOSE.
+static inline int tusfs_backing_close(int device, int backing_id) {
+    uint32_t id = (uint32_t)backing_id;
+    return ioctl(device, 0x4004E502UL, &id);
+}
+
+/// The opcode and unique id of a request read from /dev/fuse (fuse_in_header), or 0 when too short.
+static inline uint32_t tusfs_request_opcode(const void *buffer, ssize_t length) {
+    return length >= 40 ? ((const uint32_t *)buffer)[1] : 0;
+}
+static inline uint64_t tusfs_request_unique(const void *buffer) { return *(const uint64_t *)((const char *)buffer + 8); }
+
+/// The unique id of a reply (fuse_out_header in the first iovec).
+static inline uint64_t tusfs_reply_unique(const struct iovec *iov) {
+    return iov[0].iov_len >= 16 ? *(const uint64_t *)((const char *)iov[0].iov_base + 8) : 0;
+}
+
+/// Asks for passthrough in the INIT reply (fuse_init_out): FUSE_INIT_EXT, FUSE_PASSTHROUGH in flags2, and
+/// a backing stack depth of 1.
+static inline void tusfs_request_passthrough(struct iovec *iov, int count) {
+    if (count < 2 || iov[1].iov_len < 40) return;
+    char *out = (char *)iov[1].iov_base;
+    *(uint32_t *)(out + 12) |= (1u << 30);
+    *(uint32_t *)(out + 32) |= (1u << 5);
+    *(uint32_t *)(out + 36) = 1;
+}
+
+/// The fuse_open_out of an OPEN (16-byte) or CREATE (entry + open) reply, or NULL.
+static inline char *tusfs_open_reply(struct iovec *iov, int count) {
+    if (count < 2) return 0;
+    if (iov[1].iov_len == 16) return (char *)iov[1].iov_base;
+    if (iov[1].iov_len == 144) return (char *)iov[1].iov_base + 128;
+    return 0;
+}
+static inline uint64_t tusfs_open_reply_handle(const char *open_out) { return *(const uint64_t *)open_out; }
+/// Marks an open reply FOPEN_PASSTHROUGH with the backing id. The kernel refuses passthrough combined with
+/// any open flag but DIRECT_IO, NOFLUSH and PARALLEL_DIRECT_WRITES (KEEP_CACHE is dropped: the page cache
+/// is the backing file's own then).
+static inline void tusfs_open_reply_passthrough(char *open_out, int backing_id) {
+    uint32_t *flags = (uint32_t *)(open_out + 8);
+    *flags = (*flags & ((1u << 0) | (1u << 5) | (1u << 6))) | (1u << 7);
+    *(int32_t *)(open_out + 12) = backing_id;
 }
 
 #endif

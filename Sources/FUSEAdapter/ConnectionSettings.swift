@@ -15,6 +15,9 @@ public struct ConnectionSettings: Sendable {
     /// may still sit in the kernel's page cache and be lost if the daemon dies (DESIGN.md: a returned
     /// write is in the backing file).
     public var writebackCache: Bool = false
+    /// Hand open files to the kernel (FUSE passthrough, Linux 6.9+, needs CAP_SYS_ADMIN) so their data never
+    /// goes through the daemon. Falls back to serving reads and writes when the kernel refuses.
+    public var passthrough: Bool = true
     /// Seconds the kernel may cache attributes returned by getattr/setattr.
     public var attributeTimeout: Double = 60
 
@@ -37,8 +40,5 @@ public struct ConnectionSettings: Sendable {
         set(FUSE_CAP_ASYNC_DIO, true)
         set(FUSE_CAP_CACHE_SYMLINKS, true)
         conn.pointee.want = want
-        if getenv("TUSFS_DEBUG_INIT") != nil {
-            let line = "fuse init: capable=\(String(capable, radix: 16)) want=\(String(want, radix: 16)) max_write=\(conn.pointee.max_write)\n"; _ = line.withCString { write(2, $0, strlen($0)) }
-        }
     }
 }

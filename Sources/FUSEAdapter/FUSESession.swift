@@ -53,6 +53,15 @@ public final class FUSESession: @unchecked Sendable {
             context.release()
             throw MountError("cannot mount on \(mountpoint) (see the message above)")
         }
+        let device = fuse_session_fd(session)
+        context.takeUnretainedValue().passthrough.attach(device: device)
+        var io = makeCustomIO()
+        if fuse_session_custom_io(session, &io, device) != 0 {
+            fuse_session_unmount(session)
+            fuse_session_destroy(session)
+            context.release()
+            throw MountError("cannot set up the FUSE session's I/O")
+        }
         self.session = session
         self.context = context
         _ = pointers

@@ -81,12 +81,19 @@ public struct OpenedFile: Sendable {
 
     /// Do not send a flush request at every close(): saves a round trip per file written.
     public var noFlush: Bool
+    /// The handle is a descriptor of the backing file that the kernel may read and write directly (FUSE
+    /// passthrough), when the kernel supports it; reads and writes then never reach the filesystem.
+    public var passthrough: Bool
 
-    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false) {
+    public init(
+        handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false,
+        passthrough: Bool = false
+    ) {
         self.handle = handle
         self.directIO = directIO
         self.keepCache = keepCache
         self.noFlush = noFlush
+        self.passthrough = passthrough
     }
 }
 

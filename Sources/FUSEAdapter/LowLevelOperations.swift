@@ -11,10 +11,12 @@ import Glibc
 final class SessionContext: Sendable {
     let filesystem: any Filesystem
     let settings: ConnectionSettings
+    let passthrough: Passthrough
 
     init(filesystem: any Filesystem, settings: ConnectionSettings) {
         self.filesystem = filesystem
         self.settings = settings
+        passthrough = Passthrough(enabled: settings.passthrough)
     }
 }
 
@@ -131,26 +133,31 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.open = { req, ino, fi in
         do throws(FilesystemError) {
-            let opened = try context(req).filesystem.open(ino, flags: fi!.pointee.flags, context: caller(req))
+            let session = context(req)
+            let opened = try session.filesystem.open(ino, flags: fi!.pointee.flags, context: caller(req))
             fill(fi!, with: opened)
+            let passedThrough = opened.passthrough && session.passthrough.prepare(handle: opened.handle, inode: ino)
             if fuse_reply_open(req, fi) == -ENOENT {
                 // The caller was interrupted before it got the handle: nobody will release it.
-                context(req).filesystem.release(ino, handle: opened.handle, flags: fi!.pointee.flags)
+                if passedThrough { session.passthrough.cancel(handle: opened.handle) }
+                session.filesystem.release(ino, handle: opened.handle, flags: fi!.pointee.flags)
             }
         } catch { replyError(req, error) }
     }
     ops.create = { req, parent, namePointer, mode, fi in
         do throws(FilesystemError) {
-            let fs = context(req).filesystem
-            var (entry, opened) = try fs.create(
+            let session = context(req)
+            let fs = session.filesystem
+            let (entry, opened) = try fs.create(
                 parent: parent, name: name(namePointer), mode: mode, flags: fi!.pointee.flags, context: caller(req))
             fill(fi!, with: opened)
+            let passedThrough = opened.passthrough && session.passthrough.prepare(handle: opened.handle, inode: entry.inode)
             var param = entryParameter(entry)
             if fuse_reply_create(req, &param, fi) == -ENOENT {
+                if passedThrough { session.passthrough.cancel(handle: opened.handle) }
                 fs.release(entry.inode, handle: opened.handle, flags: fi!.pointee.flags)
                 fs.forget(entry.inode, lookups: 1)
             }
-            _ = entry
         } catch { replyError(req, error) }
     }
     ops.read = { req, ino, size, offset, fi in
@@ -179,7 +186,9 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.release = { req, ino, fi in
-        context(req).filesystem.release(ino, handle: fi!.pointee.fh, flags: fi!.pointee.flags)
+        let session = context(req)
+        session.passthrough.released(handle: fi!.pointee.fh)
+        session.filesystem.release(ino, handle: fi!.pointee.fh, flags: fi!.pointee.flags)
         fuse_reply_err(req, 0)
     }
     ops.fsync = { req, ino, datasync, fi in

@@ -25,7 +25,10 @@ extension MirrorFilesystem {
     /// A handle that may write was opened; `created` when the file is new (its empty contents count as a change).
     func trackWriter(_ handle: UInt64, of inode: Inode, flags: Int32, created: Bool) {
         guard let observer, created || flags & O_ACCMODE != O_RDONLY else { return }
-        writers.opened(handle, of: inode.number)
+        var attributes = stat()
+        let snapshot = fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0
+            ? WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size)) : nil
+        writers.opened(handle, of: inode.number, snapshot: created ? nil : snapshot)
         if created && writers.wrote(through: handle), let path = path(of: inode) {
             observer.fileWritten(path)
         }
@@ -36,14 +39,17 @@ extension MirrorFilesystem {
         if let inode = try? inodes.inode(number), let path = path(of: inode) { observer.fileWritten(path) }
     }
 
-    /// Called before the handle's descriptor is closed.
+    /// Called before the handle's descriptor is closed. A file written through FUSE passthrough (the kernel
+    /// wrote the backing file itself) is recognised by its changed modification time or size.
     func noteRelease(_ handle: UInt64) {
-        guard let observer, let (number, wasLastWriter) = writers.released(handle), wasLastWriter else { return }
+        guard let observer, let release = writers.released(handle), release.wasLastWriter else { return }
         var attributes = stat()
-        guard fstat(Int32(handle), &attributes) == 0, let inode = try? inodes.inode(number),
-            let path = path(of: inode)
-        else { return }
-        observer.fileClosed(path, size: Int64(attributes.st_size))
+        guard fstat(Int32(handle), &attributes) == 0 else { return }
+        let now = WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size))
+        let changed = release.written || release.snapshot.map { $0 != now } ?? false
+        guard changed, let inode = try? inodes.inode(release.inode), let path = path(of: inode) else { return }
+        if !release.reported { observer.fileWritten(path) }
+        observer.fileClosed(path, size: now.size)
     }
 
     /// Contents changed by path (truncate, a new hard link or node): written, and closed if nobody writes.

@@ -15,7 +15,8 @@ extension MirrorFilesystem {
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
         trackWriter(UInt64(descriptor), of: inode, flags: flags, created: false)
         // Flush at close() would only repeat what the backing file already has: every write is in it.
-        return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true)
+        // Regular files are handed to the kernel when it can read and write them itself (passthrough).
+        return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true, passthrough: true)
     }
 
     public func create(parent: InodeNumber, name: FileName, mode: mode_t, flags: Int32, context: RequestContext)
@@ -33,7 +34,7 @@ extension MirrorFilesystem {
             if observer != nil, let inode = try? inodes.inode(entry.inode) {
                 trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)
             }
-            return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true))
+            return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true, passthrough: true))
         } catch {
             close(descriptor)
             throw error

@@ -51,6 +51,15 @@ let package = Package(
         .target(name: "TusClient", dependencies: ["TusCore"]),
         .target(name: "MediaManagerClient", dependencies: ["TusClient", "MediaManagerAPI", "CMagic"]),
 
+        // MARK: upload engine
+        .target(
+            name: "UploadEngine",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: command line
         .executableTarget(
             name: "tusfs",
@@ -68,5 +77,6 @@ let package = Package(
         .testTarget(name: "TusServerTests", dependencies: ["TusServer", "MediaService", "TestSupport"]),
         .testTarget(name: "MediaServiceTests", dependencies: ["MediaService", "TestSupport"]),
         .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),
+        .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
     ]
 )

@@ -24,7 +24,8 @@ public struct UploadCounts: Sendable, Hashable, Codable {
 
 /// The durable upload journal, `CACHE/journal.sqlite`: one row per file plus an outbox of remote changes.
 ///
-/// SQLite in WAL mode. Every method is one transaction, committed when it returns, so the engine commits a
+/// Times are stored as seconds since 2001-01-01 UTC (Foundation's reference date), which round-trips a
+/// `Date` exactly. SQLite in WAL mode. Every method is one transaction, committed when it returns, so the engine commits a
 /// state change before it carries out the actions that follow from it. `synchronous=NORMAL` survives a
 /// killed process (the case DESIGN.md asks for); pass `durableAgainstPowerLoss: true` for `FULL`.
 public final class UploadJournal: Sendable {
@@ -206,9 +207,9 @@ public final class UploadJournal: Sendable {
                 """,
             arguments: [
                 record.path, record.state.rawValue, record.size, record.uploadedBytes, record.remoteId, record.url,
-                record.error, record.attempts, record.updatedAt.timeIntervalSince1970, record.generation,
+                record.error, record.attempts, record.updatedAt.timeIntervalSinceReferenceDate, record.generation,
                 record.resume?.tusUploadURL, record.resume?.uploadToken, record.resume?.plainUploadURL,
-                record.nextAttemptAt?.timeIntervalSince1970, record.lastCloseAt?.timeIntervalSince1970, record.processingPolls,
+                record.nextAttemptAt?.timeIntervalSinceReferenceDate, record.lastCloseAt?.timeIntervalSinceReferenceDate, record.processingPolls,
             ])
     }
 
@@ -229,10 +230,10 @@ public final class UploadJournal: Sendable {
         return UploadRecord(
             path: row["path"], state: UploadState(rawValue: row["state"]) ?? .pending, size: row["size"],
             uploadedBytes: row["uploadedBytes"], remoteId: row["remoteId"], url: row["url"], error: row["error"],
-            attempts: row["attempts"], updatedAt: Date(timeIntervalSince1970: row["updatedAt"]), generation: row["generation"],
+            attempts: row["attempts"], updatedAt: Date(timeIntervalSinceReferenceDate: row["updatedAt"]), generation: row["generation"],
             resume: resume.isEmpty ? nil : resume,
-            nextAttemptAt: (row["nextAttemptAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastCloseAt: (row["lastCloseAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            nextAttemptAt: (row["nextAttemptAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
+            lastCloseAt: (row["lastCloseAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
             processingPolls: row["processingPolls"])
     }
 }

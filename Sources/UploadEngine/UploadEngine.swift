@@ -1,0 +1,409 @@
+import Foundation
+import Logging
+
+/// The upload engine: the thin driver around `UploadStateMachine`.
+///
+/// It takes file events from the mirror filesystem (mount-relative paths), commits every transition to the
+/// `UploadJournal` before carrying out its actions, runs up to `parallelTransfers` uploads at once against an
+/// `UploadTarget`, and feeds the results back as events. Files are read from `cacheRoot + "/" + path`.
+///
+/// Call `start()` once before the first file event: it loads the journal and resumes what a previous run
+/// left (uploads continue from the server's offset).
+public actor UploadEngine {
+    private let journal: UploadJournal
+    private let target: any UploadTarget
+    private let cacheRoot: String
+    private let configuration: UploadEngineConfiguration
+    private let machine: UploadStateMachine
+    private let logger: Logger
+
+    /// In-memory copy of the journal (plus upload progress, which is not journalled).
+    private var records: [String: UploadRecord] = [:]
+    /// The write-back, retry or poll timer of each file (at most one applies in any state).
+    private var timers: [String: (token: UInt64, task: Task<Void, Never>)] = [:]
+    /// The upload, finalize or status request running for each file.
+    private var active: [String: ActiveRequest] = [:]
+    private var queue: [String] = []
+    private var queued: Set<String> = []
+    private var runningTransfers = 0
+    private var remoteOperations: [Int64: Task<Void, Never>] = [:]
+    private var nextToken: UInt64 = 0
+    private var stopped = false
+
+    private struct ActiveRequest {
+        var token: UInt64
+        var task: Task<Void, Never>
+        var progress: Int64 = 0
+    }
+
+    /// Creates an engine; nothing runs until `start()`.
+    public init(
+        journal: UploadJournal, target: any UploadTarget, cacheRoot: String,
+        configuration: UploadEngineConfiguration = UploadEngineConfiguration(),
+        logger: Logger = Logger(label: "tusfs.upload-engine")
+    ) {
+        self.journal = journal
+        self.target = target
+        self.cacheRoot = cacheRoot
+        self.configuration = configuration
+        self.machine = UploadStateMachine(
+            writeBackDelay: configuration.writeBackDelay, retryPolicy: configuration.retryPolicy,
+            processingPollPolicy: configuration.processingPollPolicy)
+        self.logger = logger
+    }
+
+    // MARK: life cycle
+
+    /// Loads the journal and recovers: `uploading`/`finalizing` resume from the server's offset, `pending` and
+    /// `local` upload again, `processing` is polled, scheduled retries are rescheduled, and remote deletes,
+    /// renames and terminations that were queued but not confirmed are sent again.
+    public func start() throws(UploadJournalError) {
+        stopped = false
+        for record in try journal.allRecords() { records[record.path] = record }
+        for path in records.keys.sorted() { try handle(.restarted, at: path) }
+        for operation in try journal.pendingOperations() { run(operation) }
+        logger.info("upload engine started", metadata: ["files": "\(records.count)"])
+        pump()
+    }
+
+    /// Stops the engine. With `waitForUploads`, first waits until no file is pending, uploading, finalizing
+    /// or waiting for an automatic retry, and the remote operations are done. What is left stays in the
+    /// journal for the next `start()`.
+    public func shutdown(waitForUploads: Bool) async {
+        if waitForUploads {
+            while hasWork { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        stopped = true
+        for (_, timer) in timers { timer.task.cancel() }
+        for (_, request) in active { request.task.cancel() }
+        for (_, task) in remoteOperations { task.cancel() }
+        timers = [:]
+        active = [:]
+        queue = []
+        queued = []
+        remoteOperations = [:]
+        logger.info("upload engine stopped")
+    }
+
+    private var hasWork: Bool {
+        !remoteOperations.isEmpty
+            || records.values.contains { [.pending, .uploading, .finalizing].contains($0.state) || $0.nextAttemptAt != nil && $0.state == .failed }
+    }
+
+    // MARK: file events (from the mirror filesystem)
+
+    /// A file was opened for writing or written to. Sends it back to `local`; a running upload of an earlier
+    /// version is cancelled and terminated on the server. Cheap when the file is already `local`.
+    public func fileWritten(_ path: String) throws(UploadJournalError) {
+        try handle(.written, at: path, createIfMissing: true)
+    }
+
+    /// The last writer closed the file; `size` is its size in the cache. The upload starts after the
+    /// write-back delay unless the file is written, renamed or removed before.
+    public func fileClosed(_ path: String, size: Int64) throws(UploadJournalError) {
+        if records[path] == nil { try handle(.written, at: path, createIfMissing: true) }
+        try handle(.closed(size: size), at: path)
+    }
+
+    /// The file was renamed. A record already at `to` is replaced (as if `to` were removed first).
+    public func fileRenamed(from: String, to: String) throws(UploadJournalError) {
+        guard from != to else { return }
+        if records[to] != nil { try handle(.removed, at: to) }
+        try handle(.renamed(to: to), at: from)
+    }
+
+    /// A directory was renamed: every file under it is renamed the same way.
+    public func directoryRenamed(from: String, to: String) throws(UploadJournalError) {
+        let prefix = from + "/"
+        for path in records.keys.sorted() where path.hasPrefix(prefix) {
+            try fileRenamed(from: path, to: to + "/" + path.dropFirst(prefix.count))
+        }
+    }
+
+    /// The file was unlinked: a pending or running upload is cancelled and terminated on the server, an
+    /// uploaded file is moved to the service's trash.
+    public func fileRemoved(_ path: String) throws(UploadJournalError) {
+        try handle(.removed, at: path)
+    }
+
+    /// The user asked to retry a failed file (`setfattr -n user.tusfs.retry`). Does nothing in other states.
+    public func retry(_ path: String) throws(UploadJournalError) {
+        try handle(.retryRequested, at: path)
+    }
+
+    // MARK: status
+
+    /// The record of one file, with the current upload progress.
+    public func status(of path: String) -> UploadRecord? { records[path] }
+
+    /// Totals per state, bytes pending and the per-file list, for `status.json`.
+    public func summary() -> UploadSummary {
+        var files: [UploadState: Int] = [:]
+        var pending: Int64 = 0
+        for record in records.values {
+            files[record.state, default: 0] += 1
+            if [.local, .pending, .uploading, .failed].contains(record.state) { pending += max(record.size - record.uploadedBytes, 0) }
+        }
+        return UploadSummary(
+            counts: UploadCounts(files: files, bytesPending: pending), files: records.values.sorted { $0.path < $1.path })
+    }
+
+    // MARK: transitions
+
+    /// Applies `event` to the file at `path`: commits the result to the journal, then carries out the actions.
+    private func handle(_ event: UploadEvent, at path: String, createIfMissing: Bool = false) throws(UploadJournalError) {
+        let now = Date()
+        let isNew = records[path] == nil
+        guard let record = records[path] ?? (createIfMissing ? machine.newRecord(path: path, now: now) : nil) else { return }
+        let (next, actions) = machine.transition(record, event, now: now)
+        let operations = actions.compactMap(RemoteOperation.init)
+        let forget = actions.contains(.forget)
+        let persist = actions.contains(.persist) || (isNew && !forget)
+
+        // 1. Commit: the state change and the remote operations it requires, in one transaction.
+        var queuedOperations: [PendingRemoteOperation] = []
+        if forget {
+            queuedOperations = try journal.commit(remove: path, operations: operations)
+        } else if persist {
+            queuedOperations = try journal.commit(save: next, renamedFrom: next.path != path ? path : nil, operations: operations)
+        } else if !operations.isEmpty {
+            queuedOperations = try journal.commit(operations: operations)
+        }
+
+        // 2. Update memory; timers and requests of the old state or old name are stale now.
+        if persist || forget { cancelTimer(path) }
+        if forget || next.path != path {
+            records[path] = nil
+            cancelRequest(path)
+            if queued.remove(path) != nil { queue.removeAll { $0 == path } }
+        }
+        if !forget { records[next.path] = next }
+        if event != .restarted || persist {
+            logger.debug("\(event) → \(next.state)", metadata: ["path": "\(next.path)", "generation": "\(next.generation)"])
+        }
+
+        // 3. Act.
+        for operation in queuedOperations { run(operation) }
+        var wantsSlot = false
+        for action in actions {
+            switch action {
+            case .persist, .forget, .terminateRemoteUpload, .deleteRemote, .renameRemote:
+                break  // done above
+            case .cancelUpload:
+                cancelRequest(path)
+            case .scheduleWriteBack(let delay):
+                schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
+            case .scheduleRetry(let date):
+                schedule(next.path, after: .seconds(max(date.timeIntervalSince(now), 0))) { engine, path in
+                    try engine.handle(.retryTimerElapsed, at: path)
+                }
+            case .pollProcessing(let delay):
+                schedule(next.path, after: delay) { engine, path in engine.pollProcessing(path) }
+            case .enqueue:
+                if queued.insert(next.path).inserted { queue.append(next.path) }
+                wantsSlot = true
+            case .startUpload(let resume):
+                startUpload(next, resume: resume)
+            case .finalize(let resume):
+                finalize(next, resume: resume)
+            }
+        }
+        if wantsSlot { pump() }
+    }
+
+    /// Handles an event from a timer or a finished request, logging a journal failure (nobody to throw to).
+    private func deliver(_ event: UploadEvent, at path: String) {
+        do { try handle(event, at: path) } catch {
+            logger.error("cannot record \(event): \(error)", metadata: ["path": "\(path)"])
+        }
+    }
+
+    // MARK: slots
+
+    /// Grants free transfer slots to queued files, oldest first.
+    private func pump() {
+        while !stopped, runningTransfers < configuration.parallelTransfers, !queue.isEmpty {
+            let path = queue.removeFirst()
+            queued.remove(path)
+            guard records[path] != nil else { continue }
+            deliver(.slotGranted(size: fileSize(path)), at: path)
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: cacheRoot + "/" + path) else { return nil }
+        return (attributes[.size] as? NSNumber)?.int64Value
+    }
+
+    // MARK: requests to the target
+
+    private func takeToken() -> UInt64 {
+        nextToken += 1
+        return nextToken
+    }
+
+    private func startUpload(_ record: UploadRecord, resume: ResumeData?) {
+        guard !stopped else { return }
+        let token = takeToken()
+        let path = record.path, generation = record.generation, size = record.size
+        let file = cacheRoot + "/" + path
+        let target = self.target
+        runningTransfers += 1
+        let task = Task { [weak self] in
+            let result: Result<UploadOutcome, UploadTargetError>
+            do throws(UploadTargetError) {
+                let outcome = try await target.upload(
+                    file: file, remotePath: path, size: size, resume: resume,
+                    onResumeData: { [weak self] data in await self?.uploadCreated(path, token: token, generation: generation, data) },
+                    progress: { [weak self] bytes in
+                        Task { await self?.uploadProgressed(path, token: token, generation: generation, bytes: bytes) }
+                    })
+                result = .success(outcome)
+            } catch {
+                result = .failure(error)
+            }
+            await self?.uploadEnded(path, token: token, generation: generation, result)
+        }
+        active[path] = ActiveRequest(token: token, task: task, progress: record.uploadedBytes)
+    }
+
+    private func uploadCreated(_ path: String, token: UInt64, generation: Int64, _ data: ResumeData) {
+        guard active[path]?.token == token else { return }
+        deliver(.uploadCreated(generation: generation, data), at: path)
+    }
+
+    private func uploadProgressed(_ path: String, token: UInt64, generation: Int64, bytes: Int64) {
+        guard active[path]?.token == token, var request = active[path], bytes >= request.progress else { return }
+        request.progress = bytes
+        active[path] = request
+        deliver(.uploadProgress(generation: generation, bytes: bytes), at: path)
+    }
+
+    private func uploadEnded(_ path: String, token: UInt64, generation: Int64, _ result: Result<UploadOutcome, UploadTargetError>) {
+        runningTransfers -= 1
+        if active[path]?.token == token {
+            active[path] = nil
+            switch result {
+            case .success(let outcome): deliver(.uploadFinished(generation: generation, outcome), at: path)
+            case .failure(let error):
+                logger.warning("upload failed: \(error)", metadata: ["path": "\(path)"])
+                deliver(.uploadFailed(generation: generation, error), at: path)
+            }
+        }
+        pump()
+    }
+
+    private func finalize(_ record: UploadRecord, resume: ResumeData?) {
+        guard !stopped else { return }
+        let path = record.path, generation = record.generation, size = record.size
+        let target = self.target
+        request(path) {
+            guard let resume else { return .uploadFailed(generation: generation, .permanent("nothing to finalize: no upload token")) }
+            do throws(UploadTargetError) {
+                return .finalizeFinished(generation: generation, try await target.finalize(resume: resume, remotePath: path, size: size))
+            } catch {
+                return .uploadFailed(generation: generation, error)
+            }
+        }
+    }
+
+    private func pollProcessing(_ path: String) {
+        guard !stopped, let record = records[path], record.state == .processing, let remoteId = record.remoteId else { return }
+        let generation = record.generation
+        let target = self.target
+        request(path) {
+            do throws(UploadTargetError) {
+                return .processingResult(generation: generation, try await target.processingStatus(remoteId: remoteId))
+            } catch {
+                return .uploadFailed(generation: generation, error)
+            }
+        }
+    }
+
+    /// Runs a request that holds no transfer slot and turns into one event.
+    private func request(_ path: String, _ body: @escaping @Sendable () async -> UploadEvent) {
+        let token = takeToken()
+        let task = Task { [weak self] in
+            let event = await body()
+            await self?.requestEnded(path, token: token, event)
+        }
+        active[path] = ActiveRequest(token: token, task: task)
+    }
+
+    private func requestEnded(_ path: String, token: UInt64, _ event: UploadEvent) {
+        guard active[path]?.token == token else { return }
+        active[path] = nil
+        deliver(event, at: path)
+    }
+
+    private func cancelRequest(_ path: String) {
+        if let request = active.removeValue(forKey: path) { request.task.cancel() }
+    }
+
+    // MARK: timers
+
+    private func schedule(_ path: String, after delay: Duration, _ fire: @escaping @Sendable (isolated UploadEngine, String) throws -> Void) {
+        guard !stopped else { return }
+        cancelTimer(path)
+        let token = takeToken()
+        let task = Task { [weak self] in
+            if delay > .zero {
+                do { try await Task.sleep(for: delay) } catch { return }
+            }
+            await self?.timerFired(path, token: token, fire)
+        }
+        timers[path] = (token, task)
+    }
+
+    private func timerFired(_ path: String, token: UInt64, _ fire: @Sendable (isolated UploadEngine, String) throws -> Void) {
+        guard timers[path]?.token == token else { return }
+        timers[path] = nil
+        do { try fire(self, path) } catch {
+            logger.error("timer: \(error)", metadata: ["path": "\(path)"])
+        }
+    }
+
+    private func cancelTimer(_ path: String) {
+        if let timer = timers.removeValue(forKey: path) { timer.task.cancel() }
+    }
+
+    // MARK: remote operations (journal outbox)
+
+    /// Carries out a queued remote operation with backoff; removes it from the journal once done or refused.
+    private func run(_ pending: PendingRemoteOperation) {
+        guard !stopped, remoteOperations[pending.id] == nil else { return }
+        let target = self.target
+        let policy = configuration.remoteOperationPolicy
+        let logger = self.logger
+        remoteOperations[pending.id] = Task { [weak self] in
+            var attempt = 0
+            while !Task.isCancelled {
+                attempt += 1
+                do throws(UploadTargetError) {
+                    switch pending.operation {
+                    case .terminate(let resume): try await target.terminate(resume: resume)
+                    case .delete(let remoteId): try await target.delete(remoteId: remoteId)
+                    case .rename(let remoteId, let newPath): try await target.rename(remoteId: remoteId, to: newPath)
+                    }
+                    break
+                } catch {
+                    if !error.isRetryable || attempt >= policy.maxAttempts {
+                        logger.warning("remote operation given up: \(pending.operation): \(error)")
+                        break
+                    }
+                    let delay = policy.delay(afterAttempt: attempt, seed: UInt64(pending.id) &+ UInt64(attempt))
+                    do { try await Task.sleep(for: delay) } catch { return }
+                }
+            }
+            if Task.isCancelled { return }  // stays in the journal for the next start
+            await self?.remoteOperationEnded(pending.id)
+        }
+    }
+
+    private func remoteOperationEnded(_ id: Int64) {
+        remoteOperations[id] = nil
+        do { try journal.completeOperation(id) } catch {
+            logger.error("cannot complete remote operation \(id): \(error)")
+        }
+    }
+}

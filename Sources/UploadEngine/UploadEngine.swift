@@ -226,7 +226,13 @@ public actor UploadEngine {
             let path = queue.removeFirst()
             queued.remove(path)
             guard records[path] != nil else { continue }
-            deliver(.slotGranted(size: fileSize(path)), at: path)
+            guard let size = fileSize(path) else {
+                // The cache file vanished behind our back (removed while the daemon was down).
+                logger.warning("cache file missing, forgetting it", metadata: ["path": "\(path)"])
+                deliver(.removed, at: path)
+                continue
+            }
+            deliver(.slotGranted(size: size), at: path)
         }
     }
 

@@ -1,7 +1,7 @@
 /// Where a file is in its journey from the cache to the service (see DESIGN.md, "Upload states").
 ///
 /// Encoded as the lowercase names users see in `user.tusfs.state`, sidecars and `status.json`.
-public enum UploadState: String, Codable, Sendable, CaseIterable, Hashable {
+public enum UploadState: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Hashable {
     /// Open for writing; nothing is uploaded while a writer may still change it.
     case local
     /// Closed and waiting for the write-back delay to pass or for a free transfer slot.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TestSupport
 import Testing
 @testable import UploadEngine
@@ -31,6 +32,12 @@ struct EngineHarness {
         processingPollPolicy: RetryPolicy(base: .milliseconds(5), cap: .milliseconds(40), maxAttempts: .max),
         remoteOperationPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50), maxAttempts: 5))
 
+    static let logger: Logger = {
+        var logger = Logger(label: "tusfs.upload-engine.test")
+        logger.logLevel = .error
+        return logger
+    }()
+
     init(target: FakeUploadTarget = FakeUploadTarget(), directory: TemporaryDirectory? = nil) throws {
         self.directory = try directory ?? TemporaryDirectory("engine")
         cacheRoot = self.directory.appending("files")
@@ -38,7 +45,8 @@ struct EngineHarness {
         try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
         self.target = target
         engine = UploadEngine(
-            journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: Self.configuration)
+            journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: Self.configuration,
+            logger: Self.logger)
     }
 
     /// Writes `data` to the cache file like a writer through the mount: written, then closed.

@@ -66,6 +66,36 @@ public actor UploadEngine {
         pump()
     }
 
+    /// Finds regular files in the cache that the journal does not know (written while the daemon was down)
+    /// and uploaded files whose cache copy changed since (size differs, or modified after `updatedAt`), and
+    /// queues them as if they had just been closed. Returns how many it queued. Call after `start()`.
+    /// `isExcluded` skips paths that belong to the mirror itself, not to the user.
+    @discardableResult
+    public func reconcileWithCache(isExcluded: @Sendable (String) -> Bool = { _ in false }) throws(UploadJournalError) -> Int {
+        guard let enumerator = FileManager.default.enumerator(atPath: cacheRoot) else { return 0 }
+        var found: [(path: String, size: Int64, modified: Date)] = []
+        while let path = enumerator.nextObject() as? String {
+            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
+                !isExcluded(path)
+            else { continue }
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            found.append((path, size, attributes[.modificationDate] as? Date ?? .distantPast))
+        }
+        var queuedCount = 0
+        for file in found.sorted(by: { $0.path < $1.path }) {
+            if let record = records[file.path] {
+                guard [.processing, .ready].contains(record.state),
+                    record.size != file.size || file.modified > record.updatedAt
+                else { continue }
+                try handle(.written, at: file.path)
+            }
+            try fileClosed(file.path, size: file.size)
+            queuedCount += 1
+        }
+        if queuedCount > 0 { logger.info("found files changed behind the journal", metadata: ["files": "\(queuedCount)"]) }
+        return queuedCount
+    }
+
     /// Stops the engine. With `waitForUploads`, first waits until no file is pending, uploading, finalizing
     /// or waiting for an automatic retry, and the remote operations are done. What is left stays in the
     /// journal for the next `start()`.

@@ -287,4 +287,28 @@ struct UploadEngineTests {
         try await waitUntil("ready") { await second.state("later.txt") == .ready }
         await second.engine.shutdown(waitForUploads: true)
     }
+
+    @Test func filesChangedWhileTheDaemonWasDownAreFoundAndUploaded() async throws {
+        let directory = try TemporaryDirectory("reconcile")
+        defer { directory.remove() }
+        let service = FakeService()
+        let first = try EngineHarness(target: FakeUploadTarget(service: service), directory: directory)
+        try await first.engine.start()
+        try await first.write("kept.txt", content(10, size: 1000))
+        try await first.write("changed.txt", content(11, size: 1000))
+        try await waitUntil("ready") { await first.engine.summary().counts.files[.ready] == 2 }
+        await first.engine.shutdown(waitForUploads: true)
+        // while down: a new file appears, one file changes
+        try FileManager.default.createDirectory(atPath: first.cacheRoot + "/new", withIntermediateDirectories: true)
+        try content(12, size: 700).write(to: URL(fileURLWithPath: first.cacheRoot + "/new/untracked.txt"))
+        try content(13, size: 1500).write(to: URL(fileURLWithPath: first.cacheRoot + "/changed.txt"))
+        let second = try EngineHarness(target: FakeUploadTarget(service: service), directory: directory)
+        try await second.engine.start()
+        #expect(try await second.engine.reconcileWithCache() == 2)
+        try await waitUntil("all ready") { await second.engine.summary().counts.files[.ready] == 3 }
+        #expect(service.liveFiles == [
+            "kept.txt": [content(10, size: 1000)], "changed.txt": [content(13, size: 1500)], "new/untracked.txt": [content(12, size: 700)],
+        ])
+        await second.engine.shutdown(waitForUploads: true)
+    }
 }

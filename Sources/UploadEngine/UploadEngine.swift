@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The upload engine: the thin driver around `UploadStateMachine`.
 ///
@@ -29,6 +30,12 @@ public actor UploadEngine {
     private var remoteOperations: [Int64: Task<Void, Never>] = [:]
     private var nextToken: UInt64 = 0
     private var stopped = false
+
+    /// Events posted from the filesystem's threads, applied in order by one task.
+    private nonisolated let postedEvents = AsyncStream.makeStream(of: FileEvent.self, bufferingPolicy: .unbounded)
+    private nonisolated let postedCount = Atomic<Int>(0)
+    private var appliedCount = 0
+    private var eventLoop: Task<Void, Never>?
 
     private struct ActiveRequest {
         var token: UInt64
@@ -62,6 +69,15 @@ public actor UploadEngine {
         for record in try journal.allRecords() { records[record.path] = record }
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
+        if eventLoop == nil {
+            let stream = postedEvents.stream
+            eventLoop = Task { [weak self] in
+                for await event in stream {
+                    guard let self else { return }
+                    await self.apply(event)
+                }
+            }
+        }
         logger.info("upload engine started", metadata: ["files": "\(records.count)"])
         pump()
     }
@@ -103,6 +119,7 @@ public actor UploadEngine {
         if waitForUploads {
             while hasWork { try? await Task.sleep(for: .milliseconds(20)) }
         }
+        await flush()
         stopped = true
         for (_, timer) in timers { timer.task.cancel() }
         for (_, request) in active { request.task.cancel() }
@@ -121,6 +138,38 @@ public actor UploadEngine {
     }
 
     // MARK: file events (from the mirror filesystem)
+
+    /// Posts a file event without waiting: safe to call from any thread (the FUSE worker threads), and
+    /// applied in the order posted. A daemon killed before an event is applied loses nothing: the next
+    /// start's `reconcileWithCache()` finds the changed file. Journal errors are logged.
+    public nonisolated func post(_ event: FileEvent) {
+        postedCount.add(1, ordering: .sequentiallyConsistent)
+        postedEvents.continuation.yield(event)
+    }
+
+    /// Waits until every event posted before this call has been applied (and committed to the journal).
+    public func flush() async {
+        let target = postedCount.load(ordering: .sequentiallyConsistent)
+        while appliedCount < target && eventLoop != nil {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    private func apply(_ event: FileEvent) {
+        defer { appliedCount += 1 }
+        do {
+            switch event {
+            case .written(let path): try fileWritten(path)
+            case .closed(let path, let size): try fileClosed(path, size: size)
+            case .renamed(let from, let to): try fileRenamed(from: from, to: to)
+            case .directoryRenamed(let from, let to): try directoryRenamed(from: from, to: to)
+            case .removed(let path): try fileRemoved(path)
+            case .retry(let path): try retry(path)
+            }
+        } catch {
+            logger.error("cannot record \(event): \(error)")
+        }
+    }
 
     /// A file was opened for writing or written to. Sends it back to `local`; a running upload of an earlier
     /// version is cancelled and terminated on the server. Cheap when the file is already `local`.

@@ -311,4 +311,26 @@ struct UploadEngineTests {
         ])
         await second.engine.shutdown(waitForUploads: true)
     }
+
+    @Test func eventsPostedFromOtherThreadsAreAppliedInOrder() async throws {
+        let harness = try EngineHarness()
+        defer { harness.directory.remove() }
+        try await harness.engine.start()
+        let data = content(14, size: 4000)
+        try data.write(to: URL(fileURLWithPath: harness.cacheRoot + "/.x.tmp"))
+        let engine = harness.engine
+        let thread = Thread {
+            engine.post(.written(".x.tmp"))
+            engine.post(.closed(".x.tmp", size: 4000))
+            engine.post(.renamed(from: ".x.tmp", to: "x"))
+        }
+        try FileManager.default.moveItem(atPath: harness.cacheRoot + "/.x.tmp", toPath: harness.cacheRoot + "/x")
+        thread.start()
+        try await waitUntil("posted") { await harness.engine.status(of: "x") != nil }
+        await harness.engine.flush()
+        #expect(await harness.engine.status(of: ".x.tmp") == nil)
+        try await waitUntil("ready") { await harness.state("x") == .ready }
+        #expect(harness.target.service.liveFiles == ["x": [data]])
+        await harness.engine.shutdown(waitForUploads: true)
+    }
 }

@@ -217,14 +217,21 @@ public actor UploadEngine {
 
     /// Totals per state, bytes pending and the per-file list, for `status.json`.
     public func summary() -> UploadSummary {
+        UploadSummary(counts: counts(), files: records.values.sorted { $0.path < $1.path })
+    }
+
+    /// Totals per state and bytes pending, without the per-file list.
+    public func counts() -> UploadCounts {
         var files: [UploadState: Int] = [:]
         var pending: Int64 = 0
         for record in records.values {
             files[record.state, default: 0] += 1
-            if [.local, .pending, .uploading, .failed].contains(record.state) { pending += max(record.size - record.uploadedBytes, 0) }
+            switch record.state {
+            case .local, .pending, .uploading, .failed: pending += max(record.size - record.uploadedBytes, 0)
+            case .finalizing, .processing, .ready: break
+            }
         }
-        return UploadSummary(
-            counts: UploadCounts(files: files, bytesPending: pending), files: records.values.sorted { $0.path < $1.path })
+        return UploadCounts(files: files, bytesPending: pending)
     }
 
     // MARK: transitions

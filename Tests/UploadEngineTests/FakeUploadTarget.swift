@@ -15,6 +15,16 @@ final class FakeUploadTarget: UploadTarget {
         var dropAfterBytes: Int64?
         var stallAfterBytes: Int64?
         var permanentFailures = 0
+        /// Requests that hang until cancelled, like a daemon killed while waiting for them.
+        var stalls: Set<Stall> = []
+    }
+
+    enum Stall: Sendable, Hashable { case finalize, processingStatus, remoteOperations }
+
+    private func stallIfAsked(_ stall: Stall) async throws(UploadTargetError) {
+        guard faults.withLock({ $0.0.stalls.contains(stall) }) else { return }
+        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+        throw .retryable("cancelled")
     }
 
     struct Options: Sendable {
@@ -107,17 +117,20 @@ final class FakeUploadTarget: UploadTarget {
 
     func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
         service.log(.finalize(path: remotePath))
+        try await stallIfAsked(.finalize)
         guard let url = resume.tusUploadURL, service.offset(of: url) == size else { throw .permanent("upload incomplete", status: 409) }
         return service.store(url, processingPolls: options.processingPolls)
     }
 
     func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
         service.log(.status(remoteId: remoteId))
+        try await stallIfAsked(.processingStatus)
         return service.status(remoteId)
     }
 
     func delete(remoteId: String) async throws(UploadTargetError) {
         service.log(.delete(remoteId: remoteId))
+        try await stallIfAsked(.remoteOperations)
         service.trash(remoteId)
     }
 
@@ -129,6 +142,7 @@ final class FakeUploadTarget: UploadTarget {
     func terminate(resume: ResumeData) async throws(UploadTargetError) {
         guard let url = resume.tusUploadURL else { return }
         service.log(.terminate(uploadURL: url))
+        try await stallIfAsked(.remoteOperations)
         service.terminate(url)
     }
 }

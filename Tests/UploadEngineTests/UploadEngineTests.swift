@@ -358,4 +358,52 @@ struct UploadEngineTests {
         #expect(rate > 250, "debug build on a shared machine; release is faster")
         await harness.engine.shutdown(waitForUploads: true)
     }
+
+    @Test(arguments: [UploadState.finalizing, .processing])
+    func crashWhileFinalizingOrProcessingNeverSendsTheBytesAgain(state: UploadState) async throws {
+        let service = FakeService()
+        let size = 100 * 1024
+        let data = content(16, size: size)
+        let directory = try TemporaryDirectory("crash-\(state)")
+        defer { directory.remove() }
+        let stall: FakeUploadTarget.Stall = state == .finalizing ? .finalize : .processingStatus
+        let first = try EngineHarness(
+            target: FakeUploadTarget(service: service, faults: .init(stalls: [stall]), options: .init(processingPolls: 2)),
+            directory: directory)
+        try await first.engine.start()
+        try await first.write("doc.pdf", data)
+        try await waitUntil("stuck in \(state)") { try UploadJournal(path: first.journalPath).record(for: "doc.pdf")?.state == state }
+        let second = try EngineHarness(target: FakeUploadTarget(service: service, options: .init(processingPolls: 2)), directory: directory)
+        try await second.engine.start()
+        try await waitUntil("ready after restart") { await second.state("doc.pdf") == .ready }
+        #expect(service.liveFiles == ["doc.pdf": [data]])
+        #expect(service.bytesReceived(for: "doc.pdf") == Int64(size))
+        await second.engine.shutdown(waitForUploads: true)
+        await first.engine.shutdown(waitForUploads: false)
+    }
+
+    @Test func remoteOperationsQueuedBeforeACrashAreCarriedOutAtTheNextStart() async throws {
+        let service = FakeService()
+        let directory = try TemporaryDirectory("outbox")
+        defer { directory.remove() }
+        let options = FakeUploadTarget.Options(chunkSize: 4096, chunkDelay: .milliseconds(5))
+        let first = try EngineHarness(
+            target: FakeUploadTarget(service: service, faults: .init(stalls: [.remoteOperations]), options: options), directory: directory)
+        try await first.engine.start()
+        try await first.write("kept.bin", content(17, size: 2000))
+        try await waitUntil("ready") { await first.state("kept.bin") == .ready }
+        try await first.write("doomed.bin", content(18, size: 200_000))
+        try await waitUntil("uploading") { await first.engine.status(of: "doomed.bin")?.resume != nil }
+        try await first.engine.fileRemoved("doomed.bin")
+        try await first.engine.fileRemoved("kept.bin")
+        #expect(try UploadJournal(path: first.journalPath).pendingOperations().count == 2)
+        // kill -9 while the terminate and the delete hang
+        let second = try EngineHarness(target: FakeUploadTarget(service: service, options: options), directory: directory)
+        try await second.engine.start()
+        try await waitUntil("outbox empty") { try UploadJournal(path: second.journalPath).pendingOperations().isEmpty }
+        #expect(service.liveFiles.isEmpty, "the removed file is in the trash")
+        try await waitUntil("no orphan upload") { service.openUploads.isEmpty }
+        await second.engine.shutdown(waitForUploads: true)
+        await first.engine.shutdown(waitForUploads: false)
+    }
 }

@@ -335,26 +335,27 @@ struct UploadEngineTests {
     }
 
     /// The engine's own overhead (journal commits, scheduling) must leave room for DESIGN.md's 500 files/s
-    /// end to end; with an instant target it measures the engine alone (about 850 files/s in a debug build
+    /// end to end; with an instant target it measures the engine alone (about 800 files/s in a debug build
     /// on the shared 2-core machine).
-    @Test func twoThousandSmallFilesGoThroughQuickly() async throws {
+    @Test func manySmallFilesGoThroughQuickly() async throws {
+        let count = 1000
         let target = FakeUploadTarget(options: .init(chunkSize: 4096, needsFinalize: true, processingPolls: 0))
         let harness = try EngineHarness(target: target)
         defer { harness.directory.remove() }
         try await harness.engine.start()
         let data = content(15, size: 4096)
-        for index in 0..<2000 {
+        for index in 0..<count {
             try data.write(to: URL(fileURLWithPath: harness.cacheRoot + "/f\(index)"))
         }
         let started = ContinuousClock.now
-        for index in 0..<2000 {
+        for index in 0..<count {
             harness.engine.post(.written("f\(index)"))
             harness.engine.post(.closed("f\(index)", size: 4096))
         }
-        try await waitUntil(timeout: 30, "2000 ready") { await harness.engine.counts().files[.ready] == 2000 }
+        try await waitUntil(timeout: 30, "all ready") { await harness.engine.counts().files[.ready] == count }
         let elapsed = (ContinuousClock.now - started).seconds - EngineHarness.configuration.writeBackDelay.seconds
-        let rate = 2000 / elapsed
-        print("engine overhead: 2000 files in \(elapsed) s after the write-back delay = \(Int(rate)) files/s")
+        let rate = Double(count) / elapsed
+        print("engine overhead: \(count) files in \(elapsed) s after the write-back delay = \(Int(rate)) files/s")
         #expect(rate > 250, "debug build on a shared machine; release is faster")
         await harness.engine.shutdown(waitForUploads: true)
     }

@@ -35,12 +35,17 @@ public actor UploadEngine {
     private nonisolated let postedEvents = AsyncStream.makeStream(of: FileEvent.self, bufferingPolicy: .unbounded)
     private nonisolated let postedCount = Atomic<Int>(0)
     private var appliedCount = 0
+    /// (when, bytes) acknowledged by the server, for the throughput of the last `throughputWindow`.
+    private var acknowledged: [(at: ContinuousClock.Instant, bytes: Int64)] = []
+    private let throughputWindow: Duration = .seconds(5)
     private var eventLoop: Task<Void, Never>?
 
     private struct ActiveRequest {
         var token: UInt64
         var task: Task<Void, Never>
         var progress: Int64 = 0
+        /// False until the first progress report, which may be the server's offset of a resumed upload.
+        var started = false
     }
 
     /// Creates an engine; nothing runs until `start()`.
@@ -217,7 +222,16 @@ public actor UploadEngine {
 
     /// Totals per state, bytes pending and the per-file list, for `status.json`.
     public func summary() -> UploadSummary {
-        UploadSummary(counts: counts(), files: records.values.sorted { $0.path < $1.path })
+        UploadSummary(counts: counts(), files: records.values.sorted { $0.path < $1.path }, throughput: throughput())
+    }
+
+    /// Bytes per second the server acknowledged over the last 5 seconds.
+    public func throughput() -> Double {
+        let now = ContinuousClock.now
+        acknowledged.removeAll { now - $0.at > throughputWindow }
+        guard let first = acknowledged.first else { return 0 }
+        let span = max((now - first.at).seconds, 1)
+        return Double(acknowledged.reduce(0) { $0 + $1.bytes }) / span
     }
 
     /// Totals per state and bytes pending, without the per-file list.
@@ -356,7 +370,7 @@ public actor UploadEngine {
             }
             await self?.uploadEnded(path, token: token, generation: generation, result)
         }
-        active[path] = ActiveRequest(token: token, task: task, progress: record.uploadedBytes)
+        active[path] = ActiveRequest(token: token, task: task, progress: 0, started: resume == nil)
     }
 
     private func uploadCreated(_ path: String, token: UInt64, generation: Int64, _ data: ResumeData) {
@@ -366,9 +380,22 @@ public actor UploadEngine {
 
     private func uploadProgressed(_ path: String, token: UInt64, generation: Int64, bytes: Int64) {
         guard active[path]?.token == token, var request = active[path], bytes >= request.progress else { return }
+        if request.started { recordAcknowledged(bytes - request.progress) }
+        request.started = true
         request.progress = bytes
         active[path] = request
         deliver(.uploadProgress(generation: generation, bytes: bytes), at: path)
+    }
+
+    private func recordAcknowledged(_ bytes: Int64) {
+        guard bytes > 0 else { return }
+        let now = ContinuousClock.now
+        if let last = acknowledged.last, now - last.at < .milliseconds(100) {
+            acknowledged[acknowledged.count - 1].bytes += bytes
+        } else {
+            acknowledged.append((now, bytes))
+            if acknowledged.count > 200 { acknowledged.removeFirst(acknowledged.count - 100) }
+        }
     }
 
     private func uploadEnded(_ path: String, token: UInt64, generation: Int64, _ result: Result<UploadOutcome, UploadTargetError>) {

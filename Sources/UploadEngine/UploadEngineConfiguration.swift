@@ -32,4 +32,12 @@ public struct UploadSummary: Sendable, Hashable {
     public var counts: UploadCounts
     /// Every file the engine knows, ordered by path.
     public var files: [UploadRecord]
+    /// Bytes per second acknowledged by the server over the last few seconds.
+    public var throughput: Double
+
+    public init(counts: UploadCounts, files: [UploadRecord], throughput: Double = 0) {
+        self.counts = counts
+        self.files = files
+        self.throughput = throughput
+    }
 }

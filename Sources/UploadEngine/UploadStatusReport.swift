@@ -22,9 +22,8 @@ extension UploadRecord {
 
 extension UploadSummary {
     /// `MOUNT/.tusfs/status.json`: totals per state, bytes pending, and the per-file list.
-    /// `throughput` (bytes per second) is the caller's measurement, when it has one.
-    public func statusJSON(throughput: Double? = nil) throws -> Data {
-        try UploadStatusReport.encoder.encode(UploadStatusReport(summary: self, throughput: throughput))
+    public func statusJSON() throws -> Data {
+        try UploadStatusReport.encoder.encode(UploadStatusReport(summary: self))
     }
 }
 
@@ -61,14 +60,14 @@ struct UploadStatusReport: Encodable {
     var totals: [UploadState: Int]
     var files_total: Int
     var bytes_pending: Int64
-    var throughput: Double?
+    var throughput: Double
     var files: [File]
 
-    init(summary: UploadSummary, throughput: Double?) {
+    init(summary: UploadSummary) {
         totals = summary.counts.files
         files_total = summary.files.count
         bytes_pending = summary.counts.bytesPending
-        self.throughput = throughput
+        throughput = summary.throughput
         files = summary.files.map(File.init)
     }
 

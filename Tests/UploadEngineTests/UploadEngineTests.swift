@@ -139,6 +139,7 @@ struct UploadEngineTests {
         try await waitUntil("ready") { await harness.state("clip.mov") == .ready }
         #expect(await harness.engine.status(of: "clip.mov")?.generation == 1)
         #expect(target.service.liveFiles == ["clip.mov": [second]])
+        #expect(await harness.engine.summary().throughput > 0)
         try await waitUntil("terminated") { target.service.calls.contains(.terminate(uploadURL: superseded)) }
         #expect(target.service.openUploads.isEmpty, "no orphan")
         await harness.engine.shutdown(waitForUploads: true)

@@ -334,8 +334,9 @@ struct UploadStatusReportTests {
         #expect(sidecar?["state"] as? String == "ready")
         #expect(sidecar?["remote_id"] as? String == "r1")
         #expect(sidecar?["updated"] as? String == "2027-01-15T08:00:00Z")
-        let summary = UploadSummary(counts: UploadCounts(files: [.ready: 1], bytesPending: 0), files: [record])
-        let status = try JSONSerialization.jsonObject(with: summary.statusJSON(throughput: 12.5)) as? [String: Any]
+        let summary = UploadSummary(counts: UploadCounts(files: [.ready: 1], bytesPending: 0), files: [record], throughput: 12.5)
+        let status = try JSONSerialization.jsonObject(with: summary.statusJSON()) as? [String: Any]
+        #expect(status?["throughput"] as? Double == 12.5)
         let totals = status?["totals"] as? [String: Int]
         #expect(totals?["ready"] == 1)
         #expect(totals?["failed"] == 0)

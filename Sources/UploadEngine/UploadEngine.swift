@@ -189,11 +189,16 @@ public actor UploadEngine {
         try handle(.closed(size: size), at: path)
     }
 
-    /// The file was renamed. A record already at `to` is replaced (as if `to` were removed first).
+    /// The file was renamed. A record already at `to` is replaced (as if `to` were removed first). A file
+    /// the journal did not know is uploaded under its new name, as if it had just been closed there.
     public func fileRenamed(from: String, to: String) throws(UploadJournalError) {
         guard from != to else { return }
         if records[to] != nil { try handle(.removed, at: to) }
-        try handle(.renamed(to: to), at: from)
+        if records[from] != nil {
+            try handle(.renamed(to: to), at: from)
+        } else if let size = fileSize(to, regularOnly: true) {
+            try fileClosed(to, size: size)
+        }
     }
 
     /// A directory was renamed: every file under it is renamed the same way.
@@ -336,8 +341,9 @@ public actor UploadEngine {
         }
     }
 
-    private func fileSize(_ path: String) -> Int64? {
+    private func fileSize(_ path: String, regularOnly: Bool = false) -> Int64? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: cacheRoot + "/" + path) else { return nil }
+        if regularOnly && attributes[.type] as? FileAttributeType != .typeRegular { return nil }
         return (attributes[.size] as? NSNumber)?.int64Value
     }
 

@@ -187,6 +187,21 @@ struct UploadEngineTests {
         await harness.engine.shutdown(waitForUploads: true)
     }
 
+    @Test func aFileTheJournalDidNotKnowIsUploadedWhenRenamed() async throws {
+        let harness = try EngineHarness()
+        defer { harness.directory.remove() }
+        try await harness.engine.start()
+        let data = content(19, size: 3000)
+        try data.write(to: URL(fileURLWithPath: harness.cacheRoot + "/untracked.tmp"))
+        try FileManager.default.createDirectory(atPath: harness.cacheRoot + "/dir.tmp", withIntermediateDirectories: true)
+        try await harness.rename("untracked.tmp", "tracked.txt")
+        try await harness.rename("dir.tmp", "dir")
+        try await waitUntil("ready") { await harness.state("tracked.txt") == .ready }
+        #expect(await harness.engine.status(of: "dir") == nil, "directories are not uploaded")
+        #expect(harness.target.service.liveFiles == ["tracked.txt": [data]])
+        await harness.engine.shutdown(waitForUploads: true)
+    }
+
     @Test func removeDuringUploadLeavesNothing() async throws {
         let target = FakeUploadTarget(options: .init(chunkSize: 4096, chunkDelay: .milliseconds(5)))
         let harness = try EngineHarness(target: target)

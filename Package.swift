@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
 
         // MARK: command line
         .executableTarget(
@@ -77,6 +78,5 @@ let package = Package(
         .testTarget(name: "TusServerTests", dependencies: ["TusServer", "MediaService", "TestSupport"]),
         .testTarget(name: "MediaServiceTests", dependencies: ["MediaService", "TestSupport"]),
         .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),
-        .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
     ]
 )

@@ -372,7 +372,7 @@ struct UploadEngineTests {
         let elapsed = (ContinuousClock.now - started).seconds - EngineHarness.configuration.writeBackDelay.seconds
         let rate = Double(count) / elapsed
         print("engine overhead: \(count) files in \(elapsed) s after the write-back delay = \(Int(rate)) files/s")
-        #expect(rate > 250, "debug build on a shared machine; release is faster")
+        #expect(rate > 100, "a gross regression; debug build on a shared machine, next to other suites")
         await harness.engine.shutdown(waitForUploads: true)
     }
 

@@ -9,6 +9,14 @@ public enum RemoteOperation: Sendable, Hashable {
     /// Rename or move a stored file.
     case rename(remoteId: String, newPath: String)
 
+    /// What the operation acts on: operations on the same subject must run in order.
+    var subject: String {
+        switch self {
+        case .terminate(let resume): "upload:" + (resume.tusUploadURL ?? resume.plainUploadURL ?? resume.uploadToken ?? "")
+        case .delete(let remoteId), .rename(let remoteId, _): "file:" + remoteId
+        }
+    }
+
     /// The outbox entry for an action, when the action changes something on the service.
     init?(_ action: UploadAction) {
         switch action {

@@ -28,6 +28,8 @@ public actor UploadEngine {
     private var queued: Set<String> = []
     private var runningTransfers = 0
     private var remoteOperations: [Int64: Task<Void, Never>] = [:]
+    /// The last queued operation on each remote file or upload, which the next one on it waits for.
+    private var lastOperation: [String: (id: Int64, task: Task<Void, Never>)] = [:]
     private var nextToken: UInt64 = 0
     private var stopped = false
 
@@ -134,6 +136,7 @@ public actor UploadEngine {
         queue = []
         queued = []
         remoteOperations = [:]
+        lastOperation = [:]
         logger.info("upload engine stopped")
     }
 
@@ -380,7 +383,15 @@ public actor UploadEngine {
     }
 
     private func uploadCreated(_ path: String, token: UInt64, generation: Int64, _ data: ResumeData) {
-        guard active[path]?.token == token else { return }
+        guard active[path]?.token == token else {
+            // Superseded while the server was creating it: nobody will finish this upload, so delete it.
+            do {
+                for operation in try journal.commit(operations: [.terminate(data)]) { run(operation) }
+            } catch {
+                logger.error("cannot queue termination of a superseded upload: \(error)", metadata: ["path": "\(path)"])
+            }
+            return
+        }
         deliver(.uploadCreated(generation: generation, data), at: path)
     }
 
@@ -406,6 +417,9 @@ public actor UploadEngine {
 
     private func uploadEnded(_ path: String, token: UInt64, generation: Int64, _ result: Result<UploadOutcome, UploadTargetError>) {
         runningTransfers -= 1
+        if active[path]?.token != token, case .success(.stored(let file)) = result {
+            discardSuperseded(file, path: path)
+        }
         if active[path]?.token == token {
             active[path] = nil
             switch result {
@@ -456,9 +470,23 @@ public actor UploadEngine {
     }
 
     private func requestEnded(_ path: String, token: UInt64, _ event: UploadEvent) {
-        guard active[path]?.token == token else { return }
+        guard active[path]?.token == token else {
+            if case .finalizeFinished(_, let file) = event { discardSuperseded(file, path: path) }
+            return
+        }
         active[path] = nil
         deliver(event, at: path)
+    }
+
+    /// The service stored a version nobody tracks any more (written over, renamed or removed while it was
+    /// being finalized): move it to the trash so it does not linger as an orphan.
+    private func discardSuperseded(_ file: RemoteFile, path: String) {
+        logger.info("discarding a superseded remote file", metadata: ["path": "\(path)", "remoteId": "\(file.remoteId)"])
+        do {
+            for operation in try journal.commit(operations: [.delete(remoteId: file.remoteId)]) { run(operation) }
+        } catch {
+            logger.error("cannot queue deletion of a superseded file: \(error)", metadata: ["path": "\(path)"])
+        }
     }
 
     private func cancelRequest(_ path: String) {
@@ -500,7 +528,11 @@ public actor UploadEngine {
         let target = self.target
         let policy = configuration.remoteOperationPolicy
         let logger = self.logger
-        remoteOperations[pending.id] = Task { [weak self] in
+        // Operations on the same remote file run in the order they were queued (rename a→b, then b→c).
+        let key = pending.operation.subject
+        let previous = lastOperation[key]
+        let task = Task { [weak self] in
+            if let previous { await previous.task.value }
             var attempt = 0
             while !Task.isCancelled {
                 attempt += 1
@@ -521,12 +553,15 @@ public actor UploadEngine {
                 }
             }
             if Task.isCancelled { return }  // stays in the journal for the next start
-            await self?.remoteOperationEnded(pending.id)
+            await self?.remoteOperationEnded(pending.id, key: key)
         }
+        remoteOperations[pending.id] = task
+        lastOperation[key] = (pending.id, task)
     }
 
-    private func remoteOperationEnded(_ id: Int64) {
+    private func remoteOperationEnded(_ id: Int64, key: String) {
         remoteOperations[id] = nil
+        if lastOperation[key]?.id == id { lastOperation[key] = nil }
         do { try journal.completeOperation(id) } catch {
             logger.error("cannot complete remote operation \(id): \(error)")
         }

@@ -260,6 +260,11 @@ public actor UploadEngine {
 
     /// Applies `event` to the file at `path`: commits the result to the journal, then carries out the actions.
     private func handle(_ event: UploadEvent, at path: String, createIfMissing: Bool = false) throws(UploadJournalError) {
+        guard !stopped else {
+            // After shutdown the journal belongs to the next run; late results are left to its recovery.
+            logger.debug("ignored after shutdown: \(event)", metadata: ["path": "\(path)"])
+            return
+        }
         let now = Date()
         let isNew = records[path] == nil
         guard let record = records[path] ?? (createIfMissing ? machine.newRecord(path: path, now: now) : nil) else { return }
@@ -384,6 +389,7 @@ public actor UploadEngine {
 
     private func uploadCreated(_ path: String, token: UInt64, generation: Int64, _ data: ResumeData) {
         guard active[path]?.token == token else {
+            guard !stopped else { return }
             // Superseded while the server was creating it: nobody will finish this upload, so delete it.
             do {
                 for operation in try journal.commit(operations: [.terminate(data)]) { run(operation) }
@@ -481,6 +487,7 @@ public actor UploadEngine {
     /// The service stored a version nobody tracks any more (written over, renamed or removed while it was
     /// being finalized): move it to the trash so it does not linger as an orphan.
     private func discardSuperseded(_ file: RemoteFile, path: String) {
+        guard !stopped else { return }
         logger.info("discarding a superseded remote file", metadata: ["path": "\(path)", "remoteId": "\(file.remoteId)"])
         do {
             for operation in try journal.commit(operations: [.delete(remoteId: file.remoteId)]) { run(operation) }

@@ -229,7 +229,11 @@ public struct UploadStateMachine: Sendable {
             next.state = .pending
             next.lastCloseAt = now
             actions.append(.scheduleWriteBack(after: writeBackDelay))
-        case (.pending, .restarted), (.uploading, .restarted), (.finalizing, .restarted):
+        case (.finalizing, .restarted):
+            // The service may have finalized before the crash: finalize is idempotent per upload token, so ask
+            // again rather than upload a second copy.
+            return (record, [.finalize(resume: record.resume)])
+        case (.pending, .restarted), (.uploading, .restarted):
             next.state = .pending
             if record.state == .pending { return (record, [.enqueue]) }
             actions.append(.enqueue)

@@ -81,6 +81,10 @@ public protocol UploadTarget: Sendable {
     ) async throws(UploadTargetError) -> UploadOutcome
 
     /// Turns a complete upload into a file (Media Manager: upload token → file descriptor).
+    ///
+    /// Must be idempotent: the engine asks again after a crash, and a token that was already finalized
+    /// returns the same file, never a second one. Likewise `upload` with `resume` for an upload the server
+    /// already has completely returns its outcome without sending anything.
     func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile
 
     /// The processing status of a stored file.
@@ -92,7 +96,9 @@ public protocol UploadTarget: Sendable {
     /// Renames or moves a stored file (its descriptor's name and folder).
     func rename(remoteId: String, to newRemotePath: String) async throws(UploadTargetError)
 
-    /// Deletes an unfinished upload on the server (tus termination).
+    /// Deletes an unfinished upload on the server (tus termination). The engine terminates uploads it has
+    /// superseded; when such an upload was finalized after all (a crash or a cancellation racing with the
+    /// service), the file it became must go to the trash too, or it is left as an orphan.
     func terminate(resume: ResumeData) async throws(UploadTargetError)
 }
 

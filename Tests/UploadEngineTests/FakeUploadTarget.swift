@@ -163,6 +163,8 @@ final class FakeService: Sendable {
         var size: Int64
         var data = Data()
         var terminated = false
+        /// The file this upload became (finalizing or storing again returns the same file).
+        var storedAs: String?
     }
 
     struct StoredFile: Sendable {
@@ -203,7 +205,7 @@ final class FakeService: Sendable {
 
     func append(_ bytes: Data, to url: String) -> Bool {
         state.withLock { state in
-            guard var upload = state.uploads[url], !upload.terminated else { return false }
+            guard var upload = state.uploads[url], !upload.terminated, upload.storedAs == nil else { return false }
             upload.data.append(bytes)
             state.uploads[url] = upload
             state.bytesReceived[upload.path, default: 0] += Int64(bytes.count)
@@ -213,10 +215,13 @@ final class FakeService: Sendable {
 
     func store(_ url: String, processingPolls: Int) -> RemoteFile {
         state.withLock { state in
-            let upload = state.uploads.removeValue(forKey: url)!
+            var upload = state.uploads[url]!
+            if let id = upload.storedAs { return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0) }
             state.nextId += 1
             let id = "file-\(state.nextId)"
             state.files[id] = StoredFile(path: upload.path, data: upload.data, pollsLeft: processingPolls)
+            upload.storedAs = id
+            state.uploads[url] = upload
             return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0)
         }
     }
@@ -235,7 +240,12 @@ final class FakeService: Sendable {
 
     func trash(_ remoteId: String) { state.withLock { $0.files[remoteId]?.trashed = true } }
     func rename(_ remoteId: String, to path: String) { state.withLock { $0.files[remoteId]?.path = path } }
-    func terminate(_ url: String) { state.withLock { $0.uploads[url]?.terminated = true } }
+    func terminate(_ url: String) {
+        state.withLock { state in
+            state.uploads[url]?.terminated = true
+            if let id = state.uploads[url]?.storedAs { state.files[id]?.trashed = true }
+        }
+    }
 
     /// Stored files not in the trash, by path.
     var liveFiles: [String: [Data]] {
@@ -248,7 +258,7 @@ final class FakeService: Sendable {
 
     /// Uploads created and neither stored nor terminated.
     var openUploads: [String] {
-        state.withLock { state in state.uploads.filter { !$0.value.terminated }.map(\.value.path) }
+        state.withLock { state in state.uploads.filter { !$0.value.terminated && $0.value.storedAs == nil }.map(\.value.path) }
     }
 
     func bytesReceived(for path: String) -> Int64 { state.withLock { $0.bytesReceived[path] ?? 0 } }

@@ -298,8 +298,8 @@ struct UploadStateMachineTests {
         #expect(apply(uploading.0, .slotGranted(size: 100)).1 == [.persist, .startUpload(resume: tusResume)], "HEAD, then continue")
 
         let finalizing = apply(record(.finalizing, resume: tusResume), .restarted)
-        #expect(finalizing.0.state == .pending)
-        #expect(finalizing.0.resume == tusResume)
+        #expect(finalizing.0.state == .finalizing)
+        #expect(finalizing.1 == [.finalize(resume: tusResume)], "finalize again (idempotent), never upload twice")
 
         #expect(apply(record(.processing, remoteId: "r1"), .restarted).1 == [.pollProcessing(after: .zero)])
         #expect(apply(record(.ready, remoteId: "r1"), .restarted).1.isEmpty)

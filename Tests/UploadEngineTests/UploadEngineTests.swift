@@ -352,7 +352,7 @@ struct UploadEngineTests {
 
     /// The engine's own overhead (journal commits, scheduling) must leave room for DESIGN.md's 500 files/s
     /// end to end; with an instant target it measures the engine alone (about 800 files/s in a debug build
-    /// on the shared 2-core machine).
+    /// on the shared 2-core machine when alone, about 150 next to the mount suites).
     @Test func manySmallFilesGoThroughQuickly() async throws {
         let count = 1000
         let target = FakeUploadTarget(options: .init(chunkSize: 4096, needsFinalize: true, processingPolls: 0))
@@ -372,7 +372,7 @@ struct UploadEngineTests {
         let elapsed = (ContinuousClock.now - started).seconds - EngineHarness.configuration.writeBackDelay.seconds
         let rate = Double(count) / elapsed
         print("engine overhead: \(count) files in \(elapsed) s after the write-back delay = \(Int(rate)) files/s")
-        #expect(rate > 100, "a gross regression; debug build on a shared machine, next to other suites")
+        #expect(rate > 50, "a gross regression; debug build on a shared machine, next to the other suites")
         await harness.engine.shutdown(waitForUploads: true)
     }
 

@@ -33,6 +33,9 @@ public actor UploadEngine {
     private var nextToken: UInt64 = 0
     private var stopped = false
 
+    /// A copy of `records` readable from any thread without waiting for the actor (FUSE's getxattr).
+    private nonisolated let snapshot = Mutex<[String: UploadRecord]>([:])
+
     /// Events posted from the filesystem's threads, applied in order by one task.
     private nonisolated let postedEvents = AsyncStream.makeStream(of: FileEvent.self, bufferingPolicy: .unbounded)
     private nonisolated let postedCount = Atomic<Int>(0)
@@ -74,6 +77,7 @@ public actor UploadEngine {
     public func start() throws(UploadJournalError) {
         stopped = false
         for record in try journal.allRecords() { records[record.path] = record }
+        snapshot.withLock { $0 = records }
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
         if eventLoop == nil {
@@ -242,6 +246,28 @@ public actor UploadEngine {
         return Double(acknowledged.reduce(0) { $0 + $1.bytes }) / span
     }
 
+    /// The record of one file, readable from any thread (FUSE worker threads) without waiting for the
+    /// engine. Events posted but not yet applied are not reflected.
+    public nonisolated func currentStatus(of path: String) -> UploadRecord? {
+        snapshot.withLock { $0[path] }
+    }
+
+    /// `summary()` readable from any thread; `throughput` is 0 here (ask the engine for it).
+    public nonisolated func currentSummary() -> UploadSummary {
+        let records = snapshot.withLock { Array($0.values) }
+        var files: [UploadState: Int] = [:]
+        var pending: Int64 = 0
+        for record in records {
+            files[record.state, default: 0] += 1
+            switch record.state {
+            case .local, .pending, .uploading, .failed: pending += max(record.size - record.uploadedBytes, 0)
+            case .finalizing, .processing, .ready: break
+            }
+        }
+        return UploadSummary(
+            counts: UploadCounts(files: files, bytesPending: pending), files: records.sorted { $0.path < $1.path })
+    }
+
     /// Totals per state and bytes pending, without the per-file list.
     public func counts() -> UploadCounts {
         var files: [UploadState: Int] = [:]
@@ -291,6 +317,10 @@ public actor UploadEngine {
             if queued.remove(path) != nil { queue.removeAll { $0 == path } }
         }
         if !forget { records[next.path] = next }
+        snapshot.withLock { snapshot in
+            if forget || next.path != path { snapshot[path] = nil }
+            if !forget { snapshot[next.path] = next }
+        }
         if event != .restarted || persist {
             logger.debug("\(event) → \(next.state)", metadata: ["path": "\(next.path)", "generation": "\(next.generation)"])
         }

@@ -92,6 +92,8 @@ struct UploadEngineTests {
         #expect(record.remoteId != nil)
         #expect(harness.target.service.liveFiles == ["videos/2024/a.mp4": [data]])
         #expect(try UploadJournal(path: harness.journalPath).record(for: "videos/2024/a.mp4") == record)
+        #expect(harness.engine.currentStatus(of: "videos/2024/a.mp4") == record, "readable from FUSE threads")
+        #expect(harness.engine.currentSummary().files == [record])
         let summary = await harness.engine.summary()
         #expect(summary.counts.files[.ready] == 1)
         #expect(summary.counts.bytesPending == 0)

@@ -41,8 +41,8 @@ public actor UploadEngine {
     private nonisolated let postedCount = Atomic<Int>(0)
     private var appliedCount = 0
     /// (when, bytes) acknowledged by the server, for the throughput of the last `throughputWindow`.
-    private var acknowledged: [(at: ContinuousClock.Instant, bytes: Int64)] = []
-    private let throughputWindow: Duration = .seconds(5)
+    private nonisolated let acknowledged = Mutex<[(at: ContinuousClock.Instant, bytes: Int64)]>([])
+    private nonisolated let throughputWindow: Duration = .seconds(5)
     private var eventLoop: Task<Void, Never>?
 
     private struct ActiveRequest {
@@ -237,13 +237,16 @@ public actor UploadEngine {
         UploadSummary(counts: counts(), files: records.values.sorted { $0.path < $1.path }, throughput: throughput())
     }
 
-    /// Bytes per second the server acknowledged over the last 5 seconds.
-    public func throughput() -> Double {
+    /// Bytes per second the server acknowledged over the last 5 seconds; readable from any thread.
+    public nonisolated func throughput() -> Double {
         let now = ContinuousClock.now
-        acknowledged.removeAll { now - $0.at > throughputWindow }
-        guard let first = acknowledged.first else { return 0 }
-        let span = max((now - first.at).seconds, 1)
-        return Double(acknowledged.reduce(0) { $0 + $1.bytes }) / span
+        let window = throughputWindow
+        return acknowledged.withLock { acknowledged in
+            acknowledged.removeAll { now - $0.at > window }
+            guard let first = acknowledged.first else { return 0 }
+            let span = max((now - first.at).seconds, 1)
+            return Double(acknowledged.reduce(0) { $0 + $1.bytes }) / span
+        }
     }
 
     /// The record of one file, readable from any thread (FUSE worker threads) without waiting for the
@@ -252,7 +255,7 @@ public actor UploadEngine {
         snapshot.withLock { $0[path] }
     }
 
-    /// `summary()` readable from any thread; `throughput` is 0 here (ask the engine for it).
+    /// `summary()` readable from any thread.
     public nonisolated func currentSummary() -> UploadSummary {
         let records = snapshot.withLock { Array($0.values) }
         var files: [UploadState: Int] = [:]
@@ -265,7 +268,8 @@ public actor UploadEngine {
             }
         }
         return UploadSummary(
-            counts: UploadCounts(files: files, bytesPending: pending), files: records.sorted { $0.path < $1.path })
+            counts: UploadCounts(files: files, bytesPending: pending), files: records.sorted { $0.path < $1.path },
+            throughput: throughput())
     }
 
     /// Totals per state and bytes pending, without the per-file list.
@@ -443,11 +447,13 @@ public actor UploadEngine {
     private func recordAcknowledged(_ bytes: Int64) {
         guard bytes > 0 else { return }
         let now = ContinuousClock.now
-        if let last = acknowledged.last, now - last.at < .milliseconds(100) {
-            acknowledged[acknowledged.count - 1].bytes += bytes
-        } else {
-            acknowledged.append((now, bytes))
-            if acknowledged.count > 200 { acknowledged.removeFirst(acknowledged.count - 100) }
+        acknowledged.withLock { acknowledged in
+            if let last = acknowledged.last, now - last.at < .milliseconds(100) {
+                acknowledged[acknowledged.count - 1].bytes += bytes
+            } else {
+                acknowledged.append((now, bytes))
+                if acknowledged.count > 200 { acknowledged.removeFirst(acknowledged.count - 100) }
+            }
         }
     }
 

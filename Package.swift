@@ -90,6 +90,16 @@ let package = Package(
             ]
         ),
 
+        // MARK: upload engine
+        .target(
+            name: "UploadEngine",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
+
         // MARK: command line
         .executableTarget(
             name: "tusfs",

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Exponential backoff with jitter and a cap, used for retries of failed uploads and for processing polls.
+///
+/// The jitter is derived from a seed (the file's path, generation and attempt), so the state machine stays
+/// a pure function and tests can predict it.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Delay before the first retry.
+    public var base: Duration
+    /// No delay is longer than this.
+    public var cap: Duration
+    /// Failures after which automatic retries stop (the user can still retry).
+    public var maxAttempts: Int
+    /// Fraction of the delay that is random: 0.5 means a delay in [d/2, d].
+    public var jitter: Double
+
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300), maxAttempts: Int = 10, jitter: Double = 0.5) {
+        self.base = base
+        self.cap = cap
+        self.maxAttempts = maxAttempts
+        self.jitter = min(max(jitter, 0), 1)
+    }
+
+    /// The delay before attempt `attempt + 1`, where `attempt` counts from 1: base·2^(attempt−1), jittered,
+    /// never above `cap`.
+    public func delay(afterAttempt attempt: Int, seed: UInt64) -> Duration {
+        let exponent = Double(min(max(attempt - 1, 0), 62))
+        let full = min(base.seconds * pow(2, exponent), cap.seconds)
+        let fraction = Double(Self.mix(seed) >> 11) / Double(1 << 53)
+        return .seconds(full * (1 - jitter * fraction))
+    }
+
+    /// A stable hash of `text`, for seeding `delay(afterAttempt:seed:)`.
+    public static func seed(_ text: String, _ numbers: Int64...) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for number in numbers { hash = (hash ^ UInt64(bitPattern: number)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    /// SplitMix64 finaliser: spreads similar seeds over the whole range.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
+
+extension Date {
+    func adding(_ duration: Duration) -> Date { addingTimeInterval(duration.seconds) }
+}

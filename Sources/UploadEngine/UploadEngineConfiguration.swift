@@ -1,0 +1,43 @@
+/// Tuning of the upload engine (`tusfs mount --transfers N --write-back SECONDS`).
+public struct UploadEngineConfiguration: Sendable {
+    /// Quiet time after the last close before the upload starts. Default 1 s.
+    public var writeBackDelay: Duration
+    /// Uploads that move bytes at the same time. Default 4.
+    public var parallelTransfers: Int
+    /// Backoff of failed uploads, and after how many failures automatic retries stop.
+    public var retryPolicy: RetryPolicy
+    /// Backoff between processing polls while the service says PENDING.
+    public var processingPollPolicy: RetryPolicy
+    /// Backoff of remote deletes, renames and terminations; given up after `maxAttempts` (logged).
+    public var remoteOperationPolicy: RetryPolicy
+
+    public init(
+        writeBackDelay: Duration = .seconds(1),
+        parallelTransfers: Int = 4,
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2),
+        remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 8)
+    ) {
+        self.writeBackDelay = writeBackDelay
+        self.parallelTransfers = max(1, parallelTransfers)
+        self.retryPolicy = retryPolicy
+        self.processingPollPolicy = processingPollPolicy
+        self.remoteOperationPolicy = remoteOperationPolicy
+    }
+}
+
+/// What `status.json` shows: totals and the per-file list.
+public struct UploadSummary: Sendable, Hashable {
+    /// Files per state and bytes still to upload.
+    public var counts: UploadCounts
+    /// Every file the engine knows, ordered by path.
+    public var files: [UploadRecord]
+    /// Bytes per second acknowledged by the server over the last few seconds.
+    public var throughput: Double
+
+    public init(counts: UploadCounts, files: [UploadRecord], throughput: Double = 0) {
+        self.counts = counts
+        self.files = files
+        self.throughput = throughput
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import GRDB
+
+/// An error of the journal: the database could not be opened, read or written.
+public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ error: any Error) { description = "upload journal: \(error)" }
+}
+
+/// Totals for `status.json`.
+public struct UploadCounts: Sendable, Hashable, Codable {
+    /// Files per state; every state is present, zero when no file is in it.
+    public var files: [UploadState: Int]
+    /// Bytes not yet acknowledged by the server for files that are local, pending, uploading or failed.
+    public var bytesPending: Int64
+
+    public init(files: [UploadState: Int] = [:], bytesPending: Int64 = 0) {
+        var all = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, 0) })
+        all.merge(files) { $1 }
+        self.files = all
+        self.bytesPending = bytesPending
+    }
+}
+
+/// The durable upload journal, `CACHE/journal.sqlite`: one row per file plus an outbox of remote changes.
+///
+/// Times are stored as seconds since 2001-01-01 UTC (Foundation's reference date), which round-trips a
+/// `Date` exactly. SQLite in WAL mode. Every method is one transaction, committed when it returns, so the engine commits a
+/// state change before it carries out the actions that follow from it. `synchronous=NORMAL` survives a
+/// killed process (the case DESIGN.md asks for); pass `durableAgainstPowerLoss: true` for `FULL`.
+public final class UploadJournal: Sendable {
+    private let database: DatabaseQueue
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating and migrating when needed) the journal at `path`.
+    public init(path: String, durableAgainstPowerLoss: Bool = false) throws(UploadJournalError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "UploadJournal"
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durableAgainstPowerLoss ? "FULL" : "NORMAL")")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try database.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            try Self.migrator.migrate(database)
+        } catch {
+            throw UploadJournalError(error)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: uploads and remote operations") { db in
+            try db.create(table: "upload") { t in
+                t.primaryKey("path", .text)
+                t.column("state", .text).notNull().indexed()
+                t.column("size", .integer).notNull()
+                t.column("uploadedBytes", .integer).notNull()
+                t.column("remoteId", .text)
+                t.column("url", .text)
+                t.column("error", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.column("generation", .integer).notNull()
+                t.column("tusUploadURL", .text)
+                t.column("uploadToken", .text)
+                t.column("plainUploadURL", .text)
+                t.column("nextAttemptAt", .double)
+                t.column("lastCloseAt", .double)
+                t.column("processingPolls", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "remoteOperation") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("remoteId", .text)
+                t.column("newPath", .text)
+                t.column("tusUploadURL", .text)
+                t.column("uploadToken", .text)
+                t.column("plainUploadURL", .text)
+            }
+        }
+        return migrator
+    }
+
+    // MARK: records
+
+    /// The record of the file at `path`, if the journal has one.
+    public func record(for path: String) throws(UploadJournalError) -> UploadRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM upload WHERE path = ?", arguments: [path]).map(Self.record(from:)) }
+    }
+
+    /// Inserts or replaces the record (keyed by its path).
+    public func save(_ record: UploadRecord) throws(UploadJournalError) {
+        try commit(save: record)
+    }
+
+    /// Deletes the record of `path` (nothing happens when there is none).
+    public func remove(_ path: String) throws(UploadJournalError) {
+        try commit(remove: path)
+    }
+
+    /// Moves the record of `from` to `to`, and every record under the directory `from/` to the same place
+    /// under `to/`. Records already at the destination are replaced.
+    public func rename(from: String, to: String) throws(UploadJournalError) {
+        try write { db in
+            let under = Self.descendants(of: from)
+            let target = Self.descendants(of: to)
+            try db.execute(sql: "DELETE FROM upload WHERE path = ? OR (path >= ? AND path < ?)", arguments: [to, target.lower, target.upper])
+            try db.execute(
+                sql: """
+                    UPDATE upload SET path = ? || substr(path, ?)
+                    WHERE path = ? OR (path >= ? AND path < ?)
+                    """,
+                arguments: [to, from.unicodeScalars.count + 1, from, under.lower, under.upper])  // substr counts characters
+        }
+    }
+
+    /// Every record, ordered by path.
+    public func allRecords() throws(UploadJournalError) -> [UploadRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM upload ORDER BY path").map(Self.record(from:)) }
+    }
+
+    /// The records in `state`, ordered by path.
+    public func records(in state: UploadState) throws(UploadJournalError) -> [UploadRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM upload WHERE state = ? ORDER BY path", arguments: [state.rawValue]).map(Self.record(from:))
+        }
+    }
+
+    /// Files per state and bytes still to upload.
+    public func counts() throws(UploadJournalError) -> UploadCounts {
+        try read { db in
+            var files: [UploadState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM upload GROUP BY state") {
+                if let state = UploadState(rawValue: row["state"]) { files[state] = row["n"] }
+            }
+            let pending = try Int64.fetchOne(
+                db,
+                sql: "SELECT COALESCE(SUM(MAX(size - uploadedBytes, 0)), 0) FROM upload WHERE state IN ('local','pending','uploading','failed')"
+            ) ?? 0
+            return UploadCounts(files: files, bytesPending: pending)
+        }
+    }
+
+    // MARK: outbox
+
+    /// Saves and removes records and queues remote operations, all in one transaction.
+    @discardableResult
+    public func commit(save record: UploadRecord? = nil, remove removedPath: String? = nil, renamedFrom oldPath: String? = nil, operations: [RemoteOperation] = []) throws(UploadJournalError) -> [PendingRemoteOperation] {
+        try write { db in
+            if let removedPath { try db.execute(sql: "DELETE FROM upload WHERE path = ?", arguments: [removedPath]) }
+            if let oldPath { try db.execute(sql: "DELETE FROM upload WHERE path = ?", arguments: [oldPath]) }
+            if let record { try Self.insert(record, db) }
+            return try operations.map { operation in
+                try Self.insert(operation, db)
+                return PendingRemoteOperation(id: db.lastInsertedRowID, operation: operation)
+            }
+        }
+    }
+
+    /// Remote operations that were queued and not yet confirmed, oldest first.
+    public func pendingOperations() throws(UploadJournalError) -> [PendingRemoteOperation] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM remoteOperation ORDER BY id").compactMap { row in
+                let resume = ResumeData(tusUploadURL: row["tusUploadURL"], uploadToken: row["uploadToken"], plainUploadURL: row["plainUploadURL"])
+                let operation: RemoteOperation
+                switch row["kind"] as String {
+                case "terminate": operation = .terminate(resume)
+                case "delete": operation = .delete(remoteId: row["remoteId"])
+                case "rename": operation = .rename(remoteId: row["remoteId"], newPath: row["newPath"])
+                default: return nil
+                }
+                return PendingRemoteOperation(id: row["id"], operation: operation)
+            }
+        }
+    }
+
+    /// Forgets a remote operation the service has done (or that can never succeed).
+    public func completeOperation(_ id: Int64) throws(UploadJournalError) {
+        try write { db in try db.execute(sql: "DELETE FROM remoteOperation WHERE id = ?", arguments: [id]) }
+    }
+
+    // MARK: rows
+
+    private func read<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
+        do { return try database.read(body) } catch { throw UploadJournalError(error) }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
+        do { return try database.write(body) } catch { throw UploadJournalError(error) }
+    }
+
+    /// The half-open range of paths strictly under the directory `path` (`path/` … `path0`).
+    private static func descendants(of path: String) -> (lower: String, upper: String) {
+        (path + "/", path + "0")  // '0' is the character after '/'
+    }
+
+    private static func insert(_ record: UploadRecord, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO upload (path, state, size, uploadedBytes, remoteId, url, error, attempts, updatedAt,
+                  generation, tusUploadURL, uploadToken, plainUploadURL, nextAttemptAt, lastCloseAt, processingPolls)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.path, record.state.rawValue, record.size, record.uploadedBytes, record.remoteId, record.url,
+                record.error, record.attempts, record.updatedAt.timeIntervalSinceReferenceDate, record.generation,
+                record.resume?.tusUploadURL, record.resume?.uploadToken, record.resume?.plainUploadURL,
+                record.nextAttemptAt?.timeIntervalSinceReferenceDate, record.lastCloseAt?.timeIntervalSinceReferenceDate, record.processingPolls,
+            ])
+    }
+
+    private static func insert(_ operation: RemoteOperation, _ db: Database) throws {
+        var kind = "", remoteId: String?, newPath: String?, resume: ResumeData?
+        switch operation {
+        case .terminate(let data): kind = "terminate"; resume = data
+        case .delete(let id): kind = "delete"; remoteId = id
+        case .rename(let id, let path): kind = "rename"; remoteId = id; newPath = path
+        }
+        try db.execute(
+            sql: "INSERT INTO remoteOperation (kind, remoteId, newPath, tusUploadURL, uploadToken, plainUploadURL) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [kind, remoteId, newPath, resume?.tusUploadURL, resume?.uploadToken, resume?.plainUploadURL])
+    }
+
+    private static func record(from row: Row) -> UploadRecord {
+        let resume = ResumeData(tusUploadURL: row["tusUploadURL"], uploadToken: row["uploadToken"], plainUploadURL: row["plainUploadURL"])
+        return UploadRecord(
+            path: row["path"], state: UploadState(rawValue: row["state"]) ?? .pending, size: row["size"],
+            uploadedBytes: row["uploadedBytes"], remoteId: row["remoteId"], url: row["url"], error: row["error"],
+            attempts: row["attempts"], updatedAt: Date(timeIntervalSinceReferenceDate: row["updatedAt"]), generation: row["generation"],
+            resume: resume.isEmpty ? nil : resume,
+            nextAttemptAt: (row["nextAttemptAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
+            lastCloseAt: (row["lastCloseAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
+            processingPolls: row["processingPolls"])
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+extension UploadRecord {
+    /// The read-only status xattrs of the file, in the order `getfattr -d` lists them
+    /// (`user.tusfs.state`, `.progress`, `.remote_id`, `.url`, `.error`, `.attempts`, `.updated`).
+    /// Attributes without a value (no remote id yet, no error) are left out.
+    public var statusAttributes: [(name: String, value: String)] {
+        var attributes: [(String, String)] = [("user.tusfs.state", state.rawValue), ("user.tusfs.progress", progressText)]
+        if let remoteId { attributes.append(("user.tusfs.remote_id", remoteId)) }
+        if let url { attributes.append(("user.tusfs.url", url)) }
+        if let error { attributes.append(("user.tusfs.error", error)) }
+        attributes.append(("user.tusfs.attempts", String(attempts)))
+        attributes.append(("user.tusfs.updated", updatedAtRFC3339))
+        return attributes
+    }
+
+    /// The `NAME.tusfs.json` sidecar: the same fields as the xattrs, plus path, size and bytes uploaded.
+    public func sidecarJSON() throws -> Data {
+        try UploadStatusReport.encoder.encode(UploadStatusReport.File(self))
+    }
+}
+
+extension UploadSummary {
+    /// `MOUNT/.tusfs/status.json`: totals per state, bytes pending, and the per-file list.
+    public func statusJSON() throws -> Data {
+        try UploadStatusReport.encoder.encode(UploadStatusReport(summary: self))
+    }
+}
+
+/// The JSON shape of `status.json` and of the sidecars (snake_case, RFC 3339 times).
+struct UploadStatusReport: Encodable {
+    struct File: Encodable {
+        var path: String
+        var state: UploadState
+        var size: Int64
+        var uploaded: Int64
+        var progress: String
+        var remote_id: String?
+        var url: String?
+        var error: String?
+        var attempts: Int
+        var updated: String
+        var next_attempt: String?
+
+        init(_ record: UploadRecord) {
+            path = record.path
+            state = record.state
+            size = record.size
+            uploaded = record.uploadedBytes
+            progress = record.progressText
+            remote_id = record.remoteId
+            url = record.url
+            error = record.error
+            attempts = record.attempts
+            updated = record.updatedAtRFC3339
+            next_attempt = record.nextAttemptAt?.ISO8601Format()
+        }
+    }
+
+    var totals: [UploadState: Int]
+    var files_total: Int
+    var bytes_pending: Int64
+    var throughput: Double
+    var files: [File]
+
+    init(summary: UploadSummary) {
+        totals = summary.counts.files
+        files_total = summary.files.count
+        bytes_pending = summary.counts.bytesPending
+        throughput = summary.throughput
+        files = summary.files.map(File.init)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,115 @@
+/// A file as the service stores it.
+public struct RemoteFile: Sendable, Hashable {
+    /// The service's id of the file.
+    public var remoteId: String
+    /// The file's URL, when the service already gives one.
+    public var url: String?
+    /// True when the service still processes the file and must be polled until READY or FAILED.
+    public var needsProcessing: Bool
+
+    public init(remoteId: String, url: String? = nil, needsProcessing: Bool = false) {
+        self.remoteId = remoteId
+        self.url = url
+        self.needsProcessing = needsProcessing
+    }
+}
+
+/// How an upload ended.
+public enum UploadOutcome: Sendable, Hashable {
+    /// All bytes are on the server; the service must be asked to finalize (Media Manager tus flow).
+    case needsFinalize
+    /// The service already has the file (plain PUT, or a plain tus server).
+    case stored(RemoteFile)
+}
+
+/// The service's processing status of a file.
+public enum ProcessingStatus: Sendable, Hashable {
+    /// PENDING: ask again later.
+    case pending
+    /// READY, with the file's URL.
+    case ready(url: String?)
+    /// FAILED, with the service's reason.
+    case failed(reason: String)
+}
+
+/// An error of the upload target, saying whether trying again can help.
+public struct UploadTargetError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// True for network errors, timeouts, 5xx and 429; false for errors the same request will hit again.
+    public var isRetryable: Bool
+    /// The server's message, or a description of the local failure.
+    public var message: String
+    /// The HTTP status, when there was a response.
+    public var status: Int?
+
+    public init(retryable: Bool, message: String, status: Int? = nil) {
+        self.isRetryable = retryable
+        self.message = message
+        self.status = status
+    }
+
+    /// A failure that may pass when tried again.
+    public static func retryable(_ message: String, status: Int? = nil) -> Self {
+        Self(retryable: true, message: message, status: status)
+    }
+
+    /// A failure that will not pass by itself.
+    public static func permanent(_ message: String, status: Int? = nil) -> Self {
+        Self(retryable: false, message: message, status: status)
+    }
+
+    public var description: String {
+        if let status { return "\(status): \(message)" }
+        return message
+    }
+}
+
+/// What the engine needs from a service: implemented by the Media Manager client (generate URL → PUT, or
+/// resumable URL → tus → finalize → processing) and by a plain tus client (e.g. tusd).
+///
+/// Implementations stream from the cache file and must stop promptly when their task is cancelled.
+public protocol UploadTarget: Sendable {
+    /// Uploads `file` (an absolute path in the cache) as `remotePath` (mount-relative).
+    ///
+    /// With `resume`, asks the server for its offset first and continues from there; creates a new upload
+    /// only when the server no longer has it. Calls `onResumeData` once the upload exists on the server and
+    /// waits for it to return before sending bytes (the engine journals the data). Reports the offset the
+    /// server acknowledged through `progress`.
+    func upload(
+        file: String, remotePath: String, size: Int64, resume: ResumeData?,
+        onResumeData: @escaping @Sendable (ResumeData) async -> Void,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws(UploadTargetError) -> UploadOutcome
+
+    /// Turns a complete upload into a file (Media Manager: upload token → file descriptor).
+    ///
+    /// Must be idempotent: the engine asks again after a crash, and a token that was already finalized
+    /// returns the same file, never a second one. Likewise `upload` with `resume` for an upload the server
+    /// already has completely returns its outcome without sending anything.
+    func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile
+
+    /// The processing status of a stored file.
+    func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus
+
+    /// Moves a stored file to the service's trash.
+    func delete(remoteId: String) async throws(UploadTargetError)
+
+    /// Renames or moves a stored file (its descriptor's name and folder).
+    func rename(remoteId: String, to newRemotePath: String) async throws(UploadTargetError)
+
+    /// Deletes an unfinished upload on the server (tus termination). The engine terminates uploads it has
+    /// superseded; when such an upload was finalized after all (a crash or a cancellation racing with the
+    /// service), the file it became must go to the trash too, or it is left as an orphan.
+    func terminate(resume: ResumeData) async throws(UploadTargetError)
+}
+
+extension UploadTarget {
+    /// Targets whose uploads are stored as soon as the bytes are in never ask to finalize.
+    public func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
+        throw .permanent("this target has no finalize step")
+    }
+
+    /// Targets without processing report READY at once.
+    public func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
+        .ready(url: nil)
+    }
+}

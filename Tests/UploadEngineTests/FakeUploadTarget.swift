@@ -1,0 +1,265 @@
+import Foundation
+import Synchronization
+import UploadEngine
+
+/// An in-memory stand-in for the service with fault injection: fails the first N uploads, fails uploads
+/// with a probability drawn from a seeded generator (part-way, so the next attempt resumes), drops the
+/// connection after N bytes, stalls after N bytes (a daemon killed mid-upload), and records every call.
+///
+/// Two targets can share one `FakeService`, like two daemon runs talking to the same server.
+final class FakeUploadTarget: UploadTarget {
+    struct Faults: Sendable {
+        var failFirstUploads = 0
+        var failureRate = 0.0
+        var seed: UInt64 = 42
+        var dropAfterBytes: Int64?
+        var stallAfterBytes: Int64?
+        var permanentFailures = 0
+        /// Requests that hang until cancelled, like a daemon killed while waiting for them.
+        var stalls: Set<Stall> = []
+    }
+
+    enum Stall: Sendable, Hashable { case finalize, processingStatus, remoteOperations }
+
+    private func stallIfAsked(_ stall: Stall) async throws(UploadTargetError) {
+        guard faults.withLock({ $0.0.stalls.contains(stall) }) else { return }
+        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+        throw .retryable("cancelled")
+    }
+
+    struct Options: Sendable {
+        var chunkSize = 16 * 1024
+        var chunkDelay: Duration = .zero
+        var needsFinalize = true
+        var processingPolls = 1
+    }
+
+    let service: FakeService
+    let options: Options
+    private let faults: Mutex<(Faults, uploadCalls: Int, random: UInt64)>
+
+    init(service: FakeService = FakeService(), faults: Faults = Faults(), options: Options = Options()) {
+        self.service = service
+        self.options = options
+        self.faults = Mutex((faults, 0, faults.seed))
+    }
+
+    /// Decides, under the lock, how this upload call fails: (byte offset at which to fail, retryable, stall).
+    private func plan(size: Int64) -> (failAt: Int64?, retryable: Bool, stall: Bool) {
+        faults.withLock { state in
+            state.uploadCalls += 1
+            if state.0.permanentFailures > 0 {
+                state.0.permanentFailures -= 1
+                return (0, false, false)
+            }
+            if let stall = state.0.stallAfterBytes {
+                state.0.stallAfterBytes = nil
+                return (stall, true, true)
+            }
+            if let drop = state.0.dropAfterBytes {
+                state.0.dropAfterBytes = nil
+                return (drop, true, false)
+            }
+            if state.uploadCalls <= state.0.failFirstUploads { return (0, true, false) }
+            state.random = state.random &+ 0x9E37_79B9_7F4A_7C15
+            var z = state.random
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            let draw = Double(z >> 11) / Double(1 << 53)
+            if draw < state.0.failureRate { return (Int64(Double(size) * draw / max(state.0.failureRate, 1e-9)), true, false) }
+            return (nil, true, false)
+        }
+    }
+
+    func upload(
+        file: String, remotePath: String, size: Int64, resume: ResumeData?,
+        onResumeData: @escaping @Sendable (ResumeData) async -> Void,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws(UploadTargetError) -> UploadOutcome {
+        guard let content = FileManager.default.contents(atPath: file) else { throw .permanent("cannot read \(file)") }
+        let plan = plan(size: size)
+        if plan.failAt == 0 && !plan.stall {
+            service.log(.upload(path: remotePath, resumedAt: nil))
+            throw UploadTargetError(retryable: plan.retryable, message: "injected failure", status: plan.retryable ? 503 : 400)
+        }
+        var offset: Int64
+        let uploadURL: String
+        if let url = resume?.tusUploadURL, let serverOffset = service.offset(of: url) {
+            uploadURL = url
+            offset = serverOffset  // HEAD
+            service.log(.upload(path: remotePath, resumedAt: offset))
+        } else {
+            uploadURL = service.createUpload(path: remotePath, size: size)
+            offset = 0
+            service.log(.upload(path: remotePath, resumedAt: nil))
+            await onResumeData(ResumeData(tusUploadURL: uploadURL, uploadToken: "token-" + uploadURL.split(separator: "/").last!))
+        }
+        while offset < size {
+            if Task.isCancelled { throw .retryable("cancelled") }
+            if let failAt = plan.failAt, offset >= failAt {
+                if plan.stall {
+                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+                    throw .retryable("cancelled")
+                }
+                throw .retryable("connection dropped", status: nil)
+            }
+            let end = min(offset + Int64(options.chunkSize), size, Int64(content.count))
+            guard end > offset else { throw .permanent("file shorter than \(size)") }
+            guard service.append(content[Int(offset)..<Int(end)], to: uploadURL) else { throw .permanent("upload \(uploadURL) is gone", status: 404) }
+            offset = end
+            progress(offset)
+            if options.chunkDelay > .zero { try? await Task.sleep(for: options.chunkDelay) } else { await Task.yield() }
+        }
+        if options.needsFinalize { return .needsFinalize }
+        return .stored(service.store(uploadURL, processingPolls: options.processingPolls))
+    }
+
+    func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
+        service.log(.finalize(path: remotePath))
+        try await stallIfAsked(.finalize)
+        guard let url = resume.tusUploadURL, service.offset(of: url) == size else { throw .permanent("upload incomplete", status: 409) }
+        return service.store(url, processingPolls: options.processingPolls)
+    }
+
+    func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
+        service.log(.status(remoteId: remoteId))
+        try await stallIfAsked(.processingStatus)
+        return service.status(remoteId)
+    }
+
+    func delete(remoteId: String) async throws(UploadTargetError) {
+        service.log(.delete(remoteId: remoteId))
+        try await stallIfAsked(.remoteOperations)
+        service.trash(remoteId)
+    }
+
+    func rename(remoteId: String, to newRemotePath: String) async throws(UploadTargetError) {
+        service.log(.rename(remoteId: remoteId, newPath: newRemotePath))
+        service.rename(remoteId, to: newRemotePath)
+    }
+
+    func terminate(resume: ResumeData) async throws(UploadTargetError) {
+        guard let url = resume.tusUploadURL else { return }
+        service.log(.terminate(uploadURL: url))
+        try await stallIfAsked(.remoteOperations)
+        service.terminate(url)
+    }
+}
+
+/// The fake service's state: uploads in progress, stored files, the trash, and a log of calls.
+final class FakeService: Sendable {
+    enum Call: Sendable, Hashable {
+        case upload(path: String, resumedAt: Int64?)
+        case finalize(path: String)
+        case status(remoteId: String)
+        case delete(remoteId: String)
+        case rename(remoteId: String, newPath: String)
+        case terminate(uploadURL: String)
+    }
+
+    struct Upload: Sendable {
+        var path: String
+        var size: Int64
+        var data = Data()
+        var terminated = false
+        /// The file this upload became (finalizing or storing again returns the same file).
+        var storedAs: String?
+    }
+
+    struct StoredFile: Sendable {
+        var path: String
+        var data: Data
+        var pollsLeft: Int
+        var trashed = false
+    }
+
+    struct State: Sendable {
+        var uploads: [String: Upload] = [:]
+        var files: [String: StoredFile] = [:]
+        var calls: [Call] = []
+        var bytesReceived: [String: Int64] = [:]
+        var nextId = 0
+    }
+
+    let state = Mutex(State())
+
+    func log(_ call: Call) { state.withLock { $0.calls.append(call) } }
+    var calls: [Call] { state.withLock { $0.calls } }
+
+    func createUpload(path: String, size: Int64) -> String {
+        state.withLock { state in
+            state.nextId += 1
+            let url = "fake://uploads/\(state.nextId)"
+            state.uploads[url] = Upload(path: path, size: size)
+            return url
+        }
+    }
+
+    func offset(of url: String) -> Int64? {
+        state.withLock { state in
+            guard let upload = state.uploads[url], !upload.terminated else { return nil }
+            return Int64(upload.data.count)
+        }
+    }
+
+    func append(_ bytes: Data, to url: String) -> Bool {
+        state.withLock { state in
+            guard var upload = state.uploads[url], !upload.terminated, upload.storedAs == nil else { return false }
+            upload.data.append(bytes)
+            state.uploads[url] = upload
+            state.bytesReceived[upload.path, default: 0] += Int64(bytes.count)
+            return true
+        }
+    }
+
+    func store(_ url: String, processingPolls: Int) -> RemoteFile {
+        state.withLock { state in
+            var upload = state.uploads[url]!
+            if let id = upload.storedAs { return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0) }
+            state.nextId += 1
+            let id = "file-\(state.nextId)"
+            state.files[id] = StoredFile(path: upload.path, data: upload.data, pollsLeft: processingPolls)
+            upload.storedAs = id
+            state.uploads[url] = upload
+            return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0)
+        }
+    }
+
+    func status(_ remoteId: String) -> ProcessingStatus {
+        state.withLock { state in
+            guard var file = state.files[remoteId] else { return .failed(reason: "no such file") }
+            if file.pollsLeft > 0 {
+                file.pollsLeft -= 1
+                state.files[remoteId] = file
+                return .pending
+            }
+            return .ready(url: "https://media.example/\(remoteId)")
+        }
+    }
+
+    func trash(_ remoteId: String) { state.withLock { $0.files[remoteId]?.trashed = true } }
+    func rename(_ remoteId: String, to path: String) { state.withLock { $0.files[remoteId]?.path = path } }
+    func terminate(_ url: String) {
+        state.withLock { state in
+            state.uploads[url]?.terminated = true
+            if let id = state.uploads[url]?.storedAs { state.files[id]?.trashed = true }
+        }
+    }
+
+    /// Stored files not in the trash, by path.
+    var liveFiles: [String: [Data]] {
+        state.withLock { state in
+            var result: [String: [Data]] = [:]
+            for file in state.files.values where !file.trashed { result[file.path, default: []].append(file.data) }
+            return result
+        }
+    }
+
+    /// Uploads created and neither stored nor terminated.
+    var openUploads: [String] {
+        state.withLock { state in state.uploads.filter { !$0.value.terminated && $0.value.storedAs == nil }.map(\.value.path) }
+    }
+
+    func bytesReceived(for path: String) -> Int64 { state.withLock { $0.bytesReceived[path] ?? 0 } }
+}

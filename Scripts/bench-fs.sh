@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Write speed through the mount against the same commands on the local disk, measured in one run on the
 # same disk: cp of a 1 GiB file, cp -r of 2,000 x 4 KiB files, rsync -a of that tree.
-# Prints the median ratio local_time / mount_time per workload (1.0 = as fast as the local disk), for the
-# default mount and for a mount with --writeback-cache (see README: faster, but a write() is only sure to be in
-# the cache once the file is closed or fsync'ed).
+# Prints the median ratio local_time / mount_time per workload (1.0 = as fast as the local disk).
 # Usage: Scripts/bench-fs.sh [ROUNDS]    (default 5; release build; needs root or fuse access)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +11,10 @@ swift build -c release --product tusfs >/dev/null
 tusfs=$PWD/.build/release/tusfs
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
-mnt=$work/mnt; wb=$work/mnt-writeback; local_dir=$work/local; src=$work/src
-mkdir -p "$mnt" "$wb" "$local_dir" "$src/small"
+mnt=$work/mnt; local_dir=$work/local; src=$work/src
+mkdir -p "$mnt" "$local_dir" "$src/small"
 cleanup() {
-  for m in "$mnt" "$wb"; do "$tusfs" unmount "$m" >/dev/null 2>&1 || umount -l "$m" 2>/dev/null || true; done
+  "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,7 +23,6 @@ echo "bench-fs: preparing sources in $work"
 head -c $((1 << 30)) /dev/urandom > "$src/big.bin"
 for i in $(seq 1 2000); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
 "$tusfs" mount "$mnt" --cache "$work/cache"
-"$tusfs" mount "$wb" --cache "$work/cache-writeback" --writeback-cache
 
 # seconds DIR COMMAND...: runs COMMAND (with $DST = DIR) after emptying DIR and flushing dirty pages.
 seconds() {
@@ -41,27 +38,24 @@ seconds() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# run NAME COMMAND: prints "MEDIAN_RATIO MEDIAN_RATIO_WRITEBACK"; each round times local, mount, writeback.
+# run NAME COMMAND: prints the median ratio; each round times the local disk, then the mount.
 run() {
-  local name=$1 command=$2 ratios=() wb_ratios=()
+  local name=$1 command=$2 ratios=()
   for round in $(seq 1 "$rounds"); do
-    local l m w
+    local l m
     l=$(seconds "$local_dir" "$command")
     m=$(seconds "$mnt" "$command")
-    w=$(seconds "$wb" "$command")
     ratios+=("$(echo "$l / $m" | bc -l)")
-    wb_ratios+=("$(echo "$l / $w" | bc -l)")
-    printf '  %-10s round %d: local %.3fs  mount %.3fs  mount --writeback-cache %.3fs\n' "$name" "$round" "$l" "$m" "$w" >&2
+    printf '  %-10s round %d: local %.3fs  mount %.3fs\n' "$name" "$round" "$l" "$m" >&2
   done
-  echo "$(printf '%s\n' "${ratios[@]}" | median) $(printf '%s\n' "${wb_ratios[@]}" | median)"
+  printf '%s\n' "${ratios[@]}" | median
 }
 
-read -r cp_big cp_big_wb < <(run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
-read -r cp_small cp_small_wb < <(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')
-read -r rsync_small rsync_small_wb < <(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')
+cp_big=$(run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
+cp_small=$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')
+rsync_small=$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')
 echo
 printf 'bench-fs: median speed ratio mount/local over %d rounds (target in brackets)\n' "$rounds"
-printf '                          default  --writeback-cache\n'
-printf '  cp 1 GiB file           %.2fx    %.2fx   [>= 0.85]\n' "$cp_big" "$cp_big_wb"
-printf '  cp -r 2000 x 4 KiB      %.2fx    %.2fx   [>= 0.30]\n' "$cp_small" "$cp_small_wb"
-printf '  rsync -a 2000 x 4 KiB   %.2fx    %.2fx   [>= 0.25]\n' "$rsync_small" "$rsync_small_wb"
+printf '  cp 1 GiB file           %.2fx  [>= 0.85]\n' "$cp_big"
+printf '  cp -r 2000 x 4 KiB      %.2fx  [>= 0.30]\n' "$cp_small"
+printf '  rsync -a 2000 x 4 KiB   %.2fx  [>= 0.25]\n' "$rsync_small"

@@ -29,9 +29,6 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "FUSE mount options, comma-separated (e.g. allow_other,ro).")
     var options: [String] = []
 
-    @Flag(help: "Let the kernel cache writes and pass them on in the background (faster; see README).")
-    var writebackCache = false
-
     @Option(help: "Threads serving kernel requests at most.")
     var threads: UInt32 = 8
 
@@ -68,7 +65,7 @@ struct MountCommand: ParsableCommand {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
                     options: userOptions + ["default_permissions", "fsname=\(MountOptions.source(cache.path))", "subtype=tusfs"],
-                    settings: connectionSettings, maxThreads: threads)
+                    maxThreads: threads)
             } catch {
                 throw CommandError(error.description)
             }
@@ -83,16 +80,9 @@ struct MountCommand: ParsableCommand {
         }
     }
 
-    private var connectionSettings: ConnectionSettings {
-        var settings = ConnectionSettings()
-        settings.writebackCache = writebackCache
-        return settings
-    }
-
     private func daemonArguments(mountpoint: String, cache: CacheDirectory) -> [String] {
         var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(threads)"]
         for option in options { arguments += ["-o", option] }
-        if writebackCache { arguments.append("--writeback-cache") }
         return arguments
     }
 }

@@ -200,6 +200,30 @@ struct FileOperationTests {
         }
     }
 
+    /// With FUSE passthrough the kernel writes and reads the cache file itself: file data never passes
+    /// through the daemon (its write(2)/read(2) byte counters hardly move), which is how writes reach native
+    /// speed while a write() that returned is still in the backing file.
+    @Test func fileDataBypassesTheDaemon() throws {
+        try withTusfsMount("passthrough") { mount in
+            let pid = try #require(mount.daemonPid)
+            func daemonIO() throws -> (read: Int, written: Int) {
+                let text = try String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8)
+                func field(_ name: String) -> Int {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+                        .flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+                }
+                return (field("rchar"), field("wchar"))
+            }
+            let before = try daemonIO()
+            try shell("dd if=/dev/urandom of='\(mount.path("data.bin"))' bs=1M count=64 status=none")
+            try shell("cat '\(mount.path("data.bin"))' > /dev/null")
+            let after = try daemonIO()
+            #expect(after.written - before.written < 8 << 20, "daemon wrote \(after.written - before.written) bytes")
+            #expect(after.read - before.read < 8 << 20, "daemon read \(after.read - before.read) bytes")
+            #expect(try TreeComparison.sameBytes(mount.path("data.bin"), mount.backingPath("data.bin")))
+        }
+    }
+
     @Test func renameExchangeSwapsTwoFiles() throws {
         try withTusfsMount("exchange") { mount in
             try shell("cd '\(mount.mountpoint)' && echo A > a && echo B > b")

@@ -47,6 +47,7 @@ SERVE_PORT=$(free_port)
 "$TUSFS" serve --listen "127.0.0.1:$SERVE_PORT" --data "$WORK/serve" --processing-delay 0 --log-level warning \
   > "$WORK/serve.log" 2>&1 &
 PIDS+=($!)
+SERVE_PID=$!
 wait_port "$SERVE_PORT"
 SERVICE="http://127.0.0.1:$SERVE_PORT"
 
@@ -65,16 +66,29 @@ PY
 PIDS+=($!)
 wait_port "$PEER_PORT"
 
+# Waits until tusfs serve is idle: after each upload it "processes" the file in the background (MD5 of the whole
+# file, ~1.5 s of CPU per GiB), which would otherwise slow down whichever run comes next.
+settle() {
+  local ticks last
+  last=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+  for _ in $(seq 1 120); do
+    sleep 0.5
+    ticks=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+    [ $((ticks - last)) -lt 3 ] && return 0
+    last=$ticks
+  done
+}
+
 upload_ours() { # [extra flags…]
   "$TUSFS" upload "$FILE" --endpoint "$SERVICE" "$@" > /dev/null
 }
 
 # 1. our client → tusfs serve (a warm-up upload first, so both sides run with a warm page cache), with the
 #    sha1 Upload-Checksum tusfs serve asks for (default) and without it (as tuspy and curl send none)
-upload_ours --no-checksum
-t0=$(now); upload_ours; t1=$(now)
+upload_ours --no-checksum; settle
+t0=$(now); upload_ours; t1=$(now); settle
 OURS=$(seconds "$t0" "$t1")
-t0=$(now); upload_ours --no-checksum; t1=$(now)
+t0=$(now); upload_ours --no-checksum; t1=$(now); settle
 OURS_NOSUM=$(seconds "$t0" "$t1")
 
 # 2. tuspy → tuspyserver
@@ -93,7 +107,7 @@ TUSPY=$(seconds "$t0" "$t1")
 URL=$(curl -sf -X POST "$SERVICE/site-media/v1/files/generate-upload-url" -H 'Content-Type: application/json' \
   -d "{\"mimeType\":\"application/octet-stream\",\"fileName\":\"file.bin\",\"sizeInBytes\":\"$BYTES\"}" |
   python3 -c 'import json,sys; u=json.load(sys.stdin)["uploadUrl"]; print(u + ("&" if "?" in u else "?") + "filename=file.bin")')
-t0=$(now); curl -sf -T "$FILE" -H 'Content-Type: application/octet-stream' "$URL" > /dev/null; t1=$(now)
+t0=$(now); curl -sf -T "$FILE" -H 'Content-Type: application/octet-stream' "$URL" > /dev/null; t1=$(now); settle
 CURL=$(seconds "$t0" "$t1")
 
 echo "== upload of $SIZE_MIB MiB on loopback =="
@@ -107,7 +121,7 @@ echo "ratio vs curl -T:           $(ratio "$CURL" "$OURS")x with checksums, $(ra
 if [ "$SWEEP" = 1 ]; then
   echo "== chunk size sweep, tusfs upload → tusfs serve and → tuspyserver =="
   for chunk in 1048576 4194304 16777216 67108864 268435456; do
-    t0=$(now); upload_ours --chunk-size "$chunk"; t1=$(now)
+    t0=$(now); upload_ours --chunk-size "$chunk"; t1=$(now); settle
     t2=$(now); "$TUSFS" upload "$FILE" --tus "http://127.0.0.1:$PEER_PORT/files/" --chunk-size "$chunk" > /dev/null; t3=$(now)
     echo "chunk $((chunk / 1048576)) MiB: serve $(mibps "$BYTES" "$(seconds "$t0" "$t1")") MiB/s, tuspyserver $(mibps "$BYTES" "$(seconds "$t2" "$t3")") MiB/s"
   done

@@ -217,6 +217,9 @@ public final class TusClient: Sendable {
         var reported: Int64 = -1
         var chunkSize = configuration.chunkSize
         var cutAt: Int64?  // offset of a PATCH whose connection broke, until the server is asked
+        // The SHA-1 of the next chunk, computed while the current one is sent, so only the first chunk waits.
+        var nextDigest: PendingDigest?
+        defer { nextDigest?.task.cancel() }
 
         while true {
             try Task.checkCancellation()
@@ -248,7 +251,26 @@ public final class TusClient: Sendable {
                 if current.isExpired() { throw TusError.uploadNotFound(uploadURL) }
 
                 let count = min(chunkSize, length - current.offset)
-                let answer = try await patch(uploadURL, file: file, offset: current.offset, count: count, checksum: useChecksum)
+                var checksum: String?
+                if useChecksum {
+                    let pending: PendingDigest
+                    if let next = nextDigest, next.covers(offset: current.offset, count: count) {
+                        pending = next
+                    } else {
+                        nextDigest?.task.cancel()
+                        pending = PendingDigest(
+                            file: file, offset: current.offset, count: count, blockSize: configuration.readBlockSize)
+                    }
+                    nextDigest = nil
+                    checksum = try await pending.task.value
+                    let nextOffset = current.offset + count
+                    if nextOffset < length {
+                        nextDigest = PendingDigest(
+                            file: file, offset: nextOffset, count: min(chunkSize, length - nextOffset),
+                            blockSize: configuration.readBlockSize)
+                    }
+                }
+                let answer = try await patch(uploadURL, file: file, offset: current.offset, count: count, checksum: checksum)
                 current.expires = answer.expires ?? current.expires
                 guard answer.offset > current.offset, answer.offset <= length else {
                     throw TusError.protocolViolation(
@@ -335,15 +357,12 @@ public final class TusClient: Sendable {
     }
 
     private func patch(
-        _ uploadURL: URL, file: ReadOnlyFile, offset: Int64, count: Int64, checksum: Bool
+        _ uploadURL: URL, file: ReadOnlyFile, offset: Int64, count: Int64, checksum: String?
     ) async throws -> (offset: Int64, expires: Date?) {
         var headers = HTTPHeaders()
         headers.add(name: TusHeader.uploadOffset, value: String(offset))
         headers.add(name: HTTPHeaderName.contentType, value: TusHeader.offsetOctetStream)
-        if checksum {
-            let digest = try file.sha1(offset: offset, length: count, blockSize: configuration.readBlockSize)
-            headers.add(name: TusHeader.uploadChecksum, value: "sha1 \(Data(digest).base64EncodedString())")
-        }
+        if let checksum { headers.add(name: TusHeader.uploadChecksum, value: checksum) }
         let body = HTTPClientRequest.Body.stream(
             FileRegionBody(file: file, offset: offset, length: count, blockSize: configuration.readBlockSize),
             length: .known(count))
@@ -376,4 +395,24 @@ public final class TusClient: Sendable {
             throw TusError.tooLarge(size: length, maxSize: maxSize)
         }
     }
+}
+
+/// The `Upload-Checksum` value (`sha1 <base64>`) of one chunk of a file, computed in the background for a
+/// coming PATCH.
+struct PendingDigest: Sendable {
+    let offset: Int64
+    let count: Int64
+    let task: Task<String, any Error>
+
+    /// Starts hashing `count` bytes of `file` at `offset` on a background task.
+    init(file: ReadOnlyFile, offset: Int64, count: Int64, blockSize: Int) {
+        self.offset = offset
+        self.count = count
+        task = Task.detached {
+            "sha1 \(Data(try file.sha1(offset: offset, length: count, blockSize: blockSize)).base64EncodedString())"
+        }
+    }
+
+    /// Whether this is the digest of exactly the chunk `offset ..< offset + count`.
+    func covers(offset: Int64, count: Int64) -> Bool { self.offset == offset && self.count == count }
 }

@@ -60,6 +60,41 @@ import TusCore
         #expect(throws: UploadChecksumError.self) { try UploadChecksum.parse("sha1 ***") }
     }
 
+    /// Hashing a body in many pieces of odd sizes (as it arrives from the network) gives the one-shot digest,
+    /// and both equal reference values (Python's hashlib and zlib).
+    @Test(arguments: [
+        (ChecksumAlgorithm.sha1, "08bd67c995209e295164b8ba86d94633357fb942"),
+        (ChecksumAlgorithm.md5, "3637f1663796598381fb9c6aedff86a4"),
+        (ChecksumAlgorithm.crc32, "2923ac13"),
+    ])
+    func incrementalHashingEqualsOneShot(_ algorithm: ChecksumAlgorithm, _ expected: String) {
+        let bytes = (0..<100_003).map { i in UInt8(truncatingIfNeeded: (i &* 31 &+ 7) ^ (i >> 8)) }
+        let hex = { (d: Data) in d.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(algorithm.digest(of: bytes)) == expected)
+
+        let sizes = [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4096, 4097, 0, 12_345, 2]
+        var hasher = algorithm.makeHasher()
+        var position = 0
+        var step = 0
+        bytes.withUnsafeBytes { raw in
+            while position < raw.count {
+                let end = min(raw.count, position + sizes[step % sizes.count])
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[position..<end]))
+                position = end
+                step += 1
+            }
+        }
+        #expect(hex(hasher.finalize()) == expected)
+
+        // Feeding DataProtocol pieces (a slice of Data, an Array) gives the same.
+        var mixed = algorithm.makeHasher()
+        mixed.update(Data(bytes[0..<50_001]).dropFirst(1))
+        mixed.update(Array(bytes[50_001...]))
+        var prefixed = algorithm.makeHasher()
+        prefixed.update(bytes[1...])
+        #expect(mixed.finalize() == prefixed.finalize())
+    }
+
     @Test func extensionsList() {
         #expect(TusExtension.parseList("creation, termination,unknown") == [.creation, .termination])
         #expect(TusExtension.headerValue([.creation, .checksum]) == "creation,checksum")

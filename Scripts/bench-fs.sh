@@ -24,23 +24,31 @@ head -c $((1 << 30)) /dev/urandom > "$src/big.bin"
 for i in $(seq 1 2000); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
 "$tusfs" mount "$mnt" --cache "$work/cache"
 
-# seconds DIR COMMAND...: runs COMMAND (with $DST = DIR) after emptying DIR and flushing dirty pages.
+# seconds DIR COMMAND: runs COMMAND with $DST = a new, empty directory under DIR, after flushing dirty pages.
+# With CLEAN=1 the previous runs' files in DIR are deleted first (for the 1 GiB file: otherwise the disk fills
+# and its write-back throttles later rounds). Small files are never deleted between timings: deleting
+# thousands of files just before a run slows that run (the disk frees them in the background), which made the
+# local reference look several times slower than it is.
 seconds() {
-  local dst=$1; shift
-  rm -rf "${dst:?}"/* 2>/dev/null || true
+  local dst
+  if [ "${CLEAN:-0}" = 1 ]; then rm -rf "${1:?}"/run-*; fi
+  dst=$(mktemp -d "$1/run-XXXXXX")
   sync
   local start end
   start=$(date +%s.%N)
-  DST=$dst bash -c "$*"
+  DST=$dst bash -c "$2"
   end=$(date +%s.%N)
   echo "$end - $start" | bc -l
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# run NAME COMMAND: prints the median ratio; each round times the local disk, then the mount.
+# run NAME COMMAND: prints the median ratio; each round times the local disk, then the mount. The first,
+# untimed round warms both up.
 run() {
   local name=$1 command=$2 ratios=()
+  seconds "$local_dir" "$command" >/dev/null
+  seconds "$mnt" "$command" >/dev/null
   for round in $(seq 1 "$rounds"); do
     local l m
     l=$(seconds "$local_dir" "$command")
@@ -51,8 +59,10 @@ run() {
   printf '%s\n' "${ratios[@]}" | median
 }
 
-cp_big=$(run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
+cp_big=$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
+rm -rf "${local_dir:?}"/* "${mnt:?}"/*; sync
 cp_small=$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')
+rm -rf "${local_dir:?}"/* "${mnt:?}"/*; sync
 rsync_small=$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')
 echo
 printf 'bench-fs: median speed ratio mount/local over %d rounds (target in brackets)\n' "$rounds"

@@ -29,6 +29,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "FUSE mount options, comma-separated (e.g. allow_other,ro).")
     var options: [String] = []
 
+    @Flag(help: "Serve every read and write in the daemon instead of handing open files to the kernel (FUSE passthrough).")
+    var noPassthrough = false
+
     @Option(help: "Threads serving kernel requests at most.")
     var threads: UInt32 = 8
 
@@ -65,7 +68,7 @@ struct MountCommand: ParsableCommand {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
                     options: userOptions + ["default_permissions", "fsname=\(MountOptions.source(cache.path))", "subtype=tusfs"],
-                    maxThreads: threads)
+                    settings: connectionSettings, maxThreads: threads)
             } catch {
                 throw CommandError(error.description)
             }
@@ -80,9 +83,16 @@ struct MountCommand: ParsableCommand {
         }
     }
 
+    private var connectionSettings: ConnectionSettings {
+        var settings = ConnectionSettings()
+        settings.passthrough = !noPassthrough
+        return settings
+    }
+
     private func daemonArguments(mountpoint: String, cache: CacheDirectory) -> [String] {
         var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(threads)"]
         for option in options { arguments += ["-o", option] }
+        if noPassthrough { arguments.append("--no-passthrough") }
         return arguments
     }
 }

@@ -86,11 +86,6 @@ public struct FileDescriptor: Codable, Sendable, Equatable {
 public struct MediaType: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
     public var description: String { rawValue }
 
     public static let unknown = MediaType(rawValue: "UNKNOWN")
@@ -108,11 +103,6 @@ public struct MediaType: RawRepresentable, Codable, Sendable, Hashable, CustomSt
 public struct OperationStatus: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
     public var description: String { rawValue }
 
     /// Uploaded or imported; processing still runs. The file is not usable yet.
@@ -127,11 +117,6 @@ public struct OperationStatus: RawRepresentable, Codable, Sendable, Hashable, Cu
 public struct FileState: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
     public var description: String { rawValue }
 
     public static let ok = FileState(rawValue: "OK")

@@ -49,11 +49,6 @@ public struct GenerateFileUploadURLResponse: Codable, Sendable, Equatable {
 public struct UploadProtocol: RawRepresentable, Codable, Sendable, Hashable {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
     /// tus 1.0.0.
     public static let tus = UploadProtocol(rawValue: "TUS")
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A `tusfs serve` child process on a free loopback port, for tests that exercise the command line.
 ///
@@ -11,12 +14,43 @@ public final class ServeProcess: @unchecked Sendable {
     public let dataDirectory: String
     private let process: Process
     private let stderrFile: String
+    /// A temporary directory made by `start(arguments:)`, removed by `stop()`.
+    private var ownedDirectory: TemporaryDirectory?
 
     private init(baseURL: URL, dataDirectory: String, process: Process, stderrFile: String) {
         self.baseURL = baseURL
         self.dataDirectory = dataDirectory
         self.process = process
         self.stderrFile = stderrFile
+    }
+
+    /// Starts `tusfs serve` with its data in a new temporary directory, which `stop()` removes.
+    public static func start(arguments: [String] = []) throws -> ServeProcess {
+        let directory = try TemporaryDirectory("serve")
+        do {
+            let server = try start(data: directory.appending("data"), arguments: arguments)
+            server.ownedDirectory = directory
+            return server
+        } catch {
+            directory.remove()
+            throw error
+        }
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    public func metrics() async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: baseURL.appendingPathComponent("metrics"))
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The sum of every sample of `name` in `/metrics` (all label sets).
+    public func metric(_ name: String) async throws -> Double {
+        try await metrics().split(separator: "\n").reduce(0) { sum, line in
+            guard line.hasPrefix(name), !line.hasPrefix("#") else { return sum }
+            let rest = line.dropFirst(name.count)
+            guard rest.first == " " || rest.first == "{" else { return sum }
+            return sum + (line.split(separator: " ").last.flatMap { Double($0) } ?? 0)
+        }
     }
 
     /// `baseURL/site-media/v1`.
@@ -75,6 +109,7 @@ public final class ServeProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: stderrFile)
+        ownedDirectory?.remove()
         return process.terminationStatus
     }
 }

@@ -20,7 +20,7 @@ struct MediaManagerServeTests {
 
     @Test("a small file by one PUT and a 12 MB file by tus both become READY and download byte-identical")
     func uploadsBothWays() async throws {
-        let server = try TusServeProcess.start(arguments: ["--processing-delay", "0.1"])
+        let server = try ServeProcess.start(arguments: ["--processing-delay", "0.1"])
         defer { server.stop() }
         let dir = try TemporaryDirectory("mm")
         defer { dir.remove() }
@@ -47,7 +47,7 @@ struct MediaManagerServeTests {
 
     @Test("files, folders, rename, move, search, get-files and bulk delete")
     func management() async throws {
-        let server = try TusServeProcess.start(arguments: ["--api-key", "k3y", "--processing-delay", "0"])
+        let server = try ServeProcess.start(arguments: ["--api-key", "k3y", "--processing-delay", "0"])
         defer { server.stop() }
         let dir = try TemporaryDirectory("mgmt")
         defer { dir.remove() }
@@ -85,7 +85,7 @@ struct MediaManagerServeTests {
     func faultyServer() async throws {
         let dropAfter = 1024 * 1024
         let chunk: Int64 = 8 * 1024 * 1024
-        let server = try TusServeProcess.start(arguments: [
+        let server = try ServeProcess.start(arguments: [
             "--fail-rate", "0.1", "--drop-after-bytes", "\(dropAfter)", "--processing-delay", "0",
         ])
         defer { server.stop() }
@@ -139,7 +139,7 @@ struct MediaManagerServeTests {
 
     @Test("Upload-Expires is read, and an expired upload is reported as gone so a new one can be made")
     func expiredUpload() async throws {
-        let server = try TusServeProcess.start(arguments: ["--expire-after", "1"])
+        let server = try ServeProcess.start(arguments: ["--expire-after", "1"])
         defer { server.stop() }
         let client = MediaManagerClient(endpoint: server.baseURL)
         let resumable = try await client.generateResumableUploadURL(

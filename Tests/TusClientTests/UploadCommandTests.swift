@@ -29,7 +29,7 @@ struct UploadCommandTests {
 
     @Test("uploads to tusfs serve print one descriptor per file; the key comes from TUSFS_API_KEY and is never printed")
     func uploadToService() throws {
-        let server = try TusServeProcess.start(arguments: ["--api-key", "s3cret-key", "--processing-delay", "0"])
+        let server = try ServeProcess.start(arguments: ["--api-key", "s3cret-key", "--processing-delay", "0"])
         defer { server.stop() }
         let dir = try TemporaryDirectory("cli")
         defer { dir.remove() }
@@ -72,7 +72,7 @@ struct UploadCommandTests {
 
     @Test("import waits for READY (exit 0) or FAILED (non-zero)")
     func importCommand() throws {
-        let server = try TusServeProcess.start(arguments: ["--processing-delay", "0"])
+        let server = try ServeProcess.start(arguments: ["--processing-delay", "0"])
         defer { server.stop() }
         let dir = try TemporaryDirectory("cli-import")
         defer { dir.remove() }

@@ -18,8 +18,6 @@ public struct ConnectionSettings: Sendable {
     /// Hand open files to the kernel (FUSE passthrough, Linux 6.9+, needs CAP_SYS_ADMIN) so their data never
     /// goes through the daemon. Falls back to serving reads and writes when the kernel refuses.
     public var passthrough: Bool = true
-    /// Seconds the kernel may cache attributes returned by getattr/setattr.
-    public var attributeTimeout: Double = 60
 
     public init() {}
 

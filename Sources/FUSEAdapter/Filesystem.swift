@@ -140,6 +140,8 @@ public protocol Filesystem: AnyObject, Sendable {
     func lookup(parent: InodeNumber, name: FileName) throws(FilesystemError) -> Entry
     func forget(_ inode: InodeNumber, lookups: UInt64)
     func attributes(of inode: InodeNumber, handle: UInt64?) throws(FilesystemError) -> stat
+    /// Seconds the kernel may cache the attributes of `inode` returned by `attributes` and `setAttributes`.
+    func attributeTimeout(of inode: InodeNumber) -> Double
     func setAttributes(of inode: InodeNumber, handle: UInt64?, changes: AttributeChanges, context: RequestContext)
         throws(FilesystemError) -> stat
     func readLink(_ inode: InodeNumber) throws(FilesystemError) -> FileName

@@ -69,7 +69,7 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         do throws(FilesystemError) {
             let session = context(req)
             var attributes = try session.filesystem.attributes(of: ino, handle: fi.map { $0.pointee.fh })
-            fuse_reply_attr(req, &attributes, session.settings.attributeTimeout)
+            fuse_reply_attr(req, &attributes, session.filesystem.attributeTimeout(of: ino))
         } catch { replyError(req, error) }
     }
     ops.setattr = { req, ino, attr, toSet, fi in
@@ -78,7 +78,7 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
             let session = context(req)
             var attributes = try session.filesystem.setAttributes(
                 of: ino, handle: fi.map { $0.pointee.fh }, changes: changes, context: caller(req))
-            fuse_reply_attr(req, &attributes, session.settings.attributeTimeout)
+            fuse_reply_attr(req, &attributes, session.filesystem.attributeTimeout(of: ino))
         } catch { replyError(req, error) }
     }
     ops.readlink = { req, ino in

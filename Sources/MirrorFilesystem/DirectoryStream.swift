@@ -31,7 +31,8 @@ final class DirectoryStream: Sendable {
         state.withLock { _ = closedir($0.directory) }
     }
 
-    var handle: UInt64 { UInt64(UInt(bitPattern: Unmanaged.passRetained(self).toOpaque())) }
+    /// The handle for the kernel; it holds a reference to the stream until `release(handle:)`.
+    func retainedHandle() -> UInt64 { UInt64(UInt(bitPattern: Unmanaged.passRetained(self).toOpaque())) }
 
     static func from(handle: UInt64) -> DirectoryStream {
         Unmanaged<DirectoryStream>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(handle))!).takeUnretainedValue()

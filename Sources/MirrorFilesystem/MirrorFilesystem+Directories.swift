@@ -8,7 +8,7 @@ import Glibc
 extension MirrorFilesystem {
     public func openDirectory(_ number: InodeNumber) throws(FilesystemError) -> UInt64 {
         if VirtualNodes.isVirtual(number) { return virtualNodes.open(contents: []) }
-        return try DirectoryStream(inode: try inodes.inode(number)).handle
+        return try DirectoryStream(inode: try inodes.inode(number)).retainedHandle()
     }
 
     public func readDirectory(

@@ -109,6 +109,11 @@ public final class MirrorFilesystem: Filesystem {
         return shown
     }
 
+    /// Virtual status files change on their own: never cached. Backing files: `options.attributeTimeout`.
+    public func attributeTimeout(of inode: InodeNumber) -> Double {
+        VirtualNodes.isVirtual(inode) ? 0 : options.attributeTimeout
+    }
+
     public func forget(_ inode: InodeNumber, lookups: UInt64) {
         if VirtualNodes.isVirtual(inode) {
             virtualNodes.forget(inode, count: lookups)

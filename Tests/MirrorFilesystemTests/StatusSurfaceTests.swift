@@ -70,6 +70,8 @@ struct StatusSurfaceTests {
         let docs = try fs.lookup(parent: 1, name: "docs")
         let sidecar = try fs.lookup(parent: docs.inode, name: "a.txt.tusfs.json")
         #expect(sidecar.entryTimeout == 0)
+        #expect(fs.attributeTimeout(of: sidecar.inode) == 0)
+        #expect(fs.attributeTimeout(of: docs.inode) == 60)
         #expect(sidecar.attributes.st_mode == S_IFREG | 0o444)
         let text = try readAll(sidecar.inode)
         #expect(text == "{\"path\":\"docs/a.txt\",\"state\":\"ready\"}")

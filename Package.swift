@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient", "UploadEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -27,20 +27,24 @@ extension UploadSummary {
     }
 }
 
-/// The JSON shape of `status.json` and of the sidecars (snake_case, RFC 3339 times).
-struct UploadStatusReport: Encodable {
-    struct File: Encodable {
-        var path: String
-        var state: UploadState
-        var size: Int64
-        var uploaded: Int64
-        var progress: String
-        var remote_id: String?
-        var url: String?
-        var error: String?
-        var attempts: Int
-        var updated: String
-        var next_attempt: String?
+/// The JSON shape of `status.json` and of the sidecars (snake_case, RFC 3339 times). `tusfs status` and
+/// `tusfs wait` decode it from the mount.
+public struct UploadStatusReport: Codable, Sendable {
+    /// One file: a sidecar, or an entry of `files`.
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var state: UploadState
+        public var size: Int64
+        public var uploaded: Int64
+        public var progress: String
+        public var remote_id: String?
+        public var url: String?
+        public var error: String?
+        public var attempts: Int
+        public var updated: String
+        /// When the next automatic retry is due; nil when none is scheduled (a failed file then stays failed
+        /// until `setfattr -n user.tusfs.retry`).
+        public var next_attempt: String?
 
         init(_ record: UploadRecord) {
             path = record.path
@@ -57,11 +61,14 @@ struct UploadStatusReport: Encodable {
         }
     }
 
-    var totals: [UploadState: Int]
-    var files_total: Int
-    var bytes_pending: Int64
-    var throughput: Double
-    var files: [File]
+    /// Files per state.
+    public var totals: [UploadState: Int]
+    public var files_total: Int
+    /// Bytes not yet acknowledged by the service.
+    public var bytes_pending: Int64
+    /// Bytes per second over the last few seconds.
+    public var throughput: Double
+    public var files: [File]
 
     init(summary: UploadSummary) {
         totals = summary.counts.files
@@ -69,6 +76,11 @@ struct UploadStatusReport: Encodable {
         bytes_pending = summary.counts.bytesPending
         throughput = summary.throughput
         files = summary.files.map(File.init)
+    }
+
+    /// Decodes `status.json`.
+    public static func decode(_ data: Data) throws -> UploadStatusReport {
+        try JSONDecoder().decode(UploadStatusReport.self, from: data)
     }
 
     static var encoder: JSONEncoder {

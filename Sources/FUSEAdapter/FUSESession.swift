@@ -73,6 +73,7 @@ public final class FUSESession: @unchecked Sendable {
     /// Returns 0 on a clean end.
     @discardableResult
     public func run() -> Int32 {
+        stopSignals.loopStarts()
         let config = fuse_loop_cfg_create()
         fuse_loop_cfg_set_clone_fd(config, 1)
         fuse_loop_cfg_set_max_threads(config, maxThreads)

@@ -1,5 +1,6 @@
 import CFuse
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,17 +12,17 @@ import Glibc
 /// The handler only writes the signal number to a pipe (async-signal-safe); a watcher thread reads it,
 /// marks the session as exiting and interrupts the loop thread's wait with SIGUSR1.
 final class StopSignals: @unchecked Sendable {
-    // @unchecked: `session` and `loopThread` are set once before the watcher starts and only read after.
+    // @unchecked: `session` is set once before the watcher starts and only read after.
     private let session: OpaquePointer
-    private let loopThread: pthread_t
+    /// The thread running the session loop, once it runs (not necessarily the one that made the session).
+    private let loopThread = Mutex<pthread_t?>(nil)
     private let pipeEnds: [Int32]
 
     static let stopSignals = [SIGINT, SIGTERM, SIGHUP]
 
-    /// Installs the handlers; call on the thread that will run the session loop.
+    /// Installs the handlers.
     init(session: OpaquePointer) {
         self.session = session
-        loopThread = pthread_self()
         var ends: [Int32] = [-1, -1]
         _ = pipe(&ends)
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -59,10 +60,15 @@ final class StopSignals: @unchecked Sendable {
         }
     }
 
+    /// Called by the thread that runs the session loop, before it starts.
+    func loopStarts() {
+        loopThread.withLock { $0 = pthread_self() }
+    }
+
     /// Marks the session as exiting and wakes the loop.
     func stop() {
         fuse_session_exit(session)
-        pthread_kill(loopThread, SIGUSR1)
+        if let thread = loopThread.withLock({ $0 }) { pthread_kill(thread, SIGUSR1) }
     }
 }
 

@@ -7,7 +7,9 @@ import Glibc
 /// Starts `tusfs mount --foreground` as a detached daemon and waits until it reports that the mount is
 /// ready (or why it failed), so `tusfs mount` returns only when the mount can be used.
 enum BackgroundDaemon {
-    static func start(arguments: [String], log: String) throws {
+    /// Starts the daemon with `arguments`, adding `environment` to ours (for secrets, which must not be
+    /// arguments: every user sees those in `ps`).
+    static func start(arguments: [String], environment: [String: String] = [:], log: String) throws {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw CommandError("pipe: \(String(cString: strerror(errno)))") }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
@@ -37,7 +39,11 @@ enum BackgroundDaemon {
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, cArguments, environ)
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        let cEnvironment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, cArguments, cEnvironment)
         close(writeEnd)
         guard spawned == 0 else {
             close(readEnd)

@@ -12,6 +12,7 @@ struct CacheDirectory {
     var log: String { path + "/tusfs.log" }
     var pidFile: String { path + "/daemon.pid" }
     var lockFile: String { path + "/lock" }
+    var journal: String { path + "/journal.sqlite" }
 
     /// The default cache of a mountpoint: `$XDG_CACHE_HOME/tusfs/<name>` (or `~/.cache/tusfs/<name>`), where
     /// the name is the mountpoint's path made into one readable component plus a short hash of it.

@@ -1,24 +1,43 @@
 import ArgumentParser
 import FUSEAdapter
 import Foundation
+import Logging
 import MirrorFilesystem
+import UploadEngine
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `tusfs mount MOUNTPOINT`: mounts the mirror filesystem over a local cache directory.
-struct MountCommand: ParsableCommand {
+/// `tusfs mount MOUNTPOINT`: mounts the mirror filesystem over a local cache directory and uploads every
+/// file written into it.
+struct MountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mount",
         abstract: "Mount a tusfs directory.",
         discussion: """
             Files written into MOUNTPOINT are kept in the cache directory (default: under \
-            $XDG_CACHE_HOME/tusfs, one per mountpoint). The command returns once the mount is ready; \
+            $XDG_CACHE_HOME/tusfs, one per mountpoint) and uploaded in the background: to a Media Manager \
+            service (--endpoint), to a plain tus server (--tus), or, with neither, to the stand-in service \
+            run in-process with its data in CACHE/server. The command returns once the mount is ready; \
             with --foreground it prints "mounted" and serves until unmounted or interrupted.
             """)
 
     @Argument(help: "The directory to mount on (must exist and be empty).")
     var mountpoint: String
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(name: .customLong("tus"), help: ArgumentHelp("Upload to this plain tus endpoint instead (e.g. tusd).", valueName: "url"))
+    var tusEndpoint: String?
+
+    @Option(help: ArgumentHelp("Folder on the service that the mount's root maps to (default: the media root).", valueName: "path"))
+    var remoteFolder: String?
+
+    @Option(help: "Uploads moving bytes at the same time.")
+    var transfers = 4
+
+    @Option(help: ArgumentHelp("Seconds of quiet after a file's last close before its upload starts.", valueName: "seconds"))
+    var writeBack: Double = 1
 
     @Option(help: "The cache directory (created with mode 0700).")
     var cache: String?
@@ -35,35 +54,74 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Threads serving kernel requests at most.")
     var threads: UInt32 = 8
 
+    @Option(help: "Log level of the daemon's log (CACHE/tusfs.log): trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
     /// Set by the background launcher: the descriptor on which the daemon reports readiness.
     @Option(help: .hidden)
     var readyFd: Int32?
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be between 1 and 64") }
+        guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
+            throw ValidationError("--write-back must be between 0 and 86400 seconds")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \"\(logLevel)\" is not a log level") }
+        if service.endpoint != nil && tusEndpoint != nil { throw ValidationError("give --endpoint or --tus, not both") }
     }
 
-    func run() throws {
+    func run() async throws {
         let mountpoint = try MountpointCheck.resolve(self.mountpoint)
         try MountpointCheck.verify(mountpoint)
         let userOptions = try MountOptions.parse(options)
+        let choice = try UploadDestination(mount: self)
         let cache = try CacheDirectory.prepare(cache.map(MountpointCheck.absolute) ?? CacheDirectory.defaultPath(for: mountpoint))
         if !foreground {
-            try BackgroundDaemon.start(arguments: daemonArguments(mountpoint: mountpoint, cache: cache), log: cache.log)
+            try BackgroundDaemon.start(
+                arguments: daemonArguments(mountpoint: mountpoint, cache: cache),
+                environment: choice.daemonEnvironment, log: cache.log)
             return
         }
         let report = ReadinessReport(descriptor: readyFd)
         do {
-            let lock = try cache.lock()
-            defer { close(lock) }
-            ResourceLimits.raiseOpenFiles()
+            try await serve(mountpoint: mountpoint, userOptions: userOptions, destination: choice, cache: cache, report: report)
+        } catch {
+            report.failed("\(error)")
+            throw error
+        }
+    }
+
+    private func serve(
+        mountpoint: String, userOptions: [String], destination: UploadDestination, cache: CacheDirectory,
+        report: ReadinessReport
+    ) async throws {
+        let lock = try cache.lock()
+        defer { close(lock) }
+        ResourceLimits.raiseOpenFiles()
+        DaemonMemory.limitArenaGrowth()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tusfs.mount")
+
+        let uploads = try await UploadRuntime.start(
+            destination: destination, cache: cache,
+            configuration: UploadEngineConfiguration(writeBackDelay: .milliseconds(Int64(writeBack * 1000)), parallelTransfers: transfers),
+            logger: logger)
+        let session: FUSESession
+        do {
             let filesystem: MirrorFilesystem
             do {
-                filesystem = try MirrorFilesystem(root: cache.files)
+                filesystem = try MirrorFilesystem(
+                    root: cache.files, observer: EngineObserver(engine: uploads.engine),
+                    statusProvider: EngineStatusProvider(engine: uploads.engine))
             } catch {
                 throw CommandError("cannot open \(cache.files): \(error)")
             }
-            let session: FUSESession
             do {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
@@ -72,14 +130,29 @@ struct MountCommand: ParsableCommand {
             } catch {
                 throw CommandError(error.description)
             }
-            try? "\(getpid())\n".write(toFile: cache.pidFile, atomically: true, encoding: .utf8)
-            report.ready()
-            FileHandle.standardOutput.write(Data("mounted\n".utf8))
-            session.run()
-            unlink(cache.pidFile)
         } catch {
-            report.failed("\(error)")
+            await uploads.stop()
             throw error
+        }
+        try? "\(getpid())\n".write(toFile: cache.pidFile, atomically: true, encoding: .utf8)
+        report.ready()
+        FileHandle.standardOutput.write(Data("mounted\n".utf8))
+        logger.info("mounted", metadata: ["mountpoint": "\(mountpoint)", "cache": "\(cache.path)", "uploads_to": "\(uploads.description)"])
+        await Self.runOnOwnThread(session)
+        logger.info("unmounted, stopping uploads (unfinished ones resume at the next mount)")
+        await uploads.stop()
+        unlink(cache.pidFile)
+    }
+
+    /// Runs the FUSE loop (which blocks its thread until unmount) off Swift's cooperative pool.
+    private static func runOnOwnThread(_ session: FUSESession) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                _ = session.run()
+                continuation.resume()
+            }
+            thread.name = "fuse-session"
+            thread.start()
         }
     }
 
@@ -89,10 +162,17 @@ struct MountCommand: ParsableCommand {
         return settings
     }
 
+    /// The daemon's arguments: everything but the API key, which goes in its environment (arguments are
+    /// visible to every user in `ps`).
     private func daemonArguments(mountpoint: String, cache: CacheDirectory) -> [String] {
         var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(threads)"]
         for option in options { arguments += ["-o", option] }
         if noPassthrough { arguments.append("--no-passthrough") }
+        if let endpoint = service.endpoint { arguments += ["--endpoint", endpoint] }
+        if let siteId = service.siteId { arguments += ["--site-id", siteId] }
+        if let tusEndpoint { arguments += ["--tus", tusEndpoint] }
+        if let remoteFolder { arguments += ["--remote-folder", remoteFolder] }
+        arguments += ["--transfers", "\(transfers)", "--write-back", "\(writeBack)", "--log-level", logLevel]
         return arguments
     }
 }

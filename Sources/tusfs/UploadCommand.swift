@@ -37,12 +37,7 @@ struct UploadCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !files.isEmpty else { throw CommandFailure("no file given") }
-        #if canImport(Glibc)
-        // Body blocks are allocated on one thread and freed on an event loop thread. With glibc's sliding mmap
-        // threshold they end up in per-thread arenas that fragment (peak RSS of a 4 GiB upload: 105 MiB);
-        // a fixed threshold keeps 256 KiB blocks in mmap and the peak near 60 MiB.
-        _ = glibcMallopt(glibcMmapThreshold, 128 * 1024)
-        #endif
+        DaemonMemory.limitArenaGrowth()
         guard (service.endpoint == nil) != (tusEndpoint == nil) else {
             throw CommandFailure("give exactly one of --endpoint URL and --tus URL")
         }
@@ -109,49 +104,6 @@ struct UploadCommand: AsyncParsableCommand {
     }
 }
 
-#if canImport(Glibc)
-/// glibc's `mallopt` (not exported by the Glibc module); `M_MMAP_THRESHOLD` is -3 in <malloc.h>.
-@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-private let glibcMmapThreshold: Int32 = -3
-#endif
-
-/// How to reach a Media Manager service: shared by `upload` and `import`.
-struct ServiceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Media Manager API base, e.g. https://www.wixapis.com/site-media/v1.", valueName: "url"))
-    var endpoint: String?
-    @Option(help: ArgumentHelp("API key (also from TUSFS_API_KEY). Prefer --api-key-file: arguments are visible to other users.", valueName: "key"))
-    var apiKey: String?
-    @Option(help: ArgumentHelp("File holding the API key.", valueName: "file")) var apiKeyFile: String?
-    @Option(help: ArgumentHelp("Site id sent as wix-site-id.", valueName: "id")) var siteId: String?
-
-    /// The key from --api-key, --api-key-file or TUSFS_API_KEY, in that order.
-    func credentials() throws -> MediaManagerCredentials {
-        var key = apiKey
-        if key == nil, let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw CommandFailure("cannot read --api-key-file \(apiKeyFile)")
-            }
-            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        if key == nil { key = ProcessInfo.processInfo.environment["TUSFS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } }
-        return MediaManagerCredentials(apiKey: key, siteID: siteId)
-    }
-
-    func client(http: HTTPClient, tus: TusClient, logger: Logger) throws -> MediaManagerClient {
-        guard let endpoint else { throw CommandFailure("--endpoint URL is required") }
-        return MediaManagerClient(
-            endpoint: try Self.url(endpoint, flag: "--endpoint"), credentials: try credentials(), httpClient: http, tus: tus,
-            logger: logger)
-    }
-
-    static func url(_ text: String, flag: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            url.host != nil
-        else { throw CommandFailure("\(flag) must be an http(s) URL, got \(text)") }
-        return url
-    }
-}
-
 /// A one-line error for the user: printed as `tusfs: MESSAGE` on stderr, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
@@ -194,14 +146,20 @@ enum CommandLogging {
     }
 }
 
-extension HTTPClient {
-    /// Runs `body` with an HTTP client for one command run (connect timeout 10 s, read timeout 120 s so a dead
-    /// connection is noticed and retried), shut down afterwards whatever happens.
-    static func withCommandClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+extension HTTPClient.Configuration {
+    /// Connect timeout 10 s, read timeout 120 s (a dead connection is noticed and retried), no decompression.
+    static var tusfsCommand: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         configuration.decompression = .disabled
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return configuration
+    }
+}
+
+extension HTTPClient {
+    /// Runs `body` with an HTTP client for one command run, shut down afterwards whatever happens.
+    static func withCommandClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .tusfsCommand)
         do {
             let result = try await body(http)
             try await http.shutdown()

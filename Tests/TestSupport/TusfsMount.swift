@@ -88,6 +88,15 @@ public func withTusfsMount<T>(_ prefix: String = "mount", extraArguments: [Strin
     return try body(mount)
 }
 
+/// `withTusfsMount` for async test bodies.
+public func withTusfsMount<T>(
+    _ prefix: String = "mount", extraArguments: [String] = [], _ body: (TusfsMount) async throws -> T
+) async throws -> T {
+    let mount = try TusfsMount(prefix, extraArguments: extraArguments)
+    defer { mount.cleanup() }
+    return try await body(mount)
+}
+
 /// Reads `/proc/self/mountinfo`.
 public enum MountTable {
     public static func isMountPoint(_ path: String) -> Bool {

@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import ArgumentParser
+import Foundation
+import Logging
+import MediaManagerClient
+import TusClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to reach a Media Manager service: shared by `upload` and `import`.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Media Manager API base, e.g. https://www.wixapis.com/site-media/v1.", valueName: "url"))
+    var endpoint: String?
+    @Option(help: ArgumentHelp("API key (also from TUSFS_API_KEY). Prefer --api-key-file: arguments are visible to other users.", valueName: "key"))
+    var apiKey: String?
+    @Option(help: ArgumentHelp("File holding the API key.", valueName: "file")) var apiKeyFile: String?
+    @Option(help: ArgumentHelp("Site id sent as wix-site-id.", valueName: "id")) var siteId: String?
+
+    /// The key from --api-key, --api-key-file or TUSFS_API_KEY, in that order. A key file readable by group
+    /// or others is refused.
+    func credentials() throws -> MediaManagerCredentials {
+        var key = apiKey
+        if key == nil, let apiKeyFile {
+            var info = stat()
+            guard stat(apiKeyFile, &info) == 0 else {
+                throw CommandFailure("cannot read --api-key-file \(apiKeyFile): \(String(cString: strerror(errno)))")
+            }
+            guard info.st_mode & 0o077 == 0 else {
+                throw CommandFailure(
+                    "--api-key-file \(apiKeyFile) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            }
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw CommandFailure("cannot read --api-key-file \(apiKeyFile)")
+            }
+            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if key == nil { key = ProcessInfo.processInfo.environment["TUSFS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } }
+        return MediaManagerCredentials(apiKey: key, siteID: siteId)
+    }
+
+    func client(http: HTTPClient, tus: TusClient, logger: Logger) throws -> MediaManagerClient {
+        guard let endpoint else { throw CommandFailure("--endpoint URL is required") }
+        return MediaManagerClient(
+            endpoint: try Self.url(endpoint, flag: "--endpoint"), credentials: try credentials(), httpClient: http, tus: tus,
+            logger: logger)
+    }
+
+    static func url(_ text: String, flag: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil
+        else { throw CommandFailure("\(flag) must be an http(s) URL, got \(text)") }
+        return url
+    }
+}
+

@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MediaManagerClient
+import TusClient
+import UploadEngine
+import UploadTargets
+
+/// The upload side of a running mount: the HTTP client, the embedded service when used, the target and the
+/// engine with its journal (`CACHE/journal.sqlite`). Started before the mount is offered to the kernel, so
+/// the first file event finds a running engine; stopped after unmount.
+final class UploadRuntime: Sendable, CustomStringConvertible {
+    let engine: UploadEngine
+    private let http: HTTPClient
+    private let embedded: EmbeddedService?
+    let description: String
+
+    private init(engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String) {
+        self.engine = engine
+        self.http = http
+        self.embedded = embedded
+        self.description = description
+    }
+
+    static func start(
+        destination: UploadDestination, cache: CacheDirectory, configuration: UploadEngineConfiguration, logger: Logger
+    ) async throws -> UploadRuntime {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .tusfsCommand)
+        var embedded: EmbeddedService?
+        do {
+            let target: any UploadTarget
+            let tus = TusClient(httpClient: http, logger: Logger(label: "tusfs.tus-client"))
+            var description = destination.description
+            switch destination.kind {
+            case .tus(let endpoint):
+                target = TusTarget(endpoint: endpoint, tus: tus, logger: Logger(label: "tusfs.target"))
+            case .mediaManager(let endpoint):
+                target = MediaManagerTarget(
+                    client: MediaManagerClient(
+                        endpoint: endpoint, credentials: destination.credentials, httpClient: http, tus: tus,
+                        logger: Logger(label: "tusfs.media-manager-client")),
+                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+            case .embedded:
+                let service = try await EmbeddedService.start(cache: cache, logger: Logger(label: "tusfs.embedded-service"))
+                embedded = service
+                description += " at \(service.running.baseURL.absoluteString)"
+                target = MediaManagerTarget(
+                    client: MediaManagerClient(
+                        endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey),
+                        httpClient: http, tus: tus, logger: Logger(label: "tusfs.media-manager-client")),
+                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+            }
+            let journal: UploadJournal
+            do {
+                journal = try UploadJournal(path: cache.journal)
+            } catch {
+                throw CommandError("cannot open the upload journal \(cache.journal): \(error)")
+            }
+            let engine = UploadEngine(
+                journal: journal, target: target, cacheRoot: cache.files, configuration: configuration,
+                logger: Logger(label: "tusfs.upload-engine"))
+            do {
+                try await engine.start()
+                try await engine.reconcileWithCache()
+            } catch {
+                throw CommandError("cannot resume from the upload journal \(cache.journal): \(error)")
+            }
+            return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description)
+        } catch {
+            await embedded?.stop()
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    /// Stops the engine (unfinished uploads stay in the journal), the HTTP client and the embedded service.
+    func stop() async {
+        await engine.shutdown(waitForUploads: false)
+        try? await http.shutdown()
+        await embedded?.stop()
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `tusfs serve` (with an API key) and a real `tusfs mount --endpoint` uploading to it: the whole
+/// bridge as a user runs it. Always call `cleanup()` (in a `defer`): it unmounts and stops the server.
+public final class UploadBridgeFixture: @unchecked Sendable {
+    public let server: ServeProcess
+    public let mount: TusfsMount
+    public let apiKey: String
+    private let secrets: TemporaryDirectory
+
+    /// Starts `tusfs serve --api-key-file KEY SERVE_ARGUMENTS…` and mounts with `--endpoint` and the same key
+    /// (`--write-back 0.2` unless `mountArguments` says otherwise).
+    public init(_ prefix: String, serveArguments: [String] = [], mountArguments: [String] = []) throws {
+        secrets = try TemporaryDirectory(prefix + "-key")
+        apiKey = "key-" + UUID().uuidString
+        let keyFile = secrets.appending("api-key")
+        do {
+            try Data((apiKey + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
+            chmod(keyFile, 0o600)
+            server = try ServeProcess.start(arguments: ["--api-key-file", keyFile] + serveArguments)
+        } catch {
+            secrets.remove()
+            throw error
+        }
+        do {
+            let writeBack = mountArguments.contains("--write-back") ? [] : ["--write-back", "0.2"]
+            mount = try TusfsMount(
+                prefix, extraArguments: ["--endpoint", server.apiURL.absoluteString, "--api-key-file", keyFile] + writeBack + mountArguments)
+        } catch {
+            server.stop()
+            secrets.remove()
+            throw error
+        }
+    }
+
+    /// `tusfs wait PATHS… --timeout SECONDS` (default: the whole mount).
+    public func wait(_ paths: [String] = [], timeout: Int = 300) throws -> ProcessResult {
+        try ProcessRunner.run(
+            ProcessRunner.tusfsExecutable, ["wait"] + (paths.isEmpty ? [mount.mountpoint] : paths) + ["--timeout", "\(timeout)"])
+    }
+
+    /// Everything the service holds under its media root.
+    public func contents() async throws -> ServiceContents {
+        try await ServiceContents.list(apiURL: server.apiURL, apiKey: apiKey)
+    }
+
+    /// Files in the service's trash.
+    public func trashCount() async throws -> Int {
+        try await ServiceContents.trashCount(apiURL: server.apiURL, apiKey: apiKey)
+    }
+
+    /// The daemon's log (`CACHE/tusfs.log`).
+    public var daemonLog: String { (try? String(contentsOfFile: mount.cache + "/tusfs.log", encoding: .utf8)) ?? "" }
+
+    /// Polls `condition` every 100 ms until it holds or `timeout` seconds pass; returns whether it held.
+    public static func eventually(timeout: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// The value of a status xattr of a file in the mount (`getfattr -n user.tusfs.NAME`), nil when absent.
+    public func status(_ relative: String, _ name: String = "state") throws -> String? {
+        let result = try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.tusfs." + name, mount.path(relative)])
+        return result.succeeded ? result.stdout : nil
+    }
+
+    public func cleanup() {
+        mount.cleanup()
+        server.stop()
+        secrets.remove()
+    }
+}

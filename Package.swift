@@ -100,6 +100,25 @@ let package = Package(
         ),
         .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
 
+        // MARK: upload targets (the engine's UploadTarget over the HTTP clients)
+        .target(
+            name: "UploadTargets",
+            dependencies: [
+                "UploadEngine", "TusClient", "MediaManagerClient", "MediaManagerAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "UploadTargetsTests",
+            dependencies: [
+                "UploadTargets", "UploadEngine", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
+                "TusServer", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: command line
         .executableTarget(
             name: "tusfs",

@@ -1,0 +1,98 @@
+import Foundation
+import MediaManagerAPI
+import MediaManagerClient
+import UploadEngine
+
+/// The plain flow: generate upload URL → journal → one PUT; and finding what an earlier PUT stored.
+extension MediaManagerTarget {
+    func uploadPlain(_ upload: Upload, resume: ResumeData?) async throws -> UploadOutcome {
+        if let resume, resume.tusUploadURL == nil, let stored = resume.plainUploadURL {
+            let reference = PlainUploadReference(decoding: stored)
+            do {
+                return try await put(upload, to: try resolved(reference.url))
+            } catch let error as MediaManagerError where Self.isRefusedUploadURL(error) {
+                // Used already (an earlier PUT stored the file, then the daemon died before journalling it)
+                // or expired: find that file rather than upload a duplicate.
+                let location = reference.location ?? upload.location
+                if let file = try await storedFile(in: location.folders, named: location.fileName, size: reference.size ?? upload.size) {
+                    logger.info(
+                        "upload URL was used before; taking the file it stored",
+                        metadata: ["path": "\(upload.location.fileName)", "remoteId": "\(file.id)"])
+                    upload.progress(upload.size)
+                    return .stored(Self.remoteFile(file))
+                }
+                logger.notice(
+                    "upload URL refused and no file found for it; uploading with a new URL",
+                    metadata: ["path": "\(upload.location.fileName)", "error": "\(error)"])
+            }
+        }
+        let url = try await client.generateUploadURL(
+            GenerateFileUploadURLRequest(
+                mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
+                filePath: upload.location.filePath))
+        let reference = PlainUploadReference(url: urls.stored(url), location: upload.location, size: upload.size)
+        await upload.onResumeData(ResumeData(plainUploadURL: reference.encoded))
+        return try await put(upload, to: url)
+    }
+
+    private func put(_ upload: Upload, to url: URL) async throws -> UploadOutcome {
+        let descriptor = try await client.put(file: upload.file, to: url, fileName: upload.location.fileName, mimeType: upload.mimeType)
+        upload.progress(upload.size)
+        return .stored(Self.remoteFile(descriptor))
+    }
+
+    /// 403 (used or expired, on `tusfs serve`), 409 or 410: the URL will not take this upload.
+    static func isRefusedUploadURL(_ error: MediaManagerError) -> Bool {
+        [403, 409, 410].contains(error.status ?? 0)
+    }
+
+    /// The file an earlier PUT stored, by heuristic: in the folder at `folders` (looked up, never created),
+    /// the live file named `name` with `size` bytes that was created last. Nil when there is none.
+    func storedFile(in folders: [String], named name: String, size: Int64) async throws -> MediaManagerAPI.FileDescriptor? {
+        guard let folderID = try await self.folders.existingID(of: folders) else { return nil }
+        var query = ListFilesQuery(
+            parentFolderId: folderID, sort: Sorting(fieldName: "createdDate", order: .descending),
+            paging: CursorPaging(limit: 100))
+        var matches: [MediaManagerAPI.FileDescriptor] = []
+        while true {
+            let page = try await client.listFiles(query)
+            matches += page.files.filter { $0.displayName == name && $0.size == size && $0.state != .deleted }
+            guard let next = page.nextCursor, next.hasNext, let cursor = next.cursors.next else { break }
+            query.paging.cursor = cursor
+        }
+        // Sorted by the service already; sort again so a service that ignores `sort` gives the same answer.
+        return matches.max { a, b in
+            (a.createdAt ?? .distantPast, a.id) < (b.createdAt ?? .distantPast, b.id)
+        }
+    }
+
+    /// Terminate for a plain upload URL: did a PUT to it store a file? If so, trash that file.
+    func trashIfStoredByPlainURL(_ reference: PlainUploadReference) async throws {
+        let url = try resolved(reference.url)
+        // Probe with an empty PUT: the service checks the URL (used? expired?) before the body.
+        let empty = NSTemporaryDirectory() + "/tusfs-empty-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: empty, contents: Data()) else {
+            throw UploadTargetError.retryable("cannot create an empty temporary file at \(empty)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let fileName = reference.location?.fileName ?? "upload"
+        do {
+            let probe = try await client.put(file: empty, to: url, fileName: fileName, mimeType: "application/octet-stream")
+            // The URL was unused and took an empty file (a zero-byte upload): that file is not wanted either.
+            logger.debug("probe of a terminated upload URL stored a file; trashing it", metadata: ["remoteId": "\(probe.id)"])
+            try await client.deleteFiles(ids: [probe.id], permanent: false)
+        } catch let error as MediaManagerError where Self.isRefusedUploadURL(error) {
+            guard let location = reference.location, let size = reference.size else {
+                logger.notice("terminated upload URL was used, but its file is unknown", metadata: ["url": "\(reference.url)"])
+                return
+            }
+            if let file = try await storedFile(in: location.folders, named: location.fileName, size: size) {
+                logger.info("terminated upload URL had stored a file; moving it to the trash", metadata: ["remoteId": "\(file.id)"])
+                try await client.deleteFiles(ids: [file.id], permanent: false)
+            }
+        } catch let error as MediaManagerError where (400..<500).contains(error.status ?? 0) && error.status != 408 && error.status != 429 {
+            // e.g. 400 "received 0 bytes but the upload URL was made for N": never used, nothing stored.
+            logger.debug("terminated upload URL was never used", metadata: ["status": "\(error.status ?? 0)"])
+        }
+    }
+}

@@ -39,9 +39,12 @@ struct StatusCommand: ParsableCommand {
         // Interrupting a watch is the normal way to end it.
         signal(SIGINT) { _ in _exit(0) }
         let terminal = isatty(STDOUT_FILENO) == 1 && !json
+        var first = true
         while true {
             let text = try render(selection, compact: true)
-            try write(terminal ? "\u{1B}[H\u{1B}[2J" + text : text)
+            // On a terminal, redraw in place; otherwise one table after the other, a blank line between.
+            try write(terminal ? "\u{1B}[H\u{1B}[2J" + text : (first || json ? "" : "\n") + text)
+            first = false
             usleep(1_000_000)
         }
     }

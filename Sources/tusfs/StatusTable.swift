@@ -66,10 +66,18 @@ struct StatusTable {
     func errorText(_ file: UploadStatusReport.File) -> String {
         guard file.state != .ready, var text = file.errorLine ?? (file.state == .failed ? "failed" : nil) else { return "" }
         if file.state == .failed, let next = file.next_attempt {
-            let due = (try? Date(next, strategy: .iso8601)).map { "retry in \(max(0, Int($0.timeIntervalSince(now).rounded(.up))))s" }
-            text = (due ?? "retry at \(next)") + ": " + text
+            text = Self.retryText(next, now: now) + ": " + text
         }
         return text.count > Self.errorWidth ? String(text.prefix(Self.errorWidth - 1)) + "…" : text
+    }
+
+    /// `retry in 12s`, `retry in 5 min`, or `retry at TIME` when it is further away (or not a time).
+    static func retryText(_ nextAttempt: String, now: Date) -> String {
+        guard let due = try? Date(nextAttempt, strategy: .iso8601) else { return "retry at \(nextAttempt)" }
+        let seconds = max(0, Int(due.timeIntervalSince(now).rounded(.up)))
+        if seconds < 120 { return "retry in \(seconds)s" }
+        if seconds < 2 * 3600 { return "retry in \(seconds / 60) min" }
+        return "retry at \(nextAttempt)"
     }
 }
 

@@ -83,8 +83,7 @@ struct UploadWait {
                     if goal.isSettled(file) {
                         settled += 1
                     } else {
-                        let progress = file.state == .uploading ? " " + ProgressText.percent(file.fraction).trimmingCharacters(in: .whitespaces) : ""
-                        outcome.unsettled.append("\(path) (\(file.state.rawValue)\(progress))")
+                        outcome.unsettled.append("\(path) (\(Self.describe(file)))")
                     }
                 }
                 for path in expected[snapshot.root, default: []].subtracting(recorded).sorted() {
@@ -104,6 +103,15 @@ struct UploadWait {
             let elapsed = Date().timeIntervalSince(start)
             if let timeout, elapsed >= timeout { return outcome }
             Thread.sleep(forTimeInterval: max(0.001, min(interval, (timeout ?? .infinity) - elapsed)))
+        }
+    }
+
+    /// `uploading 40%`, `failed, retry scheduled`, `pending`.
+    static func describe(_ file: UploadStatusReport.File) -> String {
+        switch file.state {
+        case .uploading: "uploading " + ProgressText.percent(file.fraction).trimmingCharacters(in: .whitespaces)
+        case .failed where file.next_attempt != nil: "failed, retry scheduled"
+        default: file.state.rawValue
         }
     }
 

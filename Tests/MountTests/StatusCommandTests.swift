@@ -219,7 +219,7 @@ struct StatusCommandTests {
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(result.stderr)")
             #expect(result.stderr.contains("timed out after 0.5 s: 2 of 2 files not ready"), "\(result.stderr)")
-            #expect(result.stderr.contains("a.txt (uploading 40%)") && result.stderr.contains("b.txt (failed)"))
+            #expect(result.stderr.contains("a.txt (uploading 40%)") && result.stderr.contains("b.txt (failed, retry scheduled)"))
         }
     }
 

@@ -13,6 +13,8 @@ struct TusfsCommand: AsyncParsableCommand {
         subcommands: [
             MountCommand.self,
             UnmountCommand.self,
+            StatusCommand.self,
+            WaitCommand.self,
             ServeCommand.self,
             UploadCommand.self,
             ImportCommand.self,

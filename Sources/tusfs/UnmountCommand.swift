@@ -4,16 +4,34 @@ import Foundation
 import Glibc
 #endif
 
-/// `tusfs unmount MOUNTPOINT`: unmounts and waits for the daemon to finish.
+/// `tusfs unmount MOUNTPOINT`: unmounts and waits for the daemon to finish; with `--wait`, first waits
+/// until nothing is left to upload.
 struct UnmountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unmount", abstract: "Unmount a tusfs directory and wait for its daemon to exit.")
+        commandName: "unmount", abstract: "Unmount a tusfs directory and wait for its daemon to exit.",
+        discussion: """
+            With --wait, first waits until no file is pending, uploading, finalizing or failed with a retry \
+            scheduled (files the service is still processing, and files failed for good, do not hold it back; \
+            the latter are listed on stderr). If --wait-timeout passes first, nothing is unmounted and the \
+            exit status is 2.
+            """)
 
     @Argument(help: "The mounted directory.")
     var mountpoint: String
 
     @Option(help: "Seconds to wait for the daemon to exit.")
     var timeout: Double = 60
+
+    @Flag(help: "Wait until every upload has been sent before unmounting.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("With --wait: give up after this many seconds, leaving the mount (default: wait for ever).", valueName: "seconds"))
+    var waitTimeout: Double?
+
+    func validate() throws {
+        if waitTimeout != nil && !wait { throw ValidationError("--wait-timeout needs --wait") }
+        if let waitTimeout, !(waitTimeout >= 0) { throw ValidationError("--wait-timeout must be a number of seconds, 0 or more") }
+    }
 
     func run() throws {
         let path = try MountpointCheck.resolve(mountpoint)
@@ -22,8 +40,27 @@ struct UnmountCommand: ParsableCommand {
             throw CommandError("\(path) is not a tusfs mount (\(mount.filesystemType))")
         }
         let daemon = Self.daemonPid(source: mount.source)
+        if wait { try waitForUploads(path) }
         try Self.unmount(path)
         if let daemon { try Self.waitForExit(daemon, timeout: timeout) }
+    }
+
+    /// `tusfs wait`'s loop over the whole mount, with the goal "nothing left to send".
+    private func waitForUploads(_ path: String) throws {
+        guard access(MountStatus.documentPath(root: path), R_OK) == 0 else {
+            throw CommandError("cannot wait for uploads: \(path) serves no .tusfs/status.json")
+        }
+        let root = StatusTarget(argument: path, root: path, relative: "", kind: .directory)
+        let outcome = try UploadWait(
+            selection: StatusSelection(targets: [root]), goal: .uploaded, timeout: waitTimeout, interval: 0.2,
+            showsProgress: isatty(STDERR_FILENO) == 1
+        ).run()
+        if outcome.timedOut {
+            CommandFailure.report(
+                WaitCommand.timeoutMessage(outcome, after: waitTimeout ?? 0, settledWord: "uploaded") + "; not unmounted")
+            throw ExitCode(WaitCommand.timedOutExitCode)
+        }
+        for failure in outcome.failed { CommandFailure.report("\(failure.path): failed: \(failure.error)") }
     }
 
     static func unmount(_ path: String) throws {

@@ -222,26 +222,11 @@ final class ProgressBar: @unchecked Sendable {
     private func draw(now: Date) {
         let done = finishedBytes + current
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") +
-            String(repeating: " ", count: max(0, width - filled - 1))
         let elapsed = max(0.001, now.timeIntervalSince(started))
         let rate = Double(done) / elapsed
         let line = String(
-            format: "\r\u{1B}[2K[%@] %3d%% %@/%@ %@/s %@", bar, Int(fraction * 100), Self.bytes(Double(done)),
-            Self.bytes(Double(total)), Self.bytes(rate), String(fileName.prefix(40)))
+            format: "\r\u{1B}[2K%@ %@/%@ %@/s %@", ProgressText.bar(fraction, width: 30), ProgressText.bytes(Double(done)),
+            ProgressText.bytes(Double(total)), ProgressText.bytes(rate), String(fileName.prefix(40)))
         FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    static func bytes(_ value: Double) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = value
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(Int(value)) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

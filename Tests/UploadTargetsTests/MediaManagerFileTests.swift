@@ -167,10 +167,16 @@ struct MediaManagerFileTests {
             configuration.timeout.connect = .seconds(1)
             configuration.connectionPool.retryConnectionEstablishment = false
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            let target = MediaManagerTarget(client: try test.client(httpClient: http))
-            await test.stop()
-            let down = await #expect(throws: UploadTargetError.self) { _ = try await target.upload("e.txt", in: test) }
-            let downStatus = await #expect(throws: UploadTargetError.self) { _ = try await target.processingStatus(remoteId: "x") }
+            let down: UploadTargetError?, downStatus: UploadTargetError?
+            do {
+                let target = MediaManagerTarget(client: try test.client(httpClient: http))
+                await test.stop()
+                down = await #expect(throws: UploadTargetError.self) { _ = try await target.upload("e.txt", in: test) }
+                downStatus = await #expect(throws: UploadTargetError.self) { _ = try await target.processingStatus(remoteId: "x") }
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
             try await http.shutdown()
             #expect(down?.isRetryable == true)
             #expect(downStatus?.isRetryable == true)

@@ -156,6 +156,28 @@ struct MediaManagerUploadTests {
         }
     }
 
+    @Test("a used plain URL whose file is gone from its folder gets a new URL and a new upload")
+    func plainResumeAfterFileTrashed() async throws {
+        try await TargetTestService.with { test in
+            try test.makeFile("photos/b.jpg", size: 40_000)
+            let target = try test.target()
+            let recorder = UploadRecorder()
+            guard case .stored(let first) = try await target.upload("photos/b.jpg", in: test, recorder: recorder) else {
+                throw TestFailure("expected stored")
+            }
+            try await target.client.deleteFiles(ids: [first.remoteId])
+
+            let again = UploadRecorder()
+            let resume = try #require(recorder.resumeData.first)
+            guard case .stored(let second) = try await target.upload("photos/b.jpg", in: test, resume: resume, recorder: again) else {
+                throw TestFailure("expected stored")
+            }
+            #expect(second.remoteId != first.remoteId)
+            #expect(again.resumeData.count == 1, "a new upload URL was journalled")
+            #expect(try await target.client.file(id: second.remoteId).displayName == "b.jpg")
+        }
+    }
+
     @Test("a plain PUT interrupted before it was sent is sent to the same URL on resume")
     func plainResumeBeforePut() async throws {
         try await TargetTestService.with { test in

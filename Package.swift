@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient", "UploadEngine",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient", "UploadEngine", "UploadTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

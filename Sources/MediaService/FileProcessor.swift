@@ -64,7 +64,6 @@ final class FileProcessor: Sendable {
         guard let (size, hash) = try await runBlocking({ Self.digest(path: path) }) else {
             return try await fail(id, reason: "the file's content is missing")
         }
-        if size == 0 { return try await fail(id, reason: "the file is empty") }
         if failureRate > 0, Double.random(in: 0..<1) < failureRate {
             return try await fail(id, reason: "injected processing failure")
         }

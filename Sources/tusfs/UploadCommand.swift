@@ -147,10 +147,13 @@ enum CommandLogging {
 }
 
 extension HTTPClient.Configuration {
-    /// Connect timeout 10 s, read timeout 120 s (a dead connection is noticed and retried), no decompression.
+    /// Connect timeout 10 s, read timeout 120 s (a dead connection is noticed and retried), no decompression,
+    /// and a refused connection fails the request at once: our own retry policies decide when to try again
+    /// (AsyncHTTPClient would otherwise keep reconnecting for minutes inside one request).
     static var tusfsCommand: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         return configuration
     }

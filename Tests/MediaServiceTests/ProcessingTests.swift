@@ -8,12 +8,14 @@ import Testing
 
 /// PENDING → READY/FAILED, webhooks, import, and metrics.
 @Suite struct ProcessingTests {
-    @Test func emptyFileFails() async throws {
+    /// Empty files are files too (`touch`, `.keep`, `__init__.py`): they become READY like any other.
+    @Test func emptyFileBecomesReady() async throws {
         try await withMediaServer { s in
             let file = try await s.uploadPlain(Data(), name: "empty.txt")
             #expect(file["operationStatus"] as? String == "PENDING")
             let done = try await s.waitUntilProcessed(file["id"] as! String)
-            #expect(done["operationStatus"] as? String == "FAILED")
+            #expect(done["operationStatus"] as? String == "READY")
+            #expect(done["sizeInBytes"] as? String == "0")
         }
     }
 

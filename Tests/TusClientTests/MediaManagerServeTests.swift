@@ -91,7 +91,7 @@ struct MediaManagerServeTests {
         defer { server.stop() }
         let dir = try TemporaryDirectory("faults")
         defer { dir.remove() }
-        // 44 files under 10 MB by one PUT each (none empty: the service fails empty files by design) and 6 above
+        // 44 files under 10 MB by one PUT each and 6 above
         // by tus; every one over 1 MiB has its connection cut once.
         var sizes = (0..<44).map { index in [10, 1, 4096, 65_537, 700_000, 2_500_000][index % 6] + index }
         sizes += (0..<6).map { 10 * 1024 * 1024 + $0 * 1_234_567 }

@@ -29,25 +29,22 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
         var embedded: EmbeddedService?
         do {
             let target: any UploadTarget
-            let tus = TusClient(httpClient: http, logger: Logger(label: "tusfs.tus-client"))
+            let tus = DaemonClients.tus(http: http)
             var description = destination.description
             switch destination.kind {
             case .tus(let endpoint):
                 target = TusTarget(endpoint: endpoint, tus: tus, logger: Logger(label: "tusfs.target"))
             case .mediaManager(let endpoint):
                 target = MediaManagerTarget(
-                    client: MediaManagerClient(
-                        endpoint: endpoint, credentials: destination.credentials, httpClient: http, tus: tus,
-                        logger: Logger(label: "tusfs.media-manager-client")),
+                    client: DaemonClients.mediaManager(endpoint: endpoint, credentials: destination.credentials, http: http, tus: tus),
                     rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
             case .embedded:
                 let service = try await EmbeddedService.start(cache: cache, logger: Logger(label: "tusfs.embedded-service"))
                 embedded = service
                 description += " at \(service.running.baseURL.absoluteString)"
                 target = MediaManagerTarget(
-                    client: MediaManagerClient(
-                        endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey),
-                        httpClient: http, tus: tus, logger: Logger(label: "tusfs.media-manager-client")),
+                    client: DaemonClients.mediaManager(
+                        endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus),
                     rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
             }
             let journal: UploadJournal

@@ -286,27 +286,28 @@ struct StatusCommandTests {
 
     // MARK: a real mount
 
+    /// On a real mount (embedded service): `status --json` lists a written file, and `unmount --wait` only
+    /// unmounts once nothing is left to send, so after a remount the file is no longer pending or uploading.
     @Test func statusWaitAndUnmountWaitOnARealMount() throws {
-        try withTusfsMount("status-mount") { mount in
-            let served = access(mount.path(".tusfs/status.json"), R_OK) == 0
-            if served {
-                let status = try tusfs(["status", mount.mountpoint, "--json"])
-                #expect(status.succeeded, "\(status.stderr)")
-                let document = try json(status.stdout)
-                #expect(document["files_total"] as? Int == 0)
-                let waited = try tusfs(["wait", mount.mountpoint, "--timeout", "5"])
-                #expect(waited.status == 0, "\(waited.stderr)")
-                let unmounted = try tusfs(["unmount", mount.mountpoint, "--wait", "--wait-timeout", "30"])
-                #expect(unmounted.succeeded, "\(unmounted.stderr)")
-                #expect(!MountTable.isMountPoint(mount.mountpoint))
-            } else {
-                // A mount built without the status surface: the commands say so and change nothing.
-                expectOneLineError(try tusfs(["status", mount.mountpoint]), mentioning: "is not inside a tusfs mount")
-                #expect(try tusfs(["wait", mount.mountpoint, "--timeout", "5"]).status == 3)
-                let unmounted = try tusfs(["unmount", mount.mountpoint, "--wait", "--wait-timeout", "5"])
-                expectOneLineError(unmounted, mentioning: "serves no .tusfs/status.json")
-                #expect(MountTable.isMountPoint(mount.mountpoint))
-            }
+        try withTusfsMount("status-mount", extraArguments: ["--write-back", "1"]) { mount in
+            let empty = try tusfs(["status", mount.mountpoint, "--json"])
+            #expect(empty.succeeded, "\(empty.stderr)")
+            #expect(try json(empty.stdout)["files_total"] as? Int == 0)
+            #expect(try tusfs(["wait", mount.mountpoint, "--timeout", "5"]).status == 0)
+
+            try Data(repeating: 7, count: 3 << 20).write(to: URL(fileURLWithPath: mount.path("clip.bin")))
+            let listed = try tusfs(["status", mount.path("clip.bin"), "--json"])
+            let files = try json(listed.stdout)["files"] as? [[String: Any]]
+            #expect(files?.first?["path"] as? String == "clip.bin", "\(listed.stdout)")
+            #expect(["local", "pending"].contains(files?.first?["state"] as? String ?? ""), "\(listed.stdout)")
+
+            let unmounted = try tusfs(["unmount", mount.mountpoint, "--wait", "--wait-timeout", "60"])
+            #expect(unmounted.succeeded, "\(unmounted.stderr)")
+            #expect(!MountTable.isMountPoint(mount.mountpoint))
+            try mount.mount()
+            let after = try tusfs(["status", mount.path("clip.bin"), "--json"])
+            let state = (try json(after.stdout)["files"] as? [[String: Any]])?.first?["state"] as? String
+            #expect(state == "processing" || state == "ready", "\(after.stdout)")
         }
     }
 

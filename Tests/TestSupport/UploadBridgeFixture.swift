@@ -6,10 +6,12 @@ import Glibc
 /// A real `tusfs serve` (with an API key) and a real `tusfs mount --endpoint` uploading to it: the whole
 /// bridge as a user runs it. Always call `cleanup()` (in a `defer`): it unmounts and stops the server.
 public final class UploadBridgeFixture: @unchecked Sendable {
-    public let server: ServeProcess
+    public private(set) var server: ServeProcess
     public let mount: TusfsMount
     public let apiKey: String
+    /// Holds the key file and the server's data directory.
     private let secrets: TemporaryDirectory
+    private var keyFile: String { secrets.appending("api-key") }
 
     /// Starts `tusfs serve --api-key-file KEY SERVE_ARGUMENTS…` and mounts with `--endpoint` and the same key
     /// (`--write-back 0.2` unless `mountArguments` says otherwise).
@@ -20,7 +22,7 @@ public final class UploadBridgeFixture: @unchecked Sendable {
         do {
             try Data((apiKey + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
             chmod(keyFile, 0o600)
-            server = try ServeProcess.start(arguments: ["--api-key-file", keyFile] + serveArguments)
+            server = try ServeProcess.start(data: secrets.appending("data"), arguments: ["--api-key-file", keyFile] + serveArguments)
         } catch {
             secrets.remove()
             throw error
@@ -34,6 +36,23 @@ public final class UploadBridgeFixture: @unchecked Sendable {
             secrets.remove()
             throw error
         }
+    }
+
+    /// Stops the service and starts it again on the same port with the same data, and `serveArguments`
+    /// instead of the first ones (say, without fault injection).
+    public func restartServer(serveArguments: [String] = []) throws {
+        let port = server.baseURL.port ?? 0
+        server.stop()
+        server = try ServeProcess.start(
+            data: secrets.appending("data"),
+            arguments: ["--api-key-file", keyFile, "--listen", "127.0.0.1:\(port)"] + serveArguments)
+    }
+
+    /// Kills the daemon with SIGKILL and clears the dead mount, leaving the cache as the crash left it.
+    public func killDaemon() throws {
+        guard let pid = mount.daemonPid else { throw TestFailure("no daemon pid in \(mount.cache)") }
+        guard kill(pid, SIGKILL) == 0 else { throw TestFailure("kill \(pid): errno \(errno)") }
+        try mount.unmount()  // waits until the daemon is gone, then clears the dead mount
     }
 
     /// `tusfs wait PATHS… --timeout SECONDS` (default: the whole mount).

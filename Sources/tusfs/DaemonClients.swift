@@ -1,0 +1,25 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MediaManagerClient
+import TusClient
+
+/// The protocol clients of a mount's daemon.
+///
+/// Their own retries are kept short (3 attempts within about a second, and a tus upload's count starts again
+/// whenever the server takes new bytes): a blip is absorbed quietly, and anything longer surfaces in the
+/// upload engine, which shows the file as `failed` with the error and the time of its next attempt, and
+/// retries it with a longer backoff.
+enum DaemonClients {
+    static let retryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
+
+    static func tus(http: HTTPClient) -> TusClient {
+        TusClient(httpClient: http, configuration: TusClient.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))
+    }
+
+    static func mediaManager(endpoint: URL, credentials: MediaManagerCredentials, http: HTTPClient, tus: TusClient) -> MediaManagerClient {
+        MediaManagerClient(
+            endpoint: endpoint, credentials: credentials, httpClient: http, tus: tus, retryPolicy: retryPolicy,
+            logger: Logger(label: "tusfs.media-manager-client"))
+    }
+}

@@ -5,6 +5,14 @@ import Glibc
 
 // Reporting changes to the observer, with mount-relative paths.
 extension MirrorFilesystem {
+    /// Runs `body` under `eventOrder` when there is an observer.
+    func inEventOrder<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        guard observer != nil else { return try body() }
+        eventOrder.lock()
+        defer { eventOrder.unlock() }
+        return try body()
+    }
+
     /// The mount-relative path of an inode now (nil for the root, or when it has no name left).
     func path(of inode: Inode) -> String? {
         guard inode.number != 1 else { return "" }
@@ -29,14 +37,14 @@ extension MirrorFilesystem {
         let snapshot = fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0
             ? WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size)) : nil
         writers.opened(handle, of: inode.number, snapshot: created ? nil : snapshot)
-        if created && writers.wrote(through: handle), let path = path(of: inode) {
-            observer.fileWritten(path)
-        }
+        guard created && writers.wrote(through: handle) else { return }
+        inEventOrder { if let path = path(of: inode) { observer.fileWritten(path) } }
     }
 
     func noteWrite(through handle: UInt64, inode number: InodeNumber) {
         guard let observer, writers.wrote(through: handle) else { return }
-        if let inode = try? inodes.inode(number), let path = path(of: inode) { observer.fileWritten(path) }
+        guard let inode = try? inodes.inode(number) else { return }
+        inEventOrder { if let path = path(of: inode) { observer.fileWritten(path) } }
     }
 
     /// Called before the handle's descriptor is closed. A file written through FUSE passthrough (the kernel
@@ -47,18 +55,24 @@ extension MirrorFilesystem {
         guard fstat(Int32(handle), &attributes) == 0 else { return }
         let now = WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size))
         let changed = release.written || release.snapshot.map { $0 != now } ?? false
-        guard changed, let inode = try? inodes.inode(release.inode), let path = path(of: inode) else { return }
-        if !release.reported { observer.fileWritten(path) }
-        observer.fileClosed(path, size: now.size)
+        guard changed, let inode = try? inodes.inode(release.inode) else { return }
+        inEventOrder {
+            guard let path = path(of: inode) else { return }
+            if !release.reported { observer.fileWritten(path) }
+            observer.fileClosed(path, size: now.size)
+        }
     }
 
     /// Contents changed by path (truncate, a new hard link or node): written, and closed if nobody writes.
     func noteChangeWithoutHandle(_ inode: Inode) {
-        guard let observer, let path = path(of: inode) else { return }
-        let (first, complete) = writers.changedWithoutHandle(inode.number)
-        if first { observer.fileWritten(path) }
-        if complete, let attributes = try? SystemCall.status(of: inode.descriptor) {
-            observer.fileClosed(path, size: Int64(attributes.st_size))
+        guard let observer else { return }
+        inEventOrder {
+            guard let path = path(of: inode) else { return }
+            let (first, complete) = writers.changedWithoutHandle(inode.number)
+            if first { observer.fileWritten(path) }
+            if complete, let attributes = try? SystemCall.status(of: inode.descriptor) {
+                observer.fileClosed(path, size: Int64(attributes.st_size))
+            }
         }
     }
 }

@@ -28,11 +28,12 @@ extension MirrorFilesystem {
     {
         let directory = try inodes.inode(parent)
         try refuseReservedName(name, in: directory)
-        try SystemCall.check(name.withCString { mkdirat(directory.descriptor, $0, mode & 0o7777) })
+        try inEventOrder { () throws(FilesystemError) in
+            try SystemCall.check(name.withCString { mkdirat(directory.descriptor, $0, mode & 0o7777) })
+            if let observer, let path = path(in: directory, name) { observer.directoryCreated(path) }
+        }
         try giveToCaller(directory, name, context)
-        let entry = try lookup(in: directory, name: name)
-        if let observer, let path = path(in: directory, name) { observer.directoryCreated(path) }
-        return entry
+        return try lookup(in: directory, name: name)
     }
 
     public func makeSymbolicLink(target: FileName, parent: InodeNumber, name: FileName, context: RequestContext)
@@ -52,14 +53,17 @@ extension MirrorFilesystem {
         let directory = try inodes.inode(newParent)
         guard !inode.isDirectory else { throw .notPermitted }
         try refuseReservedName(newName, in: directory)
-        try SystemCall.check(newName.withCString { linkat(inode.descriptor, "", directory.descriptor, $0, tusfs_AT_EMPTY_PATH) })
-        let entry = try lookup(in: directory, name: newName)
-        // A new name for existing contents is a new file to the service.
-        if let observer, !inode.isSymbolicLink, let path = path(in: directory, newName) {
-            observer.fileWritten(path)
-            observer.fileClosed(path, size: Int64(entry.attributes.st_size))
+        try inEventOrder { () throws(FilesystemError) in
+            try SystemCall.check(newName.withCString { linkat(inode.descriptor, "", directory.descriptor, $0, tusfs_AT_EMPTY_PATH) })
+            // A new name for existing contents is a new file to the service.
+            if let observer, !inode.isSymbolicLink, let path = path(in: directory, newName),
+                let attributes = try? SystemCall.status(of: inode.descriptor)
+            {
+                observer.fileWritten(path)
+                observer.fileClosed(path, size: Int64(attributes.st_size))
+            }
         }
-        return entry
+        return try lookup(in: directory, name: newName)
     }
 
     public func readLink(_ number: InodeNumber) throws(FilesystemError) -> FileName {
@@ -73,16 +77,20 @@ extension MirrorFilesystem {
 
     public func removeFile(parent: InodeNumber, name: FileName) throws(FilesystemError) {
         let directory = try inodes.inode(parent)
-        let path = observer == nil ? nil : self.path(in: directory, name)
-        try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, 0) })
-        if let observer, let path { observer.removed(path, isDirectory: false) }
+        try inEventOrder { () throws(FilesystemError) in
+            let path = observer == nil ? nil : self.path(in: directory, name)
+            try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, 0) })
+            if let observer, let path { observer.removed(path, isDirectory: false) }
+        }
     }
 
     public func removeDirectory(parent: InodeNumber, name: FileName) throws(FilesystemError) {
         let directory = try inodes.inode(parent)
-        let path = observer == nil ? nil : self.path(in: directory, name)
-        try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, AT_REMOVEDIR) })
-        if let observer, let path { observer.removed(path, isDirectory: true) }
+        try inEventOrder { () throws(FilesystemError) in
+            let path = observer == nil ? nil : self.path(in: directory, name)
+            try SystemCall.check(name.withCString { unlinkat(directory.descriptor, $0, AT_REMOVEDIR) })
+            if let observer, let path { observer.removed(path, isDirectory: true) }
+        }
     }
 
     /// `flags` are renameat2's: 0, tusfs_RENAME_NOREPLACE or tusfs_RENAME_EXCHANGE (RENAME_WHITEOUT is refused).
@@ -93,18 +101,20 @@ extension MirrorFilesystem {
         let from = try inodes.inode(parent)
         let to = try inodes.inode(newParent)
         try refuseReservedName(newName, in: to)
-        let paths = observer == nil ? nil : (path(in: from, name), path(in: to, newName))
-        try SystemCall.check(name.withCString { old in
-            newName.withCString { renameat2(from.descriptor, old, to.descriptor, $0, flags) }
-        })
-        guard let observer, let (old, new) = paths, let old, let new else { return }
-        if flags & tusfs_RENAME_EXCHANGE != 0 {
-            observer.exchanged(old, new)
-        } else {
-            var attributes = stat()
-            let isDirectory = newName.withCString { fstatat(to.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) } == 0
-                && attributes.st_mode & S_IFMT == S_IFDIR
-            observer.renamed(from: old, to: new, isDirectory: isDirectory)
+        try inEventOrder { () throws(FilesystemError) in
+            let paths = observer == nil ? nil : (path(in: from, name), path(in: to, newName))
+            try SystemCall.check(name.withCString { old in
+                newName.withCString { renameat2(from.descriptor, old, to.descriptor, $0, flags) }
+            })
+            guard let observer, let (old, new) = paths, let old, let new else { return }
+            if flags & tusfs_RENAME_EXCHANGE != 0 {
+                observer.exchanged(old, new)
+            } else {
+                var attributes = stat()
+                let isDirectory = newName.withCString { fstatat(to.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) } == 0
+                    && attributes.st_mode & S_IFMT == S_IFDIR
+                observer.renamed(from: old, to: new, isDirectory: isDirectory)
+            }
         }
     }
 

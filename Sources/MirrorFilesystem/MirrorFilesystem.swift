@@ -1,5 +1,6 @@
 import CLinux
 import FUSEAdapter
+import Foundation
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -35,6 +36,10 @@ public final class MirrorFilesystem: Filesystem {
     /// Supplies the status xattrs, sidecars and `.tusfs/status.json` (nil: the mount has none of them).
     let statusProvider: (any MirrorStatusProvider)?
     let writers = WriterTable()
+    /// Held while a name changes and its event is posted, and while an event's path is read and posted, so
+    /// the observer sees events in the order the names changed (a RELEASE racing with a RENAME on another
+    /// thread must not report the new name before the rename itself). Taken only with an observer.
+    let eventOrder = NSLock()
     let virtualNodes = VirtualNodes()
 
     /// Opens the backing directory `root` (it must exist).

@@ -52,33 +52,41 @@ import Testing
     }
 
     private func checkWebhooks(_ receiver: WebhookReceiver) async throws {
+        // One file READY, then (on a service that fails every file) one FAILED.
+        var ok: [String: Any] = [:]
+        var bad: [String: Any] = [:]
         try await withMediaServer(apiKey: "hook-key", webhook: receiver.url) { s in
-            let ok = try await s.uploadPlain(Data("ok".utf8), name: "ok.txt", extra: ["externalInfo": ["origin": "test", "externalIds": ["42"]]])
-            let bad = try await s.uploadPlain(Data(), name: "bad.txt")
+            ok = try await s.uploadPlain(Data("ok".utf8), name: "ok.txt", extra: ["externalInfo": ["origin": "test", "externalIds": ["42"]]])
             _ = try await s.waitUntilProcessed(ok["id"] as! String)
+        }
+        try await withMediaServer(apiKey: "hook-key", processingFailureRate: 1, webhook: receiver.url) { s in
+            bad = try await s.uploadPlain(Data("bad".utf8), name: "bad.txt")
             _ = try await s.waitUntilProcessed(bad["id"] as! String)
-            var events: [[String: Any]] = []
-            let deadline = Date().addingTimeInterval(10)
-            while events.count < 2, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                events = receiver.events()
-            }
-            #expect(events.count == 2)
-            for event in events {
-                let body = Data((event["body"] as? String ?? "").utf8)
-                let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data("hook-key".utf8)))
-                #expect(event["signature"] as? String == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
-                let envelope = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
-                #expect(envelope["entityFqdn"] as? String == "wix.media.site_media.v1.file_descriptor")
-                if envelope["slug"] as? String == "file_ready" {
-                    #expect(envelope["entityId"] as? String == ok["id"] as? String)
-                    let payload = (envelope["actionEvent"] as? [String: Any])?["body"] as? [String: Any]
-                    #expect((payload?["file"] as? [String: Any])?["operationStatus"] as? String == "READY")
-                    #expect((payload?["externalInfo"] as? [String: Any])?["origin"] as? String == "test")
-                } else {
-                    #expect(envelope["slug"] as? String == "file_failed")
-                    #expect(envelope["entityId"] as? String == bad["id"] as? String)
-                }
+        }
+        var events: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(10)
+        while events.count < 2, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            events = receiver.events()
+        }
+        #expect(events.count == 2)
+        #expect(Set(events.compactMap { event in
+            (try? JSONSerialization.jsonObject(with: Data((event["body"] as? String ?? "").utf8)) as? [String: Any])?["slug"] as? String
+        }) == ["file_ready", "file_failed"])
+        for event in events {
+            let body = Data((event["body"] as? String ?? "").utf8)
+            let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data("hook-key".utf8)))
+            #expect(event["signature"] as? String == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+            let envelope = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            #expect(envelope["entityFqdn"] as? String == "wix.media.site_media.v1.file_descriptor")
+            if envelope["slug"] as? String == "file_ready" {
+                #expect(envelope["entityId"] as? String == ok["id"] as? String)
+                let payload = (envelope["actionEvent"] as? [String: Any])?["body"] as? [String: Any]
+                #expect((payload?["file"] as? [String: Any])?["operationStatus"] as? String == "READY")
+                #expect((payload?["externalInfo"] as? [String: Any])?["origin"] as? String == "test")
+            } else {
+                #expect(envelope["slug"] as? String == "file_failed")
+                #expect(envelope["entityId"] as? String == bad["id"] as? String)
             }
         }
     }

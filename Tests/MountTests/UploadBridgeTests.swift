@@ -47,6 +47,8 @@ struct UploadBridgeTests {
         let wait = try bridge.wait()
         #expect(wait.status == 0, "tusfs wait: \(wait.status) \(wait.stderr)\n\(bridge.daemonLog.suffix(3000))")
         try await Self.expectServiceMirrors(source.appending("tree"), bridge, under: "tree/")
+        // Not even briefly: a temp file uploaded and then deleted would be in the trash.
+        #expect(try await bridge.trashCount() == 0)
 
         // The three views of one file's state agree with each other and with the service.
         let contents = try await bridge.contents()

@@ -117,6 +117,28 @@ struct UploadRecoveryTests {
         try await UploadBridgeTests.expectServiceMirrors(source.appending("tree"), bridge, under: "tree/")
     }
 
+    /// A file that reached the cache while no daemon ran (its events lost with a crash) is found at the next
+    /// mount and uploaded; one changed behind an uploaded record is uploaded again.
+    @Test func filesChangedWhileNoDaemonRanAreFoundAtTheNextMount() async throws {
+        let bridge = try UploadBridgeFixture("reconcile")
+        defer { bridge.cleanup() }
+        try Data("first\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("kept.txt")))
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        try bridge.mount.unmount()
+        try Data("found later\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.backingPath("new.txt")))
+        try Data("changed while unmounted\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.backingPath("kept.txt")))
+        try bridge.mount.mount()
+        let wait = try bridge.wait(timeout: 60)
+        #expect(wait.status == 0, "\(wait.stderr)")
+        let contents = try await bridge.contents()
+        #expect(Set(contents.files.keys) == ["kept.txt", "new.txt"])
+        if let kept = contents.files["kept.txt"], let new = contents.files["new.txt"] {
+            #expect(try await ServiceContents.download(kept) == Data("changed while unmounted\n".utf8))
+            #expect(try await ServiceContents.download(new) == Data("found later\n".utf8))
+        }
+        #expect(try await bridge.trashCount() == 1, "the first version of kept.txt goes to the trash")
+    }
+
     @Test func aFileFailedForGoodIsRetriedWithSetfattr() async throws {
         let bridge = try UploadBridgeFixture("retry", serveArguments: ["--processing-failure-rate", "1"])
         defer { bridge.cleanup() }

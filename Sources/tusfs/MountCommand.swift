@@ -33,11 +33,16 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder on the service that the mount's root maps to (default: the media root).", valueName: "path"))
     var remoteFolder: String?
 
-    @Option(help: "Uploads moving bytes at the same time.")
-    var transfers = 4
+    @Option(help: "Uploads moving bytes at the same time (default 4).")
+    var transfers: Int?
 
-    @Option(help: ArgumentHelp("Seconds of quiet after a file's last close before its upload starts.", valueName: "seconds"))
-    var writeBack: Double = 1
+    @Option(help: ArgumentHelp("Seconds of quiet after a file's last close before its upload starts (default 1).", valueName: "seconds"))
+    var writeBack: Double?
+
+    @Option(help: ArgumentHelp(
+        "Settings file (TOML, [mount] table; default: $XDG_CONFIG_HOME/tusfs/tusfs.toml, then /etc/tusfs/tusfs.toml). Flags win over TUSFS_* variables, which win over the file.",
+        valueName: "file"))
+    var config: String?
 
     @Option(help: "The cache directory (created with mode 0700).")
     var cache: String?
@@ -51,41 +56,34 @@ struct MountCommand: AsyncParsableCommand {
     @Flag(help: "Serve every read and write in the daemon instead of handing open files to the kernel (FUSE passthrough).")
     var noPassthrough = false
 
-    @Option(help: "Threads serving kernel requests at most.")
-    var threads: UInt32 = 8
+    @Option(help: "Threads serving kernel requests at most (default 8).")
+    var threads: UInt32?
 
-    @Option(help: "Log level of the daemon's log (CACHE/tusfs.log): trace, debug, info, notice, warning, error.")
-    var logLevel = "info"
+    @Option(help: "Log level of the daemon's log (CACHE/tusfs.log): trace, debug, info (default), notice, warning, error.")
+    var logLevel: String?
 
     /// Set by the background launcher: the descriptor on which the daemon reports readiness.
     @Option(help: .hidden)
     var readyFd: Int32?
 
-    func validate() throws {
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
-        guard (1...64).contains(transfers) else { throw ValidationError("--transfers must be between 1 and 64") }
-        guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
-            throw ValidationError("--write-back must be between 0 and 86400 seconds")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \"\(logLevel)\" is not a log level") }
-        if service.endpoint != nil && tusEndpoint != nil { throw ValidationError("give --endpoint or --tus, not both") }
-    }
-
     func run() async throws {
         let mountpoint = try MountpointCheck.resolve(self.mountpoint)
         try MountpointCheck.verify(mountpoint)
-        let userOptions = try MountOptions.parse(options)
-        let choice = try UploadDestination(mount: self)
-        let cache = try CacheDirectory.prepare(cache.map(MountpointCheck.absolute) ?? CacheDirectory.defaultPath(for: mountpoint))
+        let settings = try MountSettings(
+            command: self, environment: ProcessInfo.processInfo.environment, file: try ConfigurationFile.load(explicit: config))
+        let userOptions = try MountOptions.parse(settings.options)
+        let choice = try UploadDestination(settings: settings)
+        let cache = try CacheDirectory.prepare(settings.cache.map(MountpointCheck.absolute) ?? CacheDirectory.defaultPath(for: mountpoint))
         if !foreground {
             try BackgroundDaemon.start(
-                arguments: daemonArguments(mountpoint: mountpoint, cache: cache),
+                arguments: Self.daemonArguments(mountpoint: mountpoint, cache: cache, settings: settings),
                 environment: choice.daemonEnvironment, log: cache.log)
             return
         }
         let report = ReadinessReport(descriptor: readyFd)
         do {
-            try await serve(mountpoint: mountpoint, userOptions: userOptions, destination: choice, cache: cache, report: report)
+            try await serve(
+                mountpoint: mountpoint, userOptions: userOptions, settings: settings, destination: choice, cache: cache, report: report)
         } catch {
             report.failed("\(error)")
             throw error
@@ -93,14 +91,14 @@ struct MountCommand: AsyncParsableCommand {
     }
 
     private func serve(
-        mountpoint: String, userOptions: [String], destination: UploadDestination, cache: CacheDirectory,
-        report: ReadinessReport
+        mountpoint: String, userOptions: [String], settings: MountSettings, destination: UploadDestination,
+        cache: CacheDirectory, report: ReadinessReport
     ) async throws {
         let lock = try cache.lock()
         defer { close(lock) }
         ResourceLimits.raiseOpenFiles()
         DaemonMemory.limitArenaGrowth()
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -110,7 +108,8 @@ struct MountCommand: AsyncParsableCommand {
 
         let uploads = try await UploadRuntime.start(
             destination: destination, cache: cache,
-            configuration: UploadEngineConfiguration(writeBackDelay: .milliseconds(Int64(writeBack * 1000)), parallelTransfers: transfers),
+            configuration: UploadEngineConfiguration(
+                writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers),
             logger: logger)
         let session: FUSESession
         do {
@@ -126,7 +125,7 @@ struct MountCommand: AsyncParsableCommand {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
                     options: userOptions + ["default_permissions", "fsname=\(MountOptions.source(cache.path))", "subtype=tusfs"],
-                    settings: connectionSettings, maxThreads: threads)
+                    settings: Self.connectionSettings(passthrough: settings.passthrough), maxThreads: settings.threads)
             } catch {
                 throw CommandError(error.description)
             }
@@ -135,9 +134,14 @@ struct MountCommand: AsyncParsableCommand {
             throw error
         }
         try? "\(getpid())\n".write(toFile: cache.pidFile, atomically: true, encoding: .utf8)
+        logger.info(
+            "mounted",
+            metadata: [
+                "mountpoint": "\(mountpoint)", "cache": "\(cache.path)", "uploads_to": "\(uploads.description)",
+                "config": "\(settings.configPath ?? "none")",
+            ])
         report.ready()
         FileHandle.standardOutput.write(Data("mounted\n".utf8))
-        logger.info("mounted", metadata: ["mountpoint": "\(mountpoint)", "cache": "\(cache.path)", "uploads_to": "\(uploads.description)"])
         await Self.runOnOwnThread(session)
         logger.info("unmounted, stopping uploads (unfinished ones resume at the next mount)")
         await uploads.stop()
@@ -156,23 +160,26 @@ struct MountCommand: AsyncParsableCommand {
         }
     }
 
-    private var connectionSettings: ConnectionSettings {
+    private static func connectionSettings(passthrough: Bool) -> ConnectionSettings {
         var settings = ConnectionSettings()
-        settings.passthrough = !noPassthrough
+        settings.passthrough = passthrough
         return settings
     }
 
-    /// The daemon's arguments: everything but the API key, which goes in its environment (arguments are
-    /// visible to every user in `ps`).
-    private func daemonArguments(mountpoint: String, cache: CacheDirectory) -> [String] {
-        var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(threads)"]
-        for option in options { arguments += ["-o", option] }
-        if noPassthrough { arguments.append("--no-passthrough") }
-        if let endpoint = service.endpoint { arguments += ["--endpoint", endpoint] }
-        if let siteId = service.siteId { arguments += ["--site-id", siteId] }
-        if let tusEndpoint { arguments += ["--tus", tusEndpoint] }
-        if let remoteFolder { arguments += ["--remote-folder", remoteFolder] }
-        arguments += ["--transfers", "\(transfers)", "--write-back", "\(writeBack)", "--log-level", logLevel]
+    /// The daemon's arguments: every resolved setting but the API key, which goes in its environment
+    /// (arguments are visible to every user in `ps`).
+    private static func daemonArguments(mountpoint: String, cache: CacheDirectory, settings: MountSettings) -> [String] {
+        var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(settings.threads)"]
+        if let configPath = settings.configPath { arguments += ["--config", configPath] }
+        for option in settings.options { arguments += ["-o", option] }
+        if !settings.passthrough { arguments.append("--no-passthrough") }
+        if let endpoint = settings.endpoint { arguments += ["--endpoint", endpoint] }
+        if let siteId = settings.credentials.siteID { arguments += ["--site-id", siteId] }
+        if let tus = settings.tus { arguments += ["--tus", tus] }
+        if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
+        arguments += [
+            "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
+        ]
         return arguments
     }
 }

@@ -21,22 +21,29 @@ struct ServiceOptions: ParsableArguments {
     /// or others is refused.
     func credentials() throws -> MediaManagerCredentials {
         var key = apiKey
-        if key == nil, let apiKeyFile {
-            var info = stat()
-            guard stat(apiKeyFile, &info) == 0 else {
-                throw CommandFailure("cannot read --api-key-file \(apiKeyFile): \(String(cString: strerror(errno)))")
-            }
-            guard info.st_mode & 0o077 == 0 else {
-                throw CommandFailure(
-                    "--api-key-file \(apiKeyFile) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
-            }
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw CommandFailure("cannot read --api-key-file \(apiKeyFile)")
-            }
-            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        if key == nil, let apiKeyFile { key = try Self.readKeyFile(apiKeyFile, source: "--api-key-file") }
         if key == nil { key = ProcessInfo.processInfo.environment["TUSFS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } }
         return MediaManagerCredentials(apiKey: key, siteID: siteId)
+    }
+
+    /// The key in `path` (first line, trimmed). Refused when the file is readable by group or others, or
+    /// empty; `source` names where the path came from in the message (`--api-key-file`, `TUSFS_API_KEY_FILE`).
+    static func readKeyFile(_ path: String, source: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CommandFailure("cannot read \(source) \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw CommandFailure(
+                "\(source) \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure("cannot read \(source) \(path)")
+        }
+        guard let key = text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces), !key.isEmpty else {
+            throw CommandFailure("\(source) \(path) is empty")
+        }
+        return key
     }
 
     func client(http: HTTPClient, tus: TusClient, logger: Logger) throws -> MediaManagerClient {

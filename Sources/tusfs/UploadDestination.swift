@@ -17,16 +17,16 @@ struct UploadDestination: CustomStringConvertible {
     /// The folder on the service that the mount's root maps to ("" = the media root).
     let remoteFolder: String
 
-    init(mount: MountCommand) throws {
-        if let endpoint = mount.service.endpoint {
-            kind = .mediaManager(try ServiceOptions.url(endpoint, flag: "--endpoint"))
-        } else if let tus = mount.tusEndpoint {
-            kind = .tus(try ServiceOptions.url(tus, flag: "--tus"))
+    init(settings: MountSettings) throws {
+        if let endpoint = settings.endpoint {
+            kind = .mediaManager(try ServiceOptions.url(endpoint, flag: "endpoint"))
+        } else if let tus = settings.tus {
+            kind = .tus(try ServiceOptions.url(tus, flag: "tus"))
         } else {
             kind = .embedded
         }
-        credentials = try mount.service.credentials()
-        let folder = mount.remoteFolder ?? ""
+        credentials = settings.credentials
+        let folder = settings.remoteFolder ?? ""
         guard !folder.contains("\0"), folder.split(separator: "/").allSatisfy({ $0 != "." && $0 != ".." }) else {
             throw CommandError("--remote-folder must be a folder path such as /backup, got \(folder)")
         }

@@ -12,14 +12,17 @@ public final class TusfsMount: @unchecked Sendable {
     public let mountpoint: String
     public let cache: String
     public let extraArguments: [String]
+    /// Variables added to the environment of `tusfs mount`.
+    public let environment: [String: String]
     public private(set) var isMounted = false
 
     /// Creates the directories and mounts.
-    public init(_ prefix: String = "mount", extraArguments: [String] = []) throws {
+    public init(_ prefix: String = "mount", extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         workspace = try TemporaryDirectory(prefix)
         mountpoint = workspace.appending("mnt")
         cache = workspace.appending("cache")
         self.extraArguments = extraArguments
+        self.environment = environment
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
         do {
             try mount()
@@ -37,7 +40,7 @@ public final class TusfsMount: @unchecked Sendable {
 
     public func mount() throws {
         let result = try ProcessRunner.run(
-            ProcessRunner.tusfsExecutable, ["mount", mountpoint, "--cache", cache] + extraArguments)
+            ProcessRunner.tusfsExecutable, ["mount", mountpoint, "--cache", cache] + extraArguments, environment: environment)
         guard result.succeeded else {
             throw TestFailure("tusfs mount failed (\(result.status)): \(result.stderr)\(result.stdout)")
         }
@@ -64,6 +67,12 @@ public final class TusfsMount: @unchecked Sendable {
     public var daemonPid: pid_t? {
         (try? String(contentsOfFile: cache + "/daemon.pid", encoding: .utf8))
             .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// The daemon's command line, as `ps` shows it to every user.
+    public var daemonCommandLine: [String] {
+        guard let pid = daemonPid, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Unmounts whatever state the mount is in and removes the workspace.

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import MediaManagerClient
+
+/// Every setting of a mount, resolved once: a flag wins over its environment variable (`TUSFS_…`), which
+/// wins over the config file (`[mount]` in tusfs.toml), which wins over the default. The background launcher
+/// hands the resolved values to the daemon as flags (the API key in its environment).
+struct MountSettings {
+    /// Where files go: at most one of `endpoint` and `tus`; neither means the embedded stand-in service.
+    var endpoint: String?
+    var tus: String?
+    var credentials: MediaManagerCredentials
+    var remoteFolder: String?
+    var transfers: Int
+    var writeBack: Double
+    var cache: String?
+    var threads: UInt32
+    var passthrough: Bool
+    var logLevel: Logger.Level
+    var options: [String]
+    /// The config file read, if any.
+    var configPath: String?
+
+    /// The environment variables read, by setting.
+    enum Variable {
+        static let endpoint = "TUSFS_ENDPOINT"
+        static let apiKey = "TUSFS_API_KEY"
+        static let apiKeyFile = "TUSFS_API_KEY_FILE"
+        static let siteId = "TUSFS_SITE_ID"
+        static let tus = "TUSFS_TUS"
+        static let remoteFolder = "TUSFS_REMOTE_FOLDER"
+        static let transfers = "TUSFS_TRANSFERS"
+        static let writeBack = "TUSFS_WRITE_BACK"
+        static let cache = "TUSFS_CACHE"
+        static let threads = "TUSFS_THREADS"
+        static let passthrough = "TUSFS_PASSTHROUGH"
+        static let logLevel = "TUSFS_LOG_LEVEL"
+        static let options = "TUSFS_OPTIONS"
+    }
+
+    init(command: MountCommand, environment: [String: String], file: ConfigurationFile) throws {
+        let env = environment.filter { !$0.value.isEmpty }
+        let config = file.mount
+        let fileName = file.path.map { "config file \($0)" } ?? "config file"
+        configPath = file.path
+
+        // The destination is one setting: the first source that names one decides.
+        let destinations: [(endpoint: String?, tus: String?, source: String)] = [
+            (command.service.endpoint, command.tusEndpoint, "--endpoint and --tus"),
+            (env[Variable.endpoint], env[Variable.tus], "\(Variable.endpoint) and \(Variable.tus)"),
+            (config.endpoint, config.tus, "endpoint and tus in the \(fileName)"),
+        ]
+        if let chosen = destinations.first(where: { $0.endpoint != nil || $0.tus != nil }) {
+            guard chosen.endpoint == nil || chosen.tus == nil else { throw CommandError("give \(chosen.source) not both") }
+            endpoint = chosen.endpoint
+            tus = chosen.tus
+        }
+
+        var key = command.service.apiKey
+        if key == nil, let path = command.service.apiKeyFile { key = try ServiceOptions.readKeyFile(path, source: "--api-key-file") }
+        if key == nil { key = env[Variable.apiKey] }
+        if key == nil, let path = env[Variable.apiKeyFile] { key = try ServiceOptions.readKeyFile(path, source: Variable.apiKeyFile) }
+        if key == nil, let path = config.api_key_file { key = try ServiceOptions.readKeyFile(path, source: "api_key_file of the \(fileName)") }
+        credentials = MediaManagerCredentials(apiKey: key, siteID: command.service.siteId ?? env[Variable.siteId] ?? config.site_id)
+        remoteFolder = command.remoteFolder ?? env[Variable.remoteFolder] ?? config.remote_folder
+        cache = command.cache ?? env[Variable.cache] ?? config.cache
+
+        transfers = try Self.pick(command.transfers, env[Variable.transfers], config.transfers, default: 4, name: "transfers")
+        guard (1...64).contains(transfers) else { throw CommandError("transfers must be between 1 and 64, got \(transfers)") }
+        writeBack = try Self.pick(command.writeBack, env[Variable.writeBack], config.write_back?.value, default: 1, name: "write-back")
+        guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
+            throw CommandError("write-back must be between 0 and 86400 seconds, got \(writeBack)")
+        }
+        let threadCount = try Self.pick(command.threads.map(Int.init), env[Variable.threads], config.threads, default: 8, name: "threads")
+        guard (1...256).contains(threadCount) else { throw CommandError("threads must be between 1 and 256, got \(threadCount)") }
+        threads = UInt32(threadCount)
+
+        if command.noPassthrough {
+            passthrough = false
+        } else if let text = env[Variable.passthrough] {
+            guard let value = Self.boolean(text) else { throw CommandError("\(Variable.passthrough) must be true or false, got \(text)") }
+            passthrough = value
+        } else {
+            passthrough = config.passthrough ?? true
+        }
+
+        let levelText = command.logLevel ?? env[Variable.logLevel] ?? config.log_level ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw CommandError("log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error")
+        }
+        logLevel = level
+        if !command.options.isEmpty {
+            options = command.options
+        } else if let text = env[Variable.options] {
+            options = [text]
+        } else {
+            options = config.options ?? []
+        }
+    }
+
+    /// The flag's value, else the variable's (parsed), else the file's, else `fallback`.
+    private static func pick<T: LosslessStringConvertible>(_ flag: T?, _ variable: String?, _ file: T?, default fallback: T, name: String)
+        throws -> T
+    {
+        if let flag { return flag }
+        if let variable {
+            guard let value = T(variable) else {
+                throw CommandError("TUSFS_\(name.uppercased().replacingOccurrences(of: "-", with: "_")) is not a valid \(name): \(variable)")
+            }
+            return value
+        }
+        return file ?? fallback
+    }
+
+    private static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
+    }
+}

@@ -40,6 +40,8 @@ enum BackgroundDaemon {
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
         var variables = ProcessInfo.processInfo.environment
+        // A detached daemon is not the service systemd watches: readiness is told by `--foreground` only.
+        variables["NOTIFY_SOCKET"] = nil
         for (name, value) in environment { variables[name] = value }
         let cEnvironment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cEnvironment.forEach { free($0) } }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,6 +29,17 @@ struct TusfsCommand: AsyncParsableCommand {
         var none = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
+        if FstabMount.isHelper(CommandLine.arguments[0]) {
+            do {
+                let arguments = try FstabMount.arguments(Array(CommandLine.arguments.dropFirst()))
+                if arguments.isEmpty { return }  // mount -f: pretend
+                await main(arguments)
+                return
+            } catch {
+                FileHandle.standardError.write(Data("mount.fuse.tusfs: \(error)\n".utf8))
+                Glibc.exit(1)
+            }
+        }
         await main(nil)
     }
 }

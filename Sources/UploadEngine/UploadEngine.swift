@@ -328,6 +328,7 @@ public actor UploadEngine {
         if event != .restarted || persist {
             logger.debug("\(event) → \(next.state)", metadata: ["path": "\(next.path)", "generation": "\(next.generation)"])
         }
+        if !forget, next.state != record.state, next.state == .ready || next.state == .failed { logOutcome(next, now: now) }
 
         // 3. Act.
         for operation in queuedOperations { run(operation) }
@@ -356,6 +357,24 @@ public actor UploadEngine {
             }
         }
         if wantsSlot { pump() }
+    }
+
+    /// One log line per upload that ended: READY, or failed (with the error and whether it is retried).
+    /// `seconds` counts from the file's last close, so it includes the write-back delay and any retries.
+    private func logOutcome(_ record: UploadRecord, now: Date) {
+        var metadata: Logger.Metadata = [
+            "path": "\(record.path)", "size": "\(record.size)", "attempts": "\(record.attempts + 1)",
+            "seconds": "\(String(format: "%.3f", now.timeIntervalSince(record.lastCloseAt ?? record.updatedAt)))",
+        ]
+        if record.state == .ready {
+            if let remoteId = record.remoteId { metadata["remote_id"] = "\(remoteId)" }
+            logger.info("upload ready", metadata: metadata)
+        } else {
+            metadata["error"] = "\(record.error ?? "")"
+            metadata["retry_at"] = "\(record.nextAttemptAt?.ISO8601Format() ?? "none")"
+            metadata["attempts"] = "\(record.attempts)"
+            logger.warning("upload failed", metadata: metadata)
+        }
     }
 
     /// Handles an event from a timer or a finished request, logging a journal failure (nobody to throw to).

@@ -23,11 +23,12 @@ struct ConfigurationFile {
         var threads: Int?
         var passthrough: Bool?
         var log_level: String?
+        var log_format: String?
         var options: [String]?
 
         static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "cache",
-            "threads", "passthrough", "log_level", "options",
+            "threads", "passthrough", "log_level", "log_format", "options",
         ]
     }
 

@@ -62,6 +62,9 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: "Log level of the daemon's log (CACHE/tusfs.log): trace, debug, info (default), notice, warning, error.")
     var logLevel: String?
 
+    @Option(help: "Log lines as text (default) or json (one object per line).")
+    var logFormat: LogFormat?
+
     /// Set by the background launcher: the descriptor on which the daemon reports readiness.
     @Option(help: .hidden)
     var readyFd: Int32?
@@ -98,12 +101,7 @@ struct MountCommand: AsyncParsableCommand {
         defer { close(lock) }
         ResourceLimits.raiseOpenFiles()
         DaemonMemory.limitArenaGrowth()
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        settings.logFormat.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "tusfs.mount")
 
         let uploads = try await UploadRuntime.start(
@@ -141,7 +139,8 @@ struct MountCommand: AsyncParsableCommand {
                 "config": "\(settings.configPath ?? "none")",
             ])
         report.ready()
-        FileHandle.standardOutput.write(Data("mounted\n".utf8))
+        // Told to the person who ran --foreground; a detached daemon's stdout is its log.
+        if readyFd == nil { FileHandle.standardOutput.write(Data("mounted\n".utf8)) }
         SystemdNotify.send("READY=1\nSTATUS=mounted on \(mountpoint), uploading to \(uploads.description)")
         await Self.runOnOwnThread(session)
         SystemdNotify.send("STOPPING=1")
@@ -181,6 +180,7 @@ struct MountCommand: AsyncParsableCommand {
         if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
         arguments += [
             "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
+            "--log-format", settings.logFormat.rawValue,
         ]
         return arguments
     }

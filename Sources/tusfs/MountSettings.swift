@@ -17,6 +17,7 @@ struct MountSettings {
     var threads: UInt32
     var passthrough: Bool
     var logLevel: Logger.Level
+    var logFormat: LogFormat
     var options: [String]
     /// The config file read, if any.
     var configPath: String?
@@ -35,6 +36,7 @@ struct MountSettings {
         static let threads = "TUSFS_THREADS"
         static let passthrough = "TUSFS_PASSTHROUGH"
         static let logLevel = "TUSFS_LOG_LEVEL"
+        static let logFormat = "TUSFS_LOG_FORMAT"
         static let options = "TUSFS_OPTIONS"
     }
 
@@ -89,6 +91,11 @@ struct MountSettings {
             throw CommandError("log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error")
         }
         logLevel = level
+        let formatText = command.logFormat?.rawValue ?? env[Variable.logFormat] ?? config.log_format ?? "text"
+        guard let format = LogFormat(rawValue: formatText) else {
+            throw CommandError("log format \"\(formatText)\" is not one of text, json")
+        }
+        logFormat = format
         if !command.options.isEmpty {
             options = command.options
         } else if let text = env[Variable.options] {

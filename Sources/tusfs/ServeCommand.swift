@@ -27,15 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fault injection: upload URLs and unfinished tus uploads expire after S seconds.") var expireAfter: Double?
     @Option(help: "Fault injection: probability (0-1) that processing marks a file FAILED.") var processingFailureRate: Double = 0
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log lines as text (default) or json (one object per line).") var logFormat: LogFormat = .text
 
     func run() async throws {
         let configuration = try makeConfiguration()
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: level)
         let server = try MediaServer(configuration: configuration)
         try await server.run(handleSignals: true) { url in
             FileHandle.standardOutput.write(Data("listening on \(url.absoluteString)\n".utf8))

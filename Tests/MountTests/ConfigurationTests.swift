@@ -40,6 +40,24 @@ struct ConfigurationTests {
         #expect(log.contains("config=\(file)") || log.contains(file), "the log names the config file")
     }
 
+    /// `--log-format json`: every line of the daemon's log is one JSON object, and each upload that ends gets
+    /// one line with its size, duration and attempts.
+    @Test func jsonLogsHaveOneLinePerFinishedUpload() throws {
+        try withTusfsMount("json-log", extraArguments: ["--log-format", "json", "--write-back", "0"]) { mount in
+            try Data(repeating: 1, count: 5000).write(to: URL(fileURLWithPath: mount.path("a.bin")))
+            let wait = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["wait", mount.mountpoint, "--timeout", "60"])
+            #expect(wait.status == 0, "\(wait.stderr)")
+            let log = try String(contentsOfFile: mount.cache + "/tusfs.log", encoding: .utf8)
+            let objects = log.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(!objects.isEmpty && objects.allSatisfy { $0 != nil }, "not all lines are JSON:\n\(log.prefix(2000))")
+            let ready = objects.compactMap { $0 }.filter { $0["message"] as? String == "upload ready" }
+            #expect(ready.count == 1, "\(log.prefix(3000))")
+            #expect(ready.first?["path"] as? String == "a.bin")
+            #expect(ready.first?["size"] as? String == "5000")
+            #expect(ready.first?["attempts"] != nil && ready.first?["seconds"] != nil && ready.first?["level"] as? String == "info")
+        }
+    }
+
     @Test func badConfigFilesGetOneLineNamingTheProblem() throws {
         let directory = try TemporaryDirectory("bad-config")
         defer { directory.remove() }

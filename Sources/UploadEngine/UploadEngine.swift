@@ -17,6 +17,7 @@ public actor UploadEngine {
     private let configuration: UploadEngineConfiguration
     private let machine: UploadStateMachine
     private let logger: Logger
+    private nonisolated let metrics = UploadMetrics()
 
     /// In-memory copy of the journal (plus upload progress, which is not journalled).
     private var records: [String: UploadRecord] = [:]
@@ -342,6 +343,7 @@ public actor UploadEngine {
             case .scheduleWriteBack(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
             case .scheduleRetry(let date):
+                metrics.retries.increment()
                 schedule(next.path, after: .seconds(max(date.timeIntervalSince(now), 0))) { engine, path in
                     try engine.handle(.retryTimerElapsed, at: path)
                 }
@@ -367,9 +369,11 @@ public actor UploadEngine {
             "seconds": "\(String(format: "%.3f", now.timeIntervalSince(record.lastCloseAt ?? record.updatedAt)))",
         ]
         if record.state == .ready {
+            metrics.uploadsReady.increment()
             if let remoteId = record.remoteId { metadata["remote_id"] = "\(remoteId)" }
             logger.info("upload ready", metadata: metadata)
         } else {
+            metrics.uploadsFailed.increment()
             metadata["error"] = "\(record.error ?? "")"
             metadata["retry_at"] = "\(record.nextAttemptAt?.ISO8601Format() ?? "none")"
             metadata["attempts"] = "\(record.attempts)"
@@ -465,6 +469,7 @@ public actor UploadEngine {
 
     private func recordAcknowledged(_ bytes: Int64) {
         guard bytes > 0 else { return }
+        metrics.bytesUploaded.increment(by: bytes)
         let now = ContinuousClock.now
         acknowledged.withLock { acknowledged in
             if let last = acknowledged.last, now - last.at < .milliseconds(100) {
@@ -486,6 +491,7 @@ public actor UploadEngine {
             switch result {
             case .success(let outcome): deliver(.uploadFinished(generation: generation, outcome), at: path)
             case .failure(let error):
+                metrics.errors.increment()
                 logger.warning("upload failed: \(error)", metadata: ["path": "\(path)"])
                 deliver(.uploadFailed(generation: generation, error), at: path)
             }

@@ -24,11 +24,12 @@ struct ConfigurationFile {
         var passthrough: Bool?
         var log_level: String?
         var log_format: String?
+        var metrics_listen: String?
         var options: [String]?
 
         static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "cache",
-            "threads", "passthrough", "log_level", "log_format", "options",
+            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "options",
         ]
     }
 

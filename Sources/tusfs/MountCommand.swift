@@ -65,6 +65,9 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: "Log lines as text (default) or json (one object per line).")
     var logFormat: LogFormat?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
+    var metricsListen: String?
+
     /// Set by the background launcher: the descriptor on which the daemon reports readiness.
     @Option(help: .hidden)
     var readyFd: Int32?
@@ -103,14 +106,22 @@ struct MountCommand: AsyncParsableCommand {
         DaemonMemory.limitArenaGrowth()
         settings.logFormat.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "tusfs.mount")
+        let registry = settings.metricsListen.map { _ in MetricsEndpoint.bootstrap() }
 
         let uploads = try await UploadRuntime.start(
             destination: destination, cache: cache,
             configuration: UploadEngineConfiguration(
                 writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers),
             logger: logger)
+        var metrics: MetricsEndpoint?
         let session: FUSESession
         do {
+            if let registry, let listen = settings.metricsListen {
+                let (host, port) = try MetricsEndpoint.address(listen)
+                metrics = try await MetricsEndpoint.start(
+                    host: host, port: port, registry: registry, engine: uploads.engine, logger: Logger(label: "tusfs.metrics"))
+                logger.info("metrics at \(metrics!.url.absoluteString)/metrics")
+            }
             let filesystem: MirrorFilesystem
             do {
                 filesystem = try MirrorFilesystem(
@@ -128,6 +139,7 @@ struct MountCommand: AsyncParsableCommand {
                 throw CommandError(error.description)
             }
         } catch {
+            await metrics?.stop()
             await uploads.stop()
             throw error
         }
@@ -146,6 +158,7 @@ struct MountCommand: AsyncParsableCommand {
         SystemdNotify.send("STOPPING=1")
         logger.info("unmounted, stopping uploads (unfinished ones resume at the next mount)")
         await uploads.stop()
+        await metrics?.stop()
         unlink(cache.pidFile)
     }
 
@@ -178,6 +191,7 @@ struct MountCommand: AsyncParsableCommand {
         if let siteId = settings.credentials.siteID { arguments += ["--site-id", siteId] }
         if let tus = settings.tus { arguments += ["--tus", tus] }
         if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
+        if let metricsListen = settings.metricsListen { arguments += ["--metrics-listen", metricsListen] }
         arguments += [
             "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,

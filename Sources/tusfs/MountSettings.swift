@@ -19,6 +19,8 @@ struct MountSettings {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var options: [String]
+    /// `HOST:PORT` of the Prometheus endpoint, if any.
+    var metricsListen: String?
     /// The config file read, if any.
     var configPath: String?
 
@@ -38,6 +40,7 @@ struct MountSettings {
         static let logLevel = "TUSFS_LOG_LEVEL"
         static let logFormat = "TUSFS_LOG_FORMAT"
         static let options = "TUSFS_OPTIONS"
+        static let metricsListen = "TUSFS_METRICS_LISTEN"
     }
 
     init(command: MountCommand, environment: [String: String], file: ConfigurationFile) throws {
@@ -96,6 +99,8 @@ struct MountSettings {
             throw CommandError("log format \"\(formatText)\" is not one of text, json")
         }
         logFormat = format
+        metricsListen = command.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
+        if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
         if !command.options.isEmpty {
             options = command.options
         } else if let text = env[Variable.options] {

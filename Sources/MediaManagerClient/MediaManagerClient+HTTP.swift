@@ -72,6 +72,8 @@ extension MediaManagerClient {
                     failure = error
                 case TusError.file(let path, let message):
                     throw MediaManagerError.file(path: path, message: message)
+                case _ where TLSFailure.isHandshakeFailure(error):
+                    throw MediaManagerError.network(TLSFailure.message(error))
                 default:
                     failure = .network(String(describing: error))
                 }

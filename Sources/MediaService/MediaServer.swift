@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import MediaManagerAPI
 import NIOCore
@@ -32,7 +33,7 @@ public struct MediaServer: Sendable {
     /// Runs the service until the calling task is cancelled (or, with `handleSignals`, until SIGINT/SIGTERM).
     /// `onListening` gets the base URL once the listener is bound (with the real port when `port` was 0).
     public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
-        let app = makeApplication(onListening: onListening)
+        let app = try makeApplication(onListening: onListening)
         defer { service.stopBackgroundWork() }
         if handleSignals {
             try await app.runService()
@@ -44,7 +45,7 @@ public struct MediaServer: Sendable {
     /// Starts the service in a background task and returns once it listens.
     public func start() async throws -> RunningMediaService {
         let (stream, continuation) = AsyncStream<URL>.makeStream()
-        let app = makeApplication { url in continuation.yield(url) }
+        let app = try makeApplication { url in continuation.yield(url) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let service = self.service
         let task = Task {
@@ -62,7 +63,7 @@ public struct MediaServer: Sendable {
         throw HTTPServerError(.internalServerError, "the media service stopped before it listened")
     }
 
-    private func makeApplication(onListening: @escaping @Sendable (URL) async -> Void) -> some ApplicationProtocol {
+    private func makeApplication(onListening: @escaping @Sendable (URL) async -> Void) throws -> some ApplicationProtocol {
         if configuration.faults.isActive || configuration.processingFailureRate > 0 || configuration.expireAfter != nil {
             logger.warning(
                 "fault injection is ON: fail-rate \(configuration.faults.failureRate), drop-after-bytes \(configuration.faults.dropAfterBytes.map(String.init) ?? "off"), latency \(configuration.faults.latency.map { "\($0)" } ?? "off"), expire-after \(configuration.expireAfter.map { "\($0)" } ?? "off"), processing-failure-rate \(configuration.processingFailureRate)"
@@ -76,6 +77,7 @@ public struct MediaServer: Sendable {
         let host = configuration.host
         return Application(
             responder: ServiceResponder(router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency),
+            server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: try Self.tlsConfiguration($0)) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -84,6 +86,24 @@ public struct MediaServer: Sendable {
                 await onListening(URL(string: service.baseURL)!)
             },
             logger: logger)
+    }
+
+    /// The server side of TLS from PEM files, with a one-line error naming the file that is wrong.
+    static func tlsConfiguration(_ files: MediaServiceConfiguration.TLSFiles) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+        } catch {
+            throw MediaServiceError.invalidArgument("cannot read the TLS certificate \(files.certificateChain): \(error)")
+        }
+        guard !chain.isEmpty else { throw MediaServiceError.invalidArgument("no certificate in \(files.certificateChain)") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw MediaServiceError.invalidArgument("cannot read the TLS private key \(files.privateKey): \(error)")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
     func makeRouter() -> Router<ServerRequestContext> {

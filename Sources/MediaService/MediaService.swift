@@ -39,7 +39,7 @@ final class MediaService: Sendable {
         signer = try URLSigner.load(from: data.appendingPathComponent("signing.key"))
         metrics = ServerMetrics()
         putDropper = ConnectionDropper(dropAfterBytes: configuration.faults.dropAfterBytes)
-        baseURLState = Mutex(configuration.publicURL.map { Self.trimmed($0.absoluteString) } ?? "http://\(configuration.host):\(configuration.port)")
+        baseURLState = Mutex(configuration.publicURL.map { Self.trimmed($0.absoluteString) } ?? "\(configuration.scheme)://\(configuration.host):\(configuration.port)")
         let webhooks = WebhookSender(
             url: configuration.webhookURL, secret: configuration.webhookSecret ?? configuration.apiKey ?? "", logger: logger)
         processor = FileProcessor(
@@ -63,7 +63,7 @@ final class MediaService: Sendable {
     func listenerBound(host: String, port: Int) {
         guard configuration.publicURL == nil else { return }
         let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        baseURLState.withLock { $0 = "http://\(shownHost):\(port)" }
+        baseURLState.withLock { $0 = "\(configuration.scheme)://\(shownHost):\(port)" }
         processor.setBaseURL(baseURL)
     }
 

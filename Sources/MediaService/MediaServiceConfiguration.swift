@@ -30,13 +30,30 @@ public struct MediaServiceConfiguration: Sendable {
     public var importMaxSize: Int64
     /// The site id written into descriptors.
     public var siteID: String
+    /// PEM certificate chain and private key: with both, the service speaks https only.
+    public var tls: TLSFiles?
+
+    /// The certificate and key files of an https listener.
+    public struct TLSFiles: Sendable {
+        public var certificateChain: String
+        public var privateKey: String
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
+
+    /// `http` or `https`.
+    var scheme: String { tls == nil ? "http" : "https" }
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, apiKey: String? = nil, webhookURL: URL? = nil,
         webhookSecret: String? = nil, processingDelay: Duration = .milliseconds(200), processingFailureRate: Double = 0,
         publicURL: URL? = nil, faults: FaultInjection = .init(), expireAfter: Duration? = nil,
-        maxUploadSize: Int64 = 64 << 30, importMaxSize: Int64 = 1 << 30, siteID: String = "tusfs-local-site"
+        maxUploadSize: Int64 = 64 << 30, importMaxSize: Int64 = 1 << 30, siteID: String = "tusfs-local-site",
+        tls: TLSFiles? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

@@ -71,6 +71,8 @@ extension TusClient {
             return RetryableFailure(error: failure.tusError, retryAfter: failure.retryAfter)
         case let failure as TusError:
             throw failure
+        case _ where TLSFailure.isHandshakeFailure(error):
+            throw TusError.network(TLSFailure.message(error))
         default:
             return RetryableFailure(error: TusError.network(String(describing: error)), retryAfter: nil)
         }

@@ -25,11 +25,12 @@ struct ConfigurationFile {
         var log_level: String?
         var log_format: String?
         var metrics_listen: String?
+        var ca_file: String?
         var options: [String]?
 
         static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "cache",
-            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "options",
+            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options",
         ]
     }
 

@@ -192,6 +192,7 @@ struct MountCommand: AsyncParsableCommand {
         if let tus = settings.tus { arguments += ["--tus", tus] }
         if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
         if let metricsListen = settings.metricsListen { arguments += ["--metrics-listen", metricsListen] }
+        if let caFile = settings.caFile { arguments += ["--ca-file", MountpointCheck.absolute(caFile)] }
         arguments += [
             "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,

@@ -19,6 +19,8 @@ struct MountSettings {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var options: [String]
+    /// PEM certificates to trust besides the system's.
+    var caFile: String?
     /// `HOST:PORT` of the Prometheus endpoint, if any.
     var metricsListen: String?
     /// The config file read, if any.
@@ -41,6 +43,7 @@ struct MountSettings {
         static let logFormat = "TUSFS_LOG_FORMAT"
         static let options = "TUSFS_OPTIONS"
         static let metricsListen = "TUSFS_METRICS_LISTEN"
+        static let caFile = "TUSFS_CA_FILE"
     }
 
     init(command: MountCommand, environment: [String: String], file: ConfigurationFile) throws {
@@ -99,6 +102,7 @@ struct MountSettings {
             throw CommandError("log format \"\(formatText)\" is not one of text, json")
         }
         logFormat = format
+        caFile = command.service.caFile ?? env[Variable.caFile] ?? config.ca_file
         metricsListen = command.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
         if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
         if !command.options.isEmpty {

@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fault injection: delay every request by N milliseconds.") var latencyMs: Int = 0
     @Option(help: "Fault injection: upload URLs and unfinished tus uploads expire after S seconds.") var expireAfter: Double?
     @Option(help: "Fault injection: probability (0-1) that processing marks a file FAILED.") var processingFailureRate: Double = 0
+    @Option(help: ArgumentHelp("PEM certificate chain: serve https (with --tls-key).", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log lines as text (default) or json (one object per line).") var logFormat: LogFormat = .text
 
@@ -76,6 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard latencyMs >= 0 else { throw ServeError("--latency-ms must be >= 0") }
         if let e = expireAfter, !(e > 0 && e.isFinite) { throw ServeError("--expire-after must be > 0") }
         guard maxUploadSize > 0, importMaxSize > 0 else { throw ServeError("size limits must be positive") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ServeError("give --tls-cert and --tls-key together") }
+        let tls = try tlsCert.map { cert -> MediaServiceConfiguration.TLSFiles in
+            let files = MediaServiceConfiguration.TLSFiles(certificateChain: cert, privateKey: tlsKey!)
+            for path in [cert, tlsKey!] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ServeError("cannot read \(path)")
+            }
+            return files
+        }
 
         let dataDirectory = data.map { URL(fileURLWithPath: $0) } ?? Self.defaultDataDirectory()
         return MediaServiceConfiguration(
@@ -85,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             faults: FaultInjection(
                 failureRate: failRate, dropAfterBytes: dropAfterBytes, latency: latencyMs > 0 ? .milliseconds(latencyMs) : nil),
             expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) }, maxUploadSize: maxUploadSize,
-            importMaxSize: importMaxSize)
+            importMaxSize: importMaxSize, tls: tls)
     }
 
     /// `$XDG_DATA_HOME/tusfs/serve`, or `~/.local/share/tusfs/serve`.

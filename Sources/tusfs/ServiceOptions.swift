@@ -16,6 +16,8 @@ struct ServiceOptions: ParsableArguments {
     var apiKey: String?
     @Option(help: ArgumentHelp("File holding the API key.", valueName: "file")) var apiKeyFile: String?
     @Option(help: ArgumentHelp("Site id sent as wix-site-id.", valueName: "id")) var siteId: String?
+    @Option(help: ArgumentHelp("PEM certificates to trust for https besides the system's (a private CA).", valueName: "file"))
+    var caFile: String?
 
     /// The key from --api-key, --api-key-file or TUSFS_API_KEY, in that order. A key file readable by group
     /// or others is refused.

@@ -16,6 +16,8 @@ struct UploadDestination: CustomStringConvertible {
     let credentials: MediaManagerCredentials
     /// The folder on the service that the mount's root maps to ("" = the media root).
     let remoteFolder: String
+    /// Extra certificates to trust for https (a private CA).
+    let caFile: String?
 
     init(settings: MountSettings) throws {
         if let endpoint = settings.endpoint {
@@ -26,6 +28,7 @@ struct UploadDestination: CustomStringConvertible {
             kind = .embedded
         }
         credentials = settings.credentials
+        caFile = settings.caFile
         let folder = settings.remoteFolder ?? ""
         guard !folder.contains("\0"), folder.split(separator: "/").allSatisfy({ $0 != "." && $0 != ".." }) else {
             throw CommandError("--remote-folder must be a folder path such as /backup, got \(folder)")

@@ -25,7 +25,8 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
     static func start(
         destination: UploadDestination, cache: CacheDirectory, configuration: UploadEngineConfiguration, logger: Logger
     ) async throws -> UploadRuntime {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .tusfsCommand)
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: try HTTPClient.Configuration.tusfsCommand(caFile: destination.caFile))
         var embedded: EmbeddedService?
         do {
             let target: any UploadTarget

@@ -49,11 +49,15 @@ final class FileProcessor: Sendable {
 
     /// Marks a PENDING file FAILED with `reason` and sends File Failed.
     func fail(_ id: String, reason: String) async throws {
-        guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
-        file.operationStatus = OperationStatus.failed.rawValue
-        file.failureReason = reason
-        file.updatedAt = Date().timeIntervalSince1970
-        try await database.update(file)
+        let now = Date().timeIntervalSince1970
+        let stored = try await database.modifyFile(id) { file in
+            guard file.operationStatus == OperationStatus.pending.rawValue else { return false }
+            file.operationStatus = OperationStatus.failed.rawValue
+            file.failureReason = reason
+            file.updatedAt = now
+            return true
+        }
+        guard let (file, changed) = stored, changed else { return }
         logger.info("file \(id) FAILED: \(reason)")
         webhooks.fileFailed(fileID: id, externalInfo: file.externalInfo, reason: reason)
     }
@@ -67,11 +71,18 @@ final class FileProcessor: Sendable {
         if failureRate > 0, Double.random(in: 0..<1) < failureRate {
             return try await fail(id, reason: "injected processing failure")
         }
-        file.sizeInBytes = size
-        file.hash = hash
-        file.operationStatus = OperationStatus.ready.rawValue
-        file.updatedAt = Date().timeIntervalSince1970
-        try await database.update(file)
+        // Only the processing fields, in one transaction: a rename or a move to the trash made while the content
+        // was read must stay.
+        let now = Date().timeIntervalSince1970
+        guard let updated = try await database.modifyFile(id, { stored in
+            guard stored.operationStatus == OperationStatus.pending.rawValue else { return false }
+            stored.sizeInBytes = size
+            stored.hash = hash
+            stored.operationStatus = OperationStatus.ready.rawValue
+            stored.updatedAt = now
+            return true
+        }), updated.changed else { return }
+        file = updated.file
         logger.info("file \(id) READY", metadata: ["bytes": "\(size)"])
         webhooks.fileReady(file.descriptor(baseURL: baseURL.withLock { $0 }, siteID: siteID), externalInfo: file.externalInfo)
     }

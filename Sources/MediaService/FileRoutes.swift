@@ -154,20 +154,25 @@ struct FileRoutes {
 
     private func updateFile<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> Response {
         let body = try await JSON.decode(UpdateFileDescriptorRequest.self, from: request, context: context)
-        var file = try await existingFile(body.file.id)
+        let id = try await existingFile(body.file.id).id
         let paths = Set(body.fieldMask?.paths ?? [])
         func wanted(_ field: String) -> Bool { body.fieldMask == nil || paths.contains("file.\(field)") || paths.contains(field) }
-        if wanted("displayName"), let name = body.file.displayName {
-            file.displayName = try NameRules.checkName(name, field: "displayName")
-        }
-        if wanted("parentFolderId"), let parent = body.file.parentFolderId {
-            try await service.requireFolder(parent)
-            file.parentFolderId = parent
-            file.state = parent == SpecialFolder.trashRoot ? FileState.deleted.rawValue : FileState.ok.rawValue
-        }
-        if wanted("labels"), let labels = body.file.labels { file.labels = try NameRules.checkLabels(labels) }
-        file.updatedAt = Date().timeIntervalSince1970
-        try await service.database.update(file)
+        let name = try wanted("displayName") ? body.file.displayName.map { try NameRules.checkName($0, field: "displayName") } : nil
+        let parent = wanted("parentFolderId") ? body.file.parentFolderId : nil
+        if let parent { try await service.requireFolder(parent) }
+        let labels = try wanted("labels") ? body.file.labels.map(NameRules.checkLabels) : nil
+        let now = Date().timeIntervalSince1970
+        // Read, change and write in one transaction (processing may finish meanwhile).
+        guard let (file, _) = try await service.database.modifyFile(id, { file in
+            if let name { file.displayName = name }
+            if let parent {
+                file.parentFolderId = parent
+                file.state = parent == SpecialFolder.trashRoot ? FileState.deleted.rawValue : FileState.ok.rawValue
+            }
+            if let labels { file.labels = labels }
+            file.updatedAt = now
+            return true
+        }) else { throw MediaServiceError.notFound("file \(id.prefix(80))") }
         return try JSON.response(FileDescriptorResponse(file: service.descriptor(file)))
     }
 
@@ -178,16 +183,20 @@ struct FileRoutes {
             guard FileID.contentName(of: id) != nil else { throw MediaServiceError.invalidArgument("invalid file id \"\(id.prefix(80))\"") }
         }
         for id in body.fileIds {
-            guard var file = try await service.database.file(id) else { continue }  // already gone: not an error
+            guard let file = try await service.database.file(id) else { continue }  // already gone: not an error
             if body.permanent == true {
                 try await service.database.deleteFile(id)
                 try? FileManager.default.removeItem(at: service.contentPath(of: file))
             } else if file.state != FileState.deleted.rawValue {
-                file.parentBeforeTrash = file.parentFolderId
-                file.parentFolderId = SpecialFolder.trashRoot
-                file.state = FileState.deleted.rawValue
-                file.updatedAt = Date().timeIntervalSince1970
-                try await service.database.update(file)
+                let now = Date().timeIntervalSince1970
+                try await service.database.modifyFile(id) { file in
+                    guard file.state != FileState.deleted.rawValue else { return false }
+                    file.parentBeforeTrash = file.parentFolderId
+                    file.parentFolderId = SpecialFolder.trashRoot
+                    file.state = FileState.deleted.rawValue
+                    file.updatedAt = now
+                    return true
+                }
             }
         }
         return try JSON.response(EmptyResponse())

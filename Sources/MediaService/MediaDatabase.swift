@@ -68,6 +68,21 @@ struct MediaDatabase: Sendable {
         try await queue.write { db in try file.update(db) }
     }
 
+    /// Reads, changes and writes one file in a single transaction, so concurrent changes (processing
+    /// finishing while a request moves the file to the trash) never undo each other. `change` returns false
+    /// to leave the file as it is. Returns the file as stored and whether it changed; nil when there is none.
+    @discardableResult
+    func modifyFile(_ id: String, _ change: @escaping @Sendable (inout FileRecord) throws -> Bool) async throws
+        -> (file: FileRecord, changed: Bool)?
+    {
+        try await queue.write { db in
+            guard var file = try FileRecord.fetchOne(db, key: id) else { return nil }
+            let changed = try change(&file)
+            if changed { try file.update(db) }
+            return (file, changed)
+        }
+    }
+
     func deleteFile(_ id: String) async throws {
         _ = try await queue.write { db in try FileRecord.deleteOne(db, key: id) }
     }

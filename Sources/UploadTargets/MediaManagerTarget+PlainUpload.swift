@@ -35,8 +35,15 @@ extension MediaManagerTarget {
         return try await put(upload, to: url)
     }
 
+    /// One PUT, not cancelled once started: a cancelled request may still have stored the file on the service
+    /// (the bytes were there, only the answer was not awaited), so the PUT runs to its end and its file is
+    /// returned; the engine moves the file of a superseded upload to the trash. Cancelling it half-way would
+    /// leave that file behind with nobody knowing its id. A task cancelled before the PUT starts sends nothing.
     private func put(_ upload: Upload, to url: URL) async throws -> UploadOutcome {
-        let descriptor = try await client.put(file: upload.file, to: url, fileName: upload.location.fileName, mimeType: upload.mimeType)
+        let client = self.client
+        let (file, name, mimeType) = (upload.file, upload.location.fileName, upload.mimeType)
+        try Task.checkCancellation()  // not sent yet: nothing can be stored
+        let descriptor = try await Task { try await client.put(file: file, to: url, fileName: name, mimeType: mimeType) }.value
         upload.progress(upload.size)
         return .stored(Self.remoteFile(descriptor))
     }

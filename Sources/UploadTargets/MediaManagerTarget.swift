@@ -82,7 +82,14 @@ public struct MediaManagerTarget: UploadTarget {
         let uploadURL = try resolved(stored)
         let location = try location(of: remotePath)
         do {
-            let descriptor = try await client.finalizeResumableUpload(uploadURL: uploadURL, uploadToken: token, fileName: location.fileName)
+            // Not cancelled once sent (like a plain PUT): the service may finalize even if we stop waiting, and
+            // the engine trashes the file of a finalize it no longer wants only when it gets the answer.
+            let client = self.client
+            let name = location.fileName
+            try Task.checkCancellation()
+            let descriptor = try await Task {
+                try await client.finalizeResumableUpload(uploadURL: uploadURL, uploadToken: token, fileName: name)
+            }.value
             return Self.remoteFile(descriptor)
         } catch let error as MediaManagerError where error.status == 409 {
             // The tus upload is incomplete or gone (expired): another upload attempt continues or replaces it.

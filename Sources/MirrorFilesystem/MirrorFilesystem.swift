@@ -12,6 +12,10 @@ public struct MirrorOptions: Sendable {
     public var entryTimeout: Double = 60
     /// Seconds the kernel may cache attributes.
     public var attributeTimeout: Double = 60
+    /// Seconds the kernel may remember that a name does not exist. As safe as `entryTimeout`: a name appears
+    /// in the backing tree only through the mount, and the kernel drops its negative entry when it creates,
+    /// links or renames something to that name. Virtual sidecar names are never remembered absent.
+    public var negativeEntryTimeout: Double = 60
     /// Block size reported in `st_blksize` of regular files; programs such as `cp` size their buffers by it,
     /// and larger writes mean fewer round trips to the daemon. `nil` reports the backing disk's own.
     public var reportedBlockSize: Int? = 1 << 20
@@ -70,6 +74,14 @@ public final class MirrorFilesystem: Filesystem {
             if error == .notFound, let entry = try virtualEntry(in: directory, name) { return entry }
             throw error
         }
+    }
+
+    /// Absent names are remembered by the kernel, except those of virtual files: a sidecar appears when its
+    /// file gets a status, which no create through the mount announces.
+    public func negativeEntryTimeout(parent: InodeNumber, name: FileName) -> Double {
+        if VirtualNodes.isVirtual(parent) { return 0 }
+        if statusProvider != nil && name.hasSuffix(StatusNames.sidecarSuffix) { return 0 }
+        return options.negativeEntryTimeout
     }
 
     /// Looks `name` up in `directory` on the backing tree and counts one kernel reference to it.

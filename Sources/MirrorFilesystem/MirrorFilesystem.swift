@@ -106,6 +106,21 @@ public final class MirrorFilesystem: Filesystem {
         return entry(inodes.insertOrLookup(descriptor: descriptor, attributes: attributes), attributes)
     }
 
+    /// Counts a kernel reference to the file just created as `name` in `directory` and open as `descriptor`.
+    /// The open file's own status stands for a second look-up of the name: the kernel holds the directory's
+    /// lock throughout a create, so nothing renames or removes the name in between.
+    func lookup(created descriptor: Int32, in directory: Inode, name: FileName) throws(FilesystemError) -> Entry {
+        var attributes = stat()
+        try SystemCall.check(fstat(descriptor, &attributes))
+        if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+            return entry(number, attributes)
+        }
+        let pathDescriptor = try SystemCall.descriptor(name.withCString {
+            openat(directory.descriptor, $0, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        })
+        return entry(inodes.insertOrLookup(descriptor: pathDescriptor, attributes: attributes), attributes)
+    }
+
     func entry(_ number: InodeNumber, _ attributes: stat) -> Entry {
         Entry(
             inode: number, attributes: presented(attributes), entryTimeout: options.entryTimeout,

@@ -42,9 +42,15 @@ public struct FileName: Sendable, Hashable, CustomStringConvertible, Expressible
 
     /// True when the name ends with the UTF-8 bytes of `suffix`.
     public func hasSuffix(_ suffix: String) -> Bool {
-        let tail = Array(suffix.utf8)
-        let name = bytes
-        return name.count >= tail.count && Array(name.suffix(tail.count)) == tail
+        // Without copies: every failed lookup asks this (is it a sidecar's name?).
+        var suffix = suffix
+        return suffix.withUTF8 { tail in
+            let start = byteCount - tail.count
+            guard start >= 0 else { return false }
+            return storage.withUnsafeBufferPointer { name in
+                (0..<tail.count).allSatisfy { UInt8(bitPattern: name[start + $0]) == tail[$0] }
+            }
+        }
     }
 
     /// The name without its last `count` bytes.

@@ -129,6 +129,11 @@ public struct DirectoryEntry {
     }
 }
 
+extension Filesystem {
+    /// Absent names are not cached unless the filesystem says otherwise.
+    public func negativeEntryTimeout(parent: InodeNumber, name: FileName) -> Double { 0 }
+}
+
 /// Filesystem statistics for `statfs` (`df`).
 public typealias FilesystemStatistics = statvfs
 
@@ -138,6 +143,11 @@ public typealias FilesystemStatistics = statvfs
 /// They throw `FilesystemError` with the errno to reply. Names are single path components, never `.`/`..`.
 public protocol Filesystem: AnyObject, Sendable {
     func lookup(parent: InodeNumber, name: FileName) throws(FilesystemError) -> Entry
+    /// Seconds the kernel may remember that `name` is absent from `parent` after `lookup` threw ENOENT, so that
+    /// the next lookup of it (`stat` then `open(O_CREAT)`, rsync's checks before its rename) needs no round
+    /// trip. 0 asks again every time. The kernel forgets the absence itself when the name is created through
+    /// the mount; names that can appear without that (virtual files) must answer 0.
+    func negativeEntryTimeout(parent: InodeNumber, name: FileName) -> Double
     func forget(_ inode: InodeNumber, lookups: UInt64)
     func attributes(of inode: InodeNumber, handle: UInt64?) throws(FilesystemError) -> stat
     /// Seconds the kernel may cache the attributes of `inode` returned by `attributes` and `setAttributes`.

@@ -49,9 +49,21 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.destroy = { _ in }
 
     ops.lookup = { req, parent, namePointer in
+        let fs = context(req).filesystem
+        let wanted = name(namePointer)
         do throws(FilesystemError) {
-            replyEntry(req, try context(req).filesystem.lookup(parent: parent, name: name(namePointer)))
-        } catch { replyError(req, error) }
+            replyEntry(req, try fs.lookup(parent: parent, name: wanted))
+        } catch {
+            // An absent name answered as inode 0 with a timeout is a negative entry the kernel keeps.
+            let timeout = error.errno == ENOENT ? fs.negativeEntryTimeout(parent: parent, name: wanted) : 0
+            if timeout > 0 {
+                var param = fuse_entry_param()
+                param.entry_timeout = timeout
+                fuse_reply_entry(req, &param)
+            } else {
+                replyError(req, error)
+            }
+        }
     }
     ops.forget = { req, ino, nlookup in
         context(req).filesystem.forget(ino, lookups: nlookup)

@@ -16,11 +16,13 @@ extension MirrorFilesystem {
     /// The mount-relative path of an inode now (nil for the root, or when it has no name left).
     func path(of inode: Inode) -> String? {
         guard inode.number != 1 else { return "" }
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(SystemCall.procPath(inode.descriptor), &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let full = String(decoding: buffer[..<length], as: UTF8.self)
-        guard full.hasPrefix(root + "/"), !full.hasSuffix(" (deleted)") else { return nil }
+        // On the stack: this runs twice for every file written (create and release).
+        let full = withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer -> String? in
+            let length = readlink(SystemCall.procPath(inode.descriptor), buffer.baseAddress!, buffer.count - 1)
+            guard length > 0 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: length), as: UTF8.self)
+        }
+        guard let full, full.hasPrefix(root + "/"), !full.hasSuffix(" (deleted)") else { return nil }
         return String(full.dropFirst(root.count + 1))
     }
 
@@ -33,10 +35,13 @@ extension MirrorFilesystem {
     /// A handle that may write was opened; `created` when the file is new (its empty contents count as a change).
     func trackWriter(_ handle: UInt64, of inode: Inode, flags: Int32, created: Bool) {
         guard let observer, created || flags & O_ACCMODE != O_RDONLY else { return }
+        // A new file counts as written anyway: only an existing one needs the snapshot to compare at release.
+        var snapshot: WriterTable.Snapshot?
         var attributes = stat()
-        let snapshot = fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0
-            ? WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size)) : nil
-        writers.opened(handle, of: inode.number, snapshot: created ? nil : snapshot)
+        if !created, fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0 {
+            snapshot = WriterTable.Snapshot(modified: attributes.st_mtim, size: Int64(attributes.st_size))
+        }
+        writers.opened(handle, of: inode.number, snapshot: snapshot)
         guard created && writers.wrote(through: handle) else { return }
         inEventOrder { if let path = path(of: inode) { observer.fileWritten(path) } }
     }

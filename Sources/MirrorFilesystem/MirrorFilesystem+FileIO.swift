@@ -30,7 +30,7 @@ extension MirrorFilesystem {
         })
         do {
             try giveToCaller(directory, name, context)
-            let entry = try lookup(in: directory, name: name)
+            let entry = try lookup(created: descriptor, in: directory, name: name)
             if observer != nil, let inode = try? inodes.inode(entry.inode) {
                 trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)
             }

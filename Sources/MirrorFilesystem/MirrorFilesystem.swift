@@ -13,6 +13,10 @@ public struct MirrorOptions: Sendable {
     public var entryTimeout: Double = 60
     /// Seconds the kernel may cache attributes.
     public var attributeTimeout: Double = 60
+    /// Seconds the kernel may remember that a name does not exist. As safe as `entryTimeout`: a name appears
+    /// in the backing tree only through the mount, and the kernel drops its negative entry when it creates,
+    /// links or renames something to that name. Virtual sidecar names are never remembered absent.
+    public var negativeEntryTimeout: Double = 60
     /// Block size reported in `st_blksize` of regular files; programs such as `cp` size their buffers by it,
     /// and larger writes mean fewer round trips to the daemon. `nil` reports the backing disk's own.
     public var reportedBlockSize: Int? = 1 << 20
@@ -77,6 +81,14 @@ public final class MirrorFilesystem: Filesystem {
         }
     }
 
+    /// Absent names are remembered by the kernel, except those of virtual files: a sidecar appears when its
+    /// file gets a status, which no create through the mount announces.
+    public func negativeEntryTimeout(parent: InodeNumber, name: FileName) -> Double {
+        if VirtualNodes.isVirtual(parent) { return 0 }
+        if statusProvider != nil && name.hasSuffix(StatusNames.sidecarSuffix) { return 0 }
+        return options.negativeEntryTimeout
+    }
+
     /// Looks `name` up in `directory` on the backing tree and counts one kernel reference to it.
     func lookup(in directory: Inode, name: FileName) throws(FilesystemError) -> Entry {
         try name.withCString { (name) throws(FilesystemError) -> Entry in try lookup(in: directory, cName: name) }
@@ -97,6 +109,21 @@ public final class MirrorFilesystem: Filesystem {
             throw error
         }
         return entry(inodes.insertOrLookup(descriptor: descriptor, attributes: attributes), attributes)
+    }
+
+    /// Counts a kernel reference to the file just created as `name` in `directory` and open as `descriptor`.
+    /// The open file's own status stands for a second look-up of the name: the kernel holds the directory's
+    /// lock throughout a create, so nothing renames or removes the name in between.
+    func lookup(created descriptor: Int32, in directory: Inode, name: FileName) throws(FilesystemError) -> Entry {
+        var attributes = stat()
+        try SystemCall.check(fstat(descriptor, &attributes))
+        if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+            return entry(number, attributes)
+        }
+        let pathDescriptor = try SystemCall.descriptor(name.withCString {
+            openat(directory.descriptor, $0, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        })
+        return entry(inodes.insertOrLookup(descriptor: pathDescriptor, attributes: attributes), attributes)
     }
 
     func entry(_ number: InodeNumber, _ attributes: stat) -> Entry {

@@ -6,17 +6,14 @@ import TusCore
 // Production code under test (compiled as is by Scripts/fuzz.sh): TusCore's `UploadOffset`, `UploadLength`,
 // `ByteCount` (also `Tus-Max-Size`), `UploadChecksum`, `ChecksumAlgorithm.parseList` (`Tus-Checksum-Algorithm`),
 // `TusExtension.parseList` (`Tus-Extension`); TusClient's `TusServerCapabilities.parse` (the `OPTIONS` answer:
-// `Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`), `HTTPDate.parse` (`Upload-Expires`)
-// and `RetryPolicy.parseRetryAfter` (`Retry-After`). The server's own checks of `Tus-Resumable`, `Upload-Concat`
-// and `Upload-Defer-Length` are plain string comparisons on Hummingbird requests and are not fuzzed here.
+// `Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`). The dates (`Upload-Expires`,
+// `Retry-After`) have their own target, `http-dates`: ICU date parsing is 100 times slower than all of these. The
+// server's own checks of `Tus-Resumable`, `Upload-Concat` and `Upload-Defer-Length` are plain string comparisons
+// on Hummingbird requests and are not fuzzed here.
 //
 // Properties: nothing traps; a byte count is accepted exactly when it is a plain decimal number that fits in
 // `Int64`, and then has that value; a parsed checksum, algorithm list or extension list re-encodes to a header that
-// parses to the same value; capabilities hold no empty names and no negative size; a `Retry-After` wait is never
-// negative.
-
-/// The fixed "now" of `Retry-After` dates, so a run is repeatable.
-private let now = Date(timeIntervalSince1970: 1_750_000_000)
+// parses to the same value; capabilities hold no empty names and no negative size.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
@@ -25,7 +22,6 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     checkUploadChecksum(value)
     checkLists(value)
     checkCapabilities(value)
-    checkRetryAfter(value)
     return 0
 }
 
@@ -83,12 +79,5 @@ private func checkCapabilities(_ value: String) {
     }
     if let maxSize = capabilities.maxSize, maxSize < 0 {
         fatalError("Tus-Max-Size: \(value.debugDescription) read as \(maxSize)")
-    }
-}
-
-private func checkRetryAfter(_ value: String) {
-    _ = HTTPDate.parse(value)
-    if let wait = RetryPolicy.parseRetryAfter(value, now: now), wait < .zero {
-        fatalError("Retry-After: \(value.debugDescription) gives a negative wait \(wait)")
     }
 }

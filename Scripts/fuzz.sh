@@ -24,7 +24,7 @@ BUILD=${FUZZ_BUILD_DIR:-$ROOT/.build/fuzz}
 SWIFTC=${SWIFTC:-swiftc}
 read -r -a OPT <<<"${FUZZ_OPT:--O}"
 read -r -a EXTRA_ARGS <<<"${FUZZ_ARGS:-}"
-ALL_TARGETS=(upload-metadata tus-headers media-requests)
+ALL_TARGETS=(upload-metadata tus-headers http-dates media-requests)
 [[ $# -gt 0 ]] && TARGETS=("$@") || TARGETS=("${ALL_TARGETS[@]}")
 
 cd "$ROOT"
@@ -35,9 +35,9 @@ FLAGS=(-sanitize=fuzzer,address -parse-as-library "${OPT[@]}" -swift-version 6 -
 # parser is in the Foundation-only files.
 TUSCORE_SOURCES=()
 for f in Sources/TusCore/*.swift; do grep -q '^import Crypto' "$f" || TUSCORE_SOURCES+=("$f"); done
-# TusClient's header parsing: the OPTIONS answer, Upload-Expires and Retry-After (all Foundation-only).
-TUSCLIENT_SOURCES=(Sources/TusClient/TusServerCapabilities.swift Sources/TusClient/HTTPDate.swift
-    Sources/TusClient/RetryPolicy.swift)
+# TusClient's header parsing (Foundation-only): the OPTIONS answer, and the dates of Upload-Expires and Retry-After.
+TUSCLIENT_HEADER_SOURCES=(Sources/TusClient/TusServerCapabilities.swift)
+TUSCLIENT_DATE_SOURCES=(Sources/TusClient/HTTPDate.swift Sources/TusClient/RetryPolicy.swift)
 # MediaService's request decoding and the checks of decoded fields that need no database.
 MEDIASERVICE_SOURCES=(Sources/MediaService/JSONRequestBody.swift Sources/MediaService/NameRules.swift
     Sources/MediaService/PageCursor.swift Sources/MediaService/Base64URL.swift
@@ -72,7 +72,9 @@ build() {
         build_target upload-metadata Fuzz/UploadMetadataFuzz.swift -- TusCore ;;
     tus-headers)
         build_module TusCore "${TUSCORE_SOURCES[@]}"
-        build_target tus-headers Fuzz/TusHeadersFuzz.swift "${TUSCLIENT_SOURCES[@]}" -- TusCore ;;
+        build_target tus-headers Fuzz/TusHeadersFuzz.swift "${TUSCLIENT_HEADER_SOURCES[@]}" -- TusCore ;;
+    http-dates)
+        build_target http-dates Fuzz/HTTPDatesFuzz.swift "${TUSCLIENT_DATE_SOURCES[@]}" -- ;;
     media-requests)
         build_module MediaManagerAPI Sources/MediaManagerAPI/*.swift
         build_target media-requests Fuzz/MediaRequestsFuzz.swift "${MEDIASERVICE_SOURCES[@]}" -- MediaManagerAPI ;;

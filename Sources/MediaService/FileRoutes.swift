@@ -31,15 +31,7 @@ struct FileRoutes {
     ) async throws -> UploadTicket {
         let mimeType = try NameRules.checkMimeType(body.mimeType)
         let fileName = try body.fileName.map { try NameRules.checkName($0, field: "fileName") }
-        let size: Int64? = try body.sizeInBytes.map { text in
-            guard let n = Int64(text), n >= 0, text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber) else {
-                throw MediaServiceError.invalidArgument("sizeInBytes must be a string of digits")
-            }
-            guard n <= service.configuration.maxUploadSize else {
-                throw MediaServiceError.tooLarge("sizeInBytes exceeds the largest upload of \(service.configuration.maxUploadSize) bytes")
-            }
-            return n
-        }
+        let size = try body.sizeInBytes.map { try NameRules.checkSizeInBytes($0, limit: service.configuration.maxUploadSize) }
         let labels = try NameRules.checkLabels(body.labels)
         let parent = try await service.resolveParent(parentFolderId: body.parentFolderId, filePath: body.filePath)
         let expiry = Date().addingTimeInterval(service.configuration.uploadURLLifetime.seconds)
@@ -206,7 +198,7 @@ struct FileRoutes {
         let file = try await existingFile(context.parameters.get("fileId"))
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let body = buffer.readableBytes == 0
-            ? GenerateDownloadURLRequest() : try JSONDecoder().decode(GenerateDownloadURLRequest.self, from: Data(buffer: buffer))
+            ? GenerateDownloadURLRequest() : try JSONRequestBody.decode(GenerateDownloadURLRequest.self, from: Data(buffer: buffer))
         let minutes = body.expirationInMinutes ?? 600
         guard minutes >= 1, minutes <= 60 * 24 * 365 else {
             throw MediaServiceError.invalidArgument("expirationInMinutes must be between 1 and 525600")

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Checks on names and paths coming from clients: nothing with NUL, control characters, or path tricks
-/// reaches the database or the disk.
+/// Checks on names, paths and other fields coming from clients: nothing with NUL, control characters, or path
+/// tricks reaches the database or the disk.
 enum NameRules {
     /// A display or file name: 1…200 characters, no `/`, no control characters, not `.` or `..`.
     static func checkName(_ name: String, field: String) throws -> String {
@@ -39,5 +39,16 @@ enum NameRules {
             throw MediaServiceError.invalidArgument("invalid label \"\(label.prefix(20))\"")
         }
         return labels
+    }
+
+    /// A `sizeInBytes`: a string of ASCII digits, at most `limit` (the largest upload).
+    static func checkSizeInBytes(_ text: String, limit: Int64) throws -> Int64 {
+        guard let n = Int64(text), n >= 0, text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber) else {
+            throw MediaServiceError.invalidArgument("sizeInBytes must be a string of digits")
+        }
+        guard n <= limit else {
+            throw MediaServiceError.tooLarge("sizeInBytes exceeds the largest upload of \(limit) bytes")
+        }
+        return n
     }
 }

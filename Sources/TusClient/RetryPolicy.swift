@@ -59,13 +59,19 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Parses a `Retry-After` value: delay seconds, or an HTTP date (`now` is injected for tests).
+    ///
+    /// A date more than ``longestRetryAfterDate`` ahead gives that wait (``delay(afterFailures:retryAfter:random:)``
+    /// caps it at `maxDelay` anyway): in nanoseconds, a date centuries ahead would not fit in `Int64`.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Int64(trimmed), seconds >= 0 { return .seconds(seconds) }
         guard let date = HTTPDate.parse(trimmed) else { return nil }
-        let interval = max(0, date.timeIntervalSince(now))
+        let interval = min(max(0, date.timeIntervalSince(now)), longestRetryAfterDate)
         return .nanoseconds(Int64(interval * 1e9))
     }
+
+    /// The longest wait, in seconds, taken from a `Retry-After` date: about 31 years.
+    static let longestRetryAfterDate: Double = 1e9
 }
 
 /// Counts failures in a row and decides whether one more attempt is allowed. Reset on progress.

@@ -28,7 +28,8 @@ public struct TusServerCapabilities: Sendable, Equatable {
     /// Whether PATCH requests should carry `Upload-Checksum: sha1 …`.
     public var acceptsSHA1Checksum: Bool { supports("checksum") && checksumAlgorithms.contains("sha1") }
 
-    /// Parses the headers of an `OPTIONS` answer (`lookup` returns a header's value by name).
+    /// Parses the headers of an `OPTIONS` answer (`lookup` returns a header's value by name). A `Tus-Max-Size`
+    /// that is not a plain non-negative number (``ByteCount``'s grammar, e.g. `-1` or `+5`) is ignored.
     static func parse(_ lookup: (String) -> String?) -> TusServerCapabilities {
         func list(_ name: String) -> [String] {
             (lookup(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -38,7 +39,9 @@ public struct TusServerCapabilities: Sendable, Equatable {
         return TusServerCapabilities(
             versions: versions.isEmpty ? ["1.0.0"] : versions,
             extensions: Set(list(TusHeader.extensions)),
-            maxSize: lookup(TusHeader.maxSize).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) },
+            maxSize: lookup(TusHeader.maxSize).flatMap {
+                try? ByteCount.parse($0.trimmingCharacters(in: .whitespaces), header: TusHeader.maxSize)
+            },
             checksumAlgorithms: list(TusHeader.checksumAlgorithm).map { $0.lowercased() })
     }
 }

@@ -1,7 +1,8 @@
 /// Parses the byte counts tus carries in headers: `Upload-Offset`, `Upload-Length`, `Tus-Max-Size`.
 ///
 /// The grammar is strict: one or more ASCII digits, nothing else (no sign, no spaces, no exponent), and the value
-/// must fit in `Int64`. So `"-1"`, `"+1"`, `"1e3"`, `" 1"`, `""` and `"99999999999999999999"` are all rejected.
+/// must fit in `Int64`. So `"-1"`, `"+1"`, `"1e3"`, `" 1"`, `""` and `"99999999999999999999"` are all rejected;
+/// leading zeros are allowed (`"000…0800"` is 800, however many zeros).
 public enum ByteCount {
     /// The value of `text` as a non-negative byte count.
     /// - Parameter header: the header's name, used in the error message.
@@ -10,9 +11,6 @@ public enum ByteCount {
         let utf8 = text.utf8
         guard !utf8.isEmpty else {
             throw TusHeaderError(header: header, message: "must be a non-negative integer, got an empty value")
-        }
-        guard utf8.count <= 19 else {
-            throw TusHeaderError(header: header, message: "value is too large")
         }
         var value: Int64 = 0
         for byte in utf8 {

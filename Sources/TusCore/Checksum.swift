@@ -1,7 +1,9 @@
-import Crypto
 import Foundation
 
 /// The checksum algorithms of the tus checksum extension that this project implements.
+///
+/// The hashing itself is in `ChecksumHasher.swift`, the one file of TusCore that needs swift-crypto; this file and
+/// the other header parsers build with Foundation alone (the fuzz targets in `Fuzz/` compile them that way).
 public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// SHA-1, the one every checksum-capable server must support.
     case sha1
@@ -10,16 +12,6 @@ public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// CRC-32 (IEEE 802.3), digest sent as 4 bytes big-endian.
     case crc32
 
-    /// A fresh incremental hasher for this algorithm.
-    public func makeHasher() -> ChecksumHasher { ChecksumHasher(self) }
-
-    /// The digest of `bytes` in one go.
-    public func digest(of bytes: some DataProtocol) -> Data {
-        var hasher = makeHasher()
-        hasher.update(bytes)
-        return hasher.finalize()
-    }
-
     /// The value of `Tus-Checksum-Algorithm` listing every algorithm here.
     public static var headerValue: String { allCases.map(\.rawValue).joined(separator: ",") }
 
@@ -27,54 +19,6 @@ public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Hashable {
     public static func parseList(_ header: String) -> [ChecksumAlgorithm] {
         header.split(separator: ",").compactMap {
             ChecksumAlgorithm(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased())
-        }
-    }
-}
-
-/// Computes a checksum over bytes fed in pieces, so a body can be hashed while it streams to disk.
-///
-/// Each update hashes the bytes in place: the hash state is held in its own stored property (not in an enum
-/// payload, which a `switch` would copy out and back, making swift-crypto duplicate its context on every update).
-public struct ChecksumHasher {
-    /// The algorithm this hasher computes.
-    public let algorithm: ChecksumAlgorithm
-    // Exactly one of these is non-nil: the one for `algorithm`.
-    private var sha1: Insecure.SHA1?
-    private var md5: Insecure.MD5?
-    private var crc32: CRC32?
-
-    /// A fresh hasher for `algorithm`.
-    public init(_ algorithm: ChecksumAlgorithm) {
-        self.algorithm = algorithm
-        switch algorithm {
-        case .sha1: sha1 = Insecure.SHA1()
-        case .md5: md5 = Insecure.MD5()
-        case .crc32: crc32 = CRC32()
-        }
-    }
-
-    /// Feeds `bytes` into the checksum.
-    public mutating func update(_ bytes: some DataProtocol) {
-        for region in bytes.regions {
-            region.withUnsafeBytes { update(bufferPointer: $0) }
-        }
-    }
-
-    /// Feeds the bytes of a raw buffer into the checksum, without copying them.
-    public mutating func update(bufferPointer: UnsafeRawBufferPointer) {
-        switch algorithm {
-        case .sha1: sha1!.update(bufferPointer: bufferPointer)
-        case .md5: md5!.update(bufferPointer: bufferPointer)
-        case .crc32: crc32!.update(bufferPointer)
-        }
-    }
-
-    /// The digest of every byte fed so far.
-    public func finalize() -> Data {
-        switch algorithm {
-        case .sha1: return Data(sha1!.finalize())
-        case .md5: return Data(md5!.finalize())
-        case .crc32: return crc32!.digest
         }
     }
 }

@@ -61,17 +61,23 @@ public struct UploadMetadata: Sendable, Equatable, CustomStringConvertible {
     public var description: String { headerValue }
 
     /// Parses an `Upload-Metadata` header value. An empty or all-space header is empty metadata.
+    ///
+    /// The header is split at the Unicode scalars `,` and ` `, not at characters: a key may start with a
+    /// combining mark or a joiner (e.g. U+0301, U+200D) that would otherwise fuse with the comma before it into a
+    /// single `Character`, and then whatever ``headerValue`` wrote could not be read back.
     /// - Throws: ``UploadMetadataError`` for an invalid key, a duplicate key, or a value that is not valid base64.
     public static func parse(_ header: String) throws(UploadMetadataError) -> UploadMetadata {
         var metadata = UploadMetadata()
-        if header.allSatisfy({ $0 == " " }) { return metadata }
-        for rawPair in header.split(separator: ",", omittingEmptySubsequences: false) {
+        let scalars = header.unicodeScalars
+        if scalars.allSatisfy({ $0 == " " }) { return metadata }
+        for rawPair in scalars.split(separator: ",", omittingEmptySubsequences: false) {
             let pair = rawPair.drop { $0 == " " }
             guard !pair.isEmpty else { throw UploadMetadataError("an empty entry between commas") }
             let parts = pair.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = String(parts[0])
+            let key = String(Substring(parts[0]))
             try validate(key: key)
-            let encoded = parts.count > 1 ? parts[1].trimmingTrailingSpaces() : ""
+            var encoded = parts.count > 1 ? parts[1] : pair[pair.endIndex...]
+            while encoded.last == " " { encoded = encoded.dropLast() }
             guard !encoded.contains(" ") else {
                 throw UploadMetadataError("the value of \"\(key)\" holds a space; expected `key base64value`")
             }
@@ -79,7 +85,7 @@ public struct UploadMetadata: Sendable, Equatable, CustomStringConvertible {
             if encoded.isEmpty {
                 value = Data()
             } else {
-                guard let decoded = Data(base64Encoded: String(encoded)) else {
+                guard let decoded = Data(base64Encoded: String(Substring(encoded))) else {
                     throw UploadMetadataError("the value of \"\(key)\" is not valid base64")
                 }
                 value = decoded
@@ -108,12 +114,4 @@ public struct UploadMetadataError: Error, Sendable, Equatable, CustomStringConve
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { "Upload-Metadata: \(message)" }
-}
-
-extension Substring {
-    fileprivate func trimmingTrailingSpaces() -> Substring {
-        var s = self
-        while s.last == " " { s = s.dropLast() }
-        return s
-    }
 }

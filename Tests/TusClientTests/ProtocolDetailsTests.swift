@@ -21,6 +21,12 @@ struct ProtocolDetailsTests {
         #expect(!TusServerCapabilities.parse { _ in nil }.acceptsSHA1Checksum)
     }
 
+    /// Found by the `tus-headers` fuzz target (Fuzz/corpus/tus-headers/regression-negative-max-size).
+    @Test("a Tus-Max-Size that is not a non-negative number is ignored", arguments: ["-120", "+5", "1e3", "", "x"])
+    func badMaxSize(value: String) {
+        #expect(TusServerCapabilities.parse { $0 == "Tus-Max-Size" ? value : nil }.maxSize == nil)
+    }
+
     @Test("metadata is encoded with TusCore and bad keys are refused before any request")
     func metadata() throws {
         let header = try TusMetadataEncoding.encode(["filename": "a b.txt", "empty": ""])
@@ -33,6 +39,17 @@ struct ProtocolDetailsTests {
         let date = try #require(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"))
         #expect(date.timeIntervalSince1970 == 784_111_777)
         #expect(HTTPDate.format(date) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == date)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == date)
+    }
+
+    /// Found by the `http-dates` fuzz target (Fuzz/corpus/http-dates/regression-combining-mark): Foundation's
+    /// `DateFormatter` trapped on this value, so an `Upload-Expires` or `Retry-After` like it stopped the client.
+    @Test("a date header holding a combining mark is not a date, and does not crash")
+    func httpDateWithCombiningMark() {
+        #expect(HTTPDate.parse("Sun, \u{353}-s") == nil)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT\u{301}") == nil)
+        #expect(RetryPolicy.parseRetryAfter("Sun, \u{353}-s") == nil)
     }
 
     @Test("an endpoint without the API prefix gets it; upload URL queries are kept and plus signs encoded")

@@ -29,6 +29,16 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.parseRetryAfter("soon") == nil)
     }
 
+    /// Found by the `http-dates` fuzz target (Fuzz/corpus/http-dates/regression-year-9999): the wait in
+    /// nanoseconds overflowed `Int64` and trapped for any date more than 292 years ahead.
+    @Test("a Retry-After date centuries ahead gives a long wait, not a crash")
+    func retryAfterFarAhead() {
+        let now = Date(timeIntervalSince1970: 1_750_000_000)
+        let wait = RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now)
+        #expect(wait == .seconds(1_000_000_000))
+        #expect(policy.delay(afterFailures: 1, retryAfter: wait, random: 0) == .seconds(1))
+    }
+
     @Test("retryable statuses", arguments: [408, 409, 423, 429, 460, 500, 502, 503, 504])
     func retryable(status: Int) {
         #expect(RetryPolicy.isRetryable(status: status))

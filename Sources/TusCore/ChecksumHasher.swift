@@ -1,0 +1,62 @@
+import Crypto
+import Foundation
+
+extension ChecksumAlgorithm {
+    /// A fresh incremental hasher for this algorithm.
+    public func makeHasher() -> ChecksumHasher { ChecksumHasher(self) }
+
+    /// The digest of `bytes` in one go.
+    public func digest(of bytes: some DataProtocol) -> Data {
+        var hasher = makeHasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+}
+
+/// Computes a checksum over bytes fed in pieces, so a body can be hashed while it streams to disk.
+///
+/// Each update hashes the bytes in place: the hash state is held in its own stored property (not in an enum
+/// payload, which a `switch` would copy out and back, making swift-crypto duplicate its context on every update).
+public struct ChecksumHasher {
+    /// The algorithm this hasher computes.
+    public let algorithm: ChecksumAlgorithm
+    // Exactly one of these is non-nil: the one for `algorithm`.
+    private var sha1: Insecure.SHA1?
+    private var md5: Insecure.MD5?
+    private var crc32: CRC32?
+
+    /// A fresh hasher for `algorithm`.
+    public init(_ algorithm: ChecksumAlgorithm) {
+        self.algorithm = algorithm
+        switch algorithm {
+        case .sha1: sha1 = Insecure.SHA1()
+        case .md5: md5 = Insecure.MD5()
+        case .crc32: crc32 = CRC32()
+        }
+    }
+
+    /// Feeds `bytes` into the checksum.
+    public mutating func update(_ bytes: some DataProtocol) {
+        for region in bytes.regions {
+            region.withUnsafeBytes { update(bufferPointer: $0) }
+        }
+    }
+
+    /// Feeds the bytes of a raw buffer into the checksum, without copying them.
+    public mutating func update(bufferPointer: UnsafeRawBufferPointer) {
+        switch algorithm {
+        case .sha1: sha1!.update(bufferPointer: bufferPointer)
+        case .md5: md5!.update(bufferPointer: bufferPointer)
+        case .crc32: crc32!.update(bufferPointer)
+        }
+    }
+
+    /// The digest of every byte fed so far.
+    public func finalize() -> Data {
+        switch algorithm {
+        case .sha1: return Data(sha1!.finalize())
+        case .md5: return Data(md5!.finalize())
+        case .crc32: return crc32!.digest
+        }
+    }
+}

@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .target(
             name: "FUSEAdapter",
-            dependencies: ["CFuse", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CFuse", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
         ),
         .target(
             name: "MirrorFilesystem",

@@ -18,6 +18,9 @@ public struct ConnectionSettings: Sendable {
     /// Hand open files to the kernel (FUSE passthrough, Linux 6.9+, needs CAP_SYS_ADMIN) so their data never
     /// goes through the daemon. Falls back to serving reads and writes when the kernel refuses.
     public var passthrough: Bool = true
+    /// Time every request with swift-metrics (`tusfs_fuse_operation_duration_seconds`); off unless the mount
+    /// exports metrics.
+    public var recordsOperationTimes: Bool = false
 
     public init() {}
 

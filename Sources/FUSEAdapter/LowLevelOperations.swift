@@ -12,11 +12,14 @@ final class SessionContext: Sendable {
     let filesystem: any Filesystem
     let settings: ConnectionSettings
     let passthrough: Passthrough
+    /// Request durations, when the mount reports metrics.
+    let operationTimers: OperationTimers?
 
     init(filesystem: any Filesystem, settings: ConnectionSettings) {
         self.filesystem = filesystem
         self.settings = settings
         passthrough = Passthrough(enabled: settings.passthrough)
+        operationTimers = settings.recordsOperationTimes ? OperationTimers(operations: OperationTimers.operations) : nil
     }
 }
 
@@ -49,6 +52,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.destroy = { _ in }
 
     ops.lookup = { req, parent, namePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("lookup", since: started) } }
         let fs = context(req).filesystem
         let wanted = name(namePointer)
         do throws(FilesystemError) {
@@ -66,10 +71,14 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         }
     }
     ops.forget = { req, ino, nlookup in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("forget", since: started) } }
         context(req).filesystem.forget(ino, lookups: nlookup)
         fuse_reply_none(req)
     }
     ops.forget_multi = { req, count, forgets in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("forget_multi", since: started) } }
         let fs = context(req).filesystem
         for index in 0..<count {
             let item = forgets![index]
@@ -78,6 +87,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         fuse_reply_none(req)
     }
     ops.getattr = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("getattr", since: started) } }
         do throws(FilesystemError) {
             let session = context(req)
             var attributes = try session.filesystem.attributes(of: ino, handle: fi.map { $0.pointee.fh })
@@ -85,6 +96,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.setattr = { req, ino, attr, toSet, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("setattr", since: started) } }
         let changes = attributeChanges(attr!.pointee, toSet)
         do throws(FilesystemError) {
             let session = context(req)
@@ -94,42 +107,56 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.readlink = { req, ino in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("readlink", since: started) } }
         do throws(FilesystemError) {
             let target = try context(req).filesystem.readLink(ino)
             target.withCString { _ = fuse_reply_readlink(req, $0) }
         } catch { replyError(req, error) }
     }
     ops.mknod = { req, parent, namePointer, mode, rdev in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("mknod", since: started) } }
         do throws(FilesystemError) {
             replyEntry(req, try context(req).filesystem.makeNode(
                 parent: parent, name: name(namePointer), mode: mode, device: rdev, context: caller(req)))
         } catch { replyError(req, error) }
     }
     ops.mkdir = { req, parent, namePointer, mode in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("mkdir", since: started) } }
         do throws(FilesystemError) {
             replyEntry(req, try context(req).filesystem.makeDirectory(
                 parent: parent, name: name(namePointer), mode: mode, context: caller(req)))
         } catch { replyError(req, error) }
     }
     ops.unlink = { req, parent, namePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("unlink", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.removeFile(parent: parent, name: name(namePointer))
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.rmdir = { req, parent, namePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("rmdir", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.removeDirectory(parent: parent, name: name(namePointer))
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.symlink = { req, link, parent, namePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("symlink", since: started) } }
         do throws(FilesystemError) {
             replyEntry(req, try context(req).filesystem.makeSymbolicLink(
                 target: name(link), parent: parent, name: name(namePointer), context: caller(req)))
         } catch { replyError(req, error) }
     }
     ops.rename = { req, parent, namePointer, newParent, newNamePointer, flags in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("rename", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.rename(
                 parent: parent, name: name(namePointer), newParent: newParent, newName: name(newNamePointer),
@@ -138,12 +165,16 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.link = { req, ino, newParent, newNamePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("link", since: started) } }
         do throws(FilesystemError) {
             replyEntry(req, try context(req).filesystem.makeHardLink(
                 ino, newParent: newParent, newName: name(newNamePointer)))
         } catch { replyError(req, error) }
     }
     ops.open = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("open", since: started) } }
         do throws(FilesystemError) {
             let session = context(req)
             let opened = try session.filesystem.open(ino, flags: fi!.pointee.flags, context: caller(req))
@@ -157,6 +188,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.create = { req, parent, namePointer, mode, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("create", since: started) } }
         do throws(FilesystemError) {
             let session = context(req)
             let fs = session.filesystem
@@ -173,6 +206,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.read = { req, ino, size, offset, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("read", since: started) } }
         do throws(FilesystemError) {
             switch try context(req).filesystem.read(ino, handle: fi!.pointee.fh, offset: offset, size: size) {
             case .bytes(let bytes):
@@ -185,6 +220,8 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.write_buf = { req, ino, bufv, offset, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("write_buf", since: started) } }
         do throws(FilesystemError) {
             let written = try context(req).filesystem.write(
                 ino, handle: fi!.pointee.fh, offset: offset, data: KernelWriteData(vector: bufv!))
@@ -192,24 +229,32 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.flush = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("flush", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.flush(ino, handle: fi!.pointee.fh)
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.release = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("release", since: started) } }
         let session = context(req)
         session.passthrough.released(handle: fi!.pointee.fh)
         session.filesystem.release(ino, handle: fi!.pointee.fh, flags: fi!.pointee.flags)
         fuse_reply_err(req, 0)
     }
     ops.fsync = { req, ino, datasync, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("fsync", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.synchronize(ino, handle: fi!.pointee.fh, dataOnly: datasync != 0)
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.opendir = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("opendir", since: started) } }
         do throws(FilesystemError) {
             fi!.pointee.fh = try context(req).filesystem.openDirectory(ino)
             if fuse_reply_open(req, fi) == -ENOENT {
@@ -218,28 +263,40 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.readdir = { req, ino, size, offset, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("readdir", since: started) } }
         readDirectory(req, ino, size, offset, fi!, plus: false)
     }
     ops.readdirplus = { req, ino, size, offset, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("readdirplus", since: started) } }
         readDirectory(req, ino, size, offset, fi!, plus: true)
     }
     ops.releasedir = { req, ino, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("releasedir", since: started) } }
         context(req).filesystem.releaseDirectory(ino, handle: fi!.pointee.fh)
         fuse_reply_err(req, 0)
     }
     ops.fsyncdir = { req, ino, datasync, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("fsyncdir", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.synchronizeDirectory(ino, handle: fi!.pointee.fh, dataOnly: datasync != 0)
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.statfs = { req, ino in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("statfs", since: started) } }
         do throws(FilesystemError) {
             var statistics = try context(req).filesystem.statistics(ino)
             fuse_reply_statfs(req, &statistics)
         } catch { replyError(req, error) }
     }
     ops.setxattr = { req, ino, namePointer, value, size, flags in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("setxattr", since: started) } }
         let bytes = size == 0 ? [] : Array(UnsafeRawBufferPointer(start: value, count: size))
         do throws(FilesystemError) {
             try context(req).filesystem.setExtendedAttribute(ino, name: attributeName(namePointer), value: bytes, flags: flags)
@@ -247,12 +304,16 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.getxattr = { req, ino, namePointer, size in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("getxattr", since: started) } }
         do throws(FilesystemError) {
             let value = try context(req).filesystem.extendedAttribute(ino, name: attributeName(namePointer))
             replySized(req, value, limit: size)
         } catch { replyError(req, error) }
     }
     ops.listxattr = { req, ino, size in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("listxattr", since: started) } }
         do throws(FilesystemError) {
             var list: [UInt8] = []
             for attribute in try context(req).filesystem.extendedAttributeNames(ino) {
@@ -263,24 +324,32 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error) }
     }
     ops.removexattr = { req, ino, namePointer in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("removexattr", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.removeExtendedAttribute(ino, name: attributeName(namePointer))
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.access = { req, ino, mask in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("access", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.checkAccess(ino, mask: mask, context: caller(req))
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.fallocate = { req, ino, mode, offset, length, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("fallocate", since: started) } }
         do throws(FilesystemError) {
             try context(req).filesystem.allocate(ino, handle: fi!.pointee.fh, mode: mode, offset: offset, length: length)
             fuse_reply_err(req, 0)
         } catch { replyError(req, error) }
     }
     ops.lseek = { req, ino, offset, whence, fi in
+        let timers = context(req).operationTimers, started = timers == nil ? nil : ContinuousClock.now
+        defer { if let timers, let started { timers.record("lseek", since: started) } }
         do throws(FilesystemError) {
             let position = try context(req).filesystem.seek(ino, handle: fi!.pointee.fh, offset: offset, whence: whence)
             fuse_reply_lseek(req, position)

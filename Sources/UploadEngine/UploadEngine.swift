@@ -487,6 +487,10 @@ public actor UploadEngine {
             discardSuperseded(file, path: path)
         }
         if active[path]?.token == token {
+            // A progress report still on its way is dropped once the request is gone: count what it would have.
+            if case .success = result, let request = active[path], request.started, let size = records[path]?.size {
+                recordAcknowledged(max(0, size - request.progress))
+            }
             active[path] = nil
             switch result {
             case .success(let outcome): deliver(.uploadFinished(generation: generation, outcome), at: path)

@@ -134,7 +134,8 @@ struct MountCommand: AsyncParsableCommand {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
                     options: userOptions + ["default_permissions", "fsname=\(MountOptions.source(cache.path))", "subtype=tusfs"],
-                    settings: Self.connectionSettings(passthrough: settings.passthrough), maxThreads: settings.threads)
+                    settings: Self.connectionSettings(passthrough: settings.passthrough, timed: registry != nil),
+                    maxThreads: settings.threads)
             } catch {
                 throw CommandError(error.description)
             }
@@ -174,9 +175,10 @@ struct MountCommand: AsyncParsableCommand {
         }
     }
 
-    private static func connectionSettings(passthrough: Bool) -> ConnectionSettings {
+    private static func connectionSettings(passthrough: Bool, timed: Bool) -> ConnectionSettings {
         var settings = ConnectionSettings()
         settings.passthrough = passthrough
+        settings.recordsOperationTimes = timed
         return settings
     }
 

@@ -30,6 +30,10 @@ struct MetricsTests {
             #expect(sample(after, "tusfs_uploads_finished_total{outcome=\"ready\"}") == 1, "\(after)")
             #expect((sample(after, "tusfs_upload_bytes_total") ?? 0) >= 70_000, "\(after)")
             #expect(sample(after, "tusfs_upload_bytes_pending") == 0, "\(after)")
+            // The latency histogram of kernel requests: the file was looked up and created through the mount.
+            let creates = after.split(separator: "\n").first { $0.hasPrefix("tusfs_fuse_operation_duration_seconds_count{") && $0.contains("operation=\"create\"") }
+            #expect((creates?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 1, "\(after)")
+            #expect(after.contains("tusfs_fuse_operation_duration_seconds_bucket{"), "\(after)")
         }
     }
 }

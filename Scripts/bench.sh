@@ -50,8 +50,11 @@ api=$service/site-media/v1
 key=$(cat "$key_file")
 
 read -r -a mount_args <<< "${BENCH_MOUNT_ARGS:-}"
-"$tusfs" mount "$mnt" --cache "$work/cache" --endpoint "$api" --api-key-file "$key_file" \
-  --log-level "${BENCH_LOG_LEVEL:-info}" ${mount_args[@]+"${mount_args[@]}"}
+mount_tusfs() {
+  "$tusfs" mount "$mnt" --cache "$work/cache" --endpoint "$api" --api-key-file "$key_file" \
+    --log-level "${BENCH_LOG_LEVEL:-info}" ${mount_args[@]+"${mount_args[@]}"}
+}
+mount_tusfs
 echo "bench: mount $mnt uploads to tusfs serve at $service (processing delay 0.2 s)" \
   "with --write-back 1 --transfers 4 ${BENCH_MOUNT_ARGS:-}"
 
@@ -131,11 +134,17 @@ fi
 
 # 3. bench-fs's ratios while the mount uploads
 if [[ $parts == *" 3 "* ]]; then
+  # Mounted afresh (everything so far is READY): the kernel then starts with no cached inodes, as in
+  # bench-fs. (The mount keeps one descriptor open per inode the kernel caches; tens of thousands of files
+  # written in a row run it out of descriptors: see README.)
+  "$tusfs" unmount "$mnt"
+  mount_tusfs
   mkdir -p "$mnt/fs" "$local_dir/fs"
-  rm -rf "${mnt:?}"/big-*; sync; wait_disk_quiet 30
-  # The mount's copies are not deleted between workloads: their uploads go on in the background (the 1 GiB
-  # files by tus, the small files by PUT) while the next workloads are timed.
-  mnt=$mnt/fs local_dir=$local_dir/fs KEEP_MOUNT_FILES=1 QUIET_MAX=15 fs_ratios
+  sync; wait_disk_quiet 30
+  # As bench-fs: each workload's copies are deleted before the next workload (in the mount that cancels the
+  # uploads still queued and moves the uploaded files to the service's trash, in the background), after at
+  # most 15 s of waiting for the disk: the uploads keep it busy.
+  mnt=$mnt/fs local_dir=$local_dir/fs QUIET_MAX=15 fs_ratios
 fi
 
 echo

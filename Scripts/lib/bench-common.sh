@@ -2,6 +2,9 @@
 # The caller sets: $work (scratch directory), $src (sources, see prepare_sources), $local_dir, $mnt (the two
 # destinations), $rounds, and has `set -euo pipefail`.
 
+# A failed command inside $(…) fails the script too (a timing of a failed copy is no timing).
+shopt -s inherit_errexit
+
 # prepare_sources: $src/big.bin (1 GiB of random bytes) and $src/small/f1..f2000 (4 KiB each), made before any
 # timing.
 prepare_sources() {
@@ -13,18 +16,18 @@ prepare_sources() {
 now() { date +%s.%N; }
 
 # seconds DIR COMMAND: runs COMMAND with $DST = a new, empty directory under DIR, after flushing dirty pages.
-# With CLEAN=1 (and not KEEP_MOUNT_FILES=1 for the mount) the previous runs' files in DIR are deleted first (for the 1 GiB file: otherwise the disk fills
+# With CLEAN=1 the previous runs' files in DIR are deleted first (for the 1 GiB file: otherwise the disk fills
 # and its write-back throttles later rounds). Small files are never deleted between timings: deleting
 # thousands of files just before a run slows that run (the disk frees them in the background), which made the
 # local reference look several times slower than it is.
 seconds() {
   local dst
-  if [ "${CLEAN:-0}" = 1 ] && { [ "$1" != "$mnt" ] || [ "${KEEP_MOUNT_FILES:-0}" != 1 ]; }; then rm -rf "${1:?}"/run-*; fi
+  if [ "${CLEAN:-0}" = 1 ]; then rm -rf "${1:?}"/run-*; fi
   dst=$(mktemp -d "$1/run-XXXXXX")
   sync
   local start end
   start=$(now)
-  DST=$dst bash -c "$2"
+  DST=$dst bash -c "$2" || { echo "bench: failed ($?): $2 into $dst" >&2; return 1; }
   end=$(now)
   echo "$end - $start" | bc -l
 }
@@ -48,11 +51,9 @@ run() {
 }
 
 # clear_destinations: deletes everything in $local_dir and $mnt between workloads, then waits until the disk
-# has written out the deletions (see wait_disk_quiet; at most $QUIET_MAX seconds, default 60). With
-# KEEP_MOUNT_FILES=1 the mount's files stay (bench.sh: its uploads keep running, and no remote deletes start).
+# has written out the deletions (see wait_disk_quiet; at most $QUIET_MAX seconds, default 60).
 clear_destinations() {
-  rm -rf "${local_dir:?}"/*
-  if [ "${KEEP_MOUNT_FILES:-0}" != 1 ]; then rm -rf "${mnt:?}"/*; fi
+  rm -rf "${local_dir:?}"/* "${mnt:?}"/*
   sync
   wait_disk_quiet "${QUIET_MAX:-60}"
 }

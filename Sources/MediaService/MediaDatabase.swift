@@ -3,13 +3,20 @@ import GRDB
 import MediaManagerAPI
 
 /// Descriptors, folders and upload-URL records in SQLite (`DATA/media.sqlite`).
+///
+/// WAL mode with `synchronous = NORMAL`: a commit writes the log without waiting for the disk, so the writes
+/// every upload makes (the upload URL's file, then READY) do not queue behind one another's fsyncs, and reads
+/// (descriptor polls) run beside them. A killed server loses nothing; a power cut may lose the last commits.
+/// The default rollback journal with `synchronous = FULL` costs several fsyncs per commit, all queued behind
+/// one another: on this project's test VM the server then managed under 100 small uploads a second.
 struct MediaDatabase: Sendable {
-    let queue: DatabaseQueue
+    let queue: DatabasePool
 
     init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
-        queue = try DatabaseQueue(path: path, configuration: config)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        queue = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(queue)
     }
 

@@ -55,7 +55,7 @@ public struct UploadRecord: Codable, Sendable, Hashable {
     }
 
     /// `updatedAt` as RFC 3339 (`2026-11-21T06:40:00Z`), the form of `user.tusfs.updated`.
-    public var updatedAtRFC3339: String { updatedAt.ISO8601Format() }
+    public var updatedAtRFC3339: String { StatusJSONWriter.rfc3339(updatedAt) }
 
     /// `UPLOADED/SIZE`, the form of `user.tusfs.progress`.
     public var progressText: String { "\(uploadedBytes)/\(size)" }

@@ -16,19 +16,25 @@ extension UploadRecord {
 
     /// The `NAME.tusfs.json` sidecar: the same fields as the xattrs, plus path, size and bytes uploaded.
     public func sidecarJSON() throws -> Data {
-        try UploadStatusReport.encoder.encode(UploadStatusReport.File(self))
+        Data(StatusJSONWriter.sidecar(self))
     }
 }
 
 extension UploadSummary {
     /// `MOUNT/.tusfs/status.json`: totals per state, bytes pending, and the per-file list.
     public func statusJSON() throws -> Data {
-        try UploadStatusReport.encoder.encode(UploadStatusReport(summary: self))
+        Data(statusJSONBytes())
+    }
+
+    /// `statusJSON()` as bytes, without the copy into `Data`.
+    public func statusJSONBytes() -> [UInt8] {
+        StatusJSONWriter.document(self)
     }
 }
 
 /// The JSON shape of `status.json` and of the sidecars (snake_case, RFC 3339 times). `tusfs status` and
-/// `tusfs wait` decode it from the mount.
+/// `tusfs wait` decode it from the mount. `StatusJSONWriter` writes it (what `JSONEncoder` with sorted keys
+/// and pretty printing would write, faster).
 public struct UploadStatusReport: Codable, Sendable {
     /// One file: a sidecar, or an entry of `files`.
     public struct File: Codable, Sendable {
@@ -46,7 +52,7 @@ public struct UploadStatusReport: Codable, Sendable {
         /// until `setfattr -n user.tusfs.retry`).
         public var next_attempt: String?
 
-        init(_ record: UploadRecord) {
+        public init(_ record: UploadRecord) {
             path = record.path
             state = record.state
             size = record.size
@@ -70,7 +76,7 @@ public struct UploadStatusReport: Codable, Sendable {
     public var throughput: Double
     public var files: [File]
 
-    init(summary: UploadSummary) {
+    public init(summary: UploadSummary) {
         totals = summary.counts.files
         files_total = summary.files.count
         bytes_pending = summary.counts.bytesPending
@@ -81,11 +87,5 @@ public struct UploadStatusReport: Codable, Sendable {
     /// Decodes `status.json`.
     public static func decode(_ data: Data) throws -> UploadStatusReport {
         try JSONDecoder().decode(UploadStatusReport.self, from: data)
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return encoder
     }
 }

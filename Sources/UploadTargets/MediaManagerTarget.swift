@@ -10,7 +10,7 @@ import UploadEngine
 /// A mount-relative path `videos/2024/a.mp4` becomes the file `a.mp4` in the folder `videos/2024` under
 /// ``rootFolder``. Files under `MediaManagerClient.resumableThreshold` (10 MB) go by one PUT to a plain
 /// upload URL; larger ones by a resumable upload URL, tus (in chunks, resumed from the server's offset), and
-/// finalize. Processing is followed with Get File Descriptor; deletes go to the trash; renames update the
+/// finalize. Processing is followed with Get File Descriptor(s); deletes go to the trash; renames update the
 /// file's descriptor (name and folder). See docs/TARGETS.md.
 public struct MediaManagerTarget: UploadTarget {
     /// The Media Manager client, with the tus client it uploads large files with.
@@ -20,6 +20,7 @@ public struct MediaManagerTarget: UploadTarget {
     let rootFolders: [String]
     let urls: RelocatableURL
     let folders: RemoteFolders
+    let descriptors: DescriptorBatcher
     let logger: Logger
 
     /// - Parameters:
@@ -35,6 +36,7 @@ public struct MediaManagerTarget: UploadTarget {
         self.rootFolders = RemoteLocation.names(in: rootFolder)
         self.urls = RelocatableURL(origin: client.baseURL)
         self.folders = RemoteFolders(client: client, logger: logger)
+        self.descriptors = DescriptorBatcher(client: client)
         self.logger = logger
     }
 
@@ -100,10 +102,11 @@ public struct MediaManagerTarget: UploadTarget {
     }
 
     /// Get File Descriptor: PENDING, READY (with the file's URL) or FAILED. A file the service does not know
-    /// is a permanent error.
+    /// is a permanent error. Polls of several files within a few milliseconds go as one Get File Descriptors
+    /// call (`DescriptorBatcher`).
     public func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
         try await mappingErrors("status of \(remoteId)") {
-            let descriptor = try await client.file(id: remoteId)
+            let descriptor = try await descriptors.descriptor(of: remoteId)
             switch descriptor.operationStatus {
             case .ready: return .ready(url: descriptor.url)
             case .failed: return .failed(reason: "the service could not process the file")

@@ -57,8 +57,7 @@ struct EngineStatusProvider: MirrorStatusProvider {
     }
 
     func statusDocument() -> [UInt8] {
-        guard let json = try? engine.currentSummary().statusJSON() else { return Array("{}\n".utf8) }
-        return Array(json) + [UInt8(ascii: "\n")]
+        engine.currentSummary().statusJSONBytes() + [UInt8(ascii: "\n")]
     }
 
     /// Retries a failed upload now; a file in another state is left alone. A file the engine does not know

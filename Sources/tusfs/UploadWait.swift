@@ -125,21 +125,44 @@ struct UploadWait {
                 expected[target.root, default: []].insert(target.relative)
             case .directory:
                 let directory = target.relative.isEmpty ? target.root : target.root + "/" + target.relative
-                guard let enumerator = FileManager.default.enumerator(atPath: directory) else { continue }
-                while let name = enumerator.nextObject() as? String {
-                    let path = target.relative.isEmpty ? name : target.relative + "/" + name
-                    if path == ".tusfs" {
-                        enumerator.skipDescendants()
-                        continue
-                    }
-                    guard enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular,
-                        !name.hasSuffix(".tusfs.json")
-                    else { continue }
-                    expected[target.root, default: []].insert(path)
-                }
+                var found = expected[target.root, default: []]
+                Self.collectRegularFiles(in: directory, as: target.relative, into: &found)
+                expected[target.root] = found
             }
         }
         return expected
+    }
+
+    /// Adds the regular files below `directory` to `files`, named `prefix/…`, skipping the mount's control
+    /// directory and sidecars. Plain `readdir` with the entry types (lstat only when the type is unknown):
+    /// `FileManager`'s enumerator with attributes looked up the owner's and group's names of every file, about
+    /// a millisecond each, which made `tusfs wait` on a directory of 2,000 files take two seconds to start.
+    static func collectRegularFiles(in directory: String, as prefix: String, into files: inout Set<String>) {
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let path = prefix.isEmpty ? name : prefix + "/" + name
+            let full = directory + "/" + name
+            var type = Int32(entry.pointee.d_type)
+            if type == DT_UNKNOWN {
+                var attributes = stat()
+                guard lstat(full, &attributes) == 0 else { continue }
+                switch attributes.st_mode & S_IFMT {
+                case S_IFDIR: type = Int32(DT_DIR)
+                case S_IFREG: type = Int32(DT_REG)
+                default: continue
+                }
+            }
+            if type == DT_DIR {
+                if path != ".tusfs" { collectRegularFiles(in: full, as: path, into: &files) }
+            } else if type == DT_REG, !name.hasSuffix(".tusfs.json") {
+                files.insert(path)
+            }
+        }
     }
 }
 

@@ -33,6 +33,8 @@ public actor UploadEngine {
     private var lastOperation: [String: (id: Int64, task: Task<Void, Never>)] = [:]
     private var nextToken: UInt64 = 0
     private var stopped = false
+    /// Set while shutting down gracefully: no new upload starts.
+    private var draining = false
 
     /// A copy of `records` readable from any thread without waiting for the actor (FUSE's getxattr).
     private nonisolated let snapshot = Mutex<[String: UploadRecord]>([:])
@@ -77,6 +79,7 @@ public actor UploadEngine {
     /// renames and terminations that were queued but not confirmed are sent again.
     public func start() throws(UploadJournalError) {
         stopped = false
+        draining = false
         for record in try journal.allRecords() { records[record.path] = record }
         snapshot.withLock { $0 = records }
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
@@ -125,13 +128,16 @@ public actor UploadEngine {
     }
 
     /// Stops the engine. With `waitForUploads`, first waits until no file is pending, uploading, finalizing
-    /// or waiting for an automatic retry, and the remote operations are done. What is left stays in the
-    /// journal for the next `start()`.
-    public func shutdown(waitForUploads: Bool) async {
+    /// or waiting for an automatic retry, and the remote operations are done. Otherwise, with `chunkGrace`,
+    /// no new upload starts and each upload moving bytes gets up to that long for the server to acknowledge
+    /// its current chunk (a whole PUT for small files), so the next start sends nothing twice. What is left
+    /// stays in the journal for the next `start()`.
+    public func shutdown(waitForUploads: Bool, chunkGrace: Duration = .zero) async {
         if waitForUploads {
             while hasWork { try? await Task.sleep(for: .milliseconds(20)) }
         }
         await flush()
+        if chunkGrace > .zero { await waitForChunks(grace: chunkGrace) }
         stopped = true
         for (_, timer) in timers { timer.task.cancel() }
         for (_, request) in active { request.task.cancel() }
@@ -143,6 +149,25 @@ public actor UploadEngine {
         remoteOperations = [:]
         lastOperation = [:]
         logger.info("upload engine stopped")
+    }
+
+    /// Lets the chunks in flight land: waits until every upload that is moving bytes has reported new
+    /// progress or ended, or `grace` has passed. Nothing new starts meanwhile.
+    private func waitForChunks(grace: Duration) async {
+        draining = true
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: grace)
+        var waiting = active.filter { records[$0.key]?.state == .uploading }.mapValues { (token: $0.token, progress: $0.progress) }
+        if !waiting.isEmpty { logger.info("waiting for chunks in flight", metadata: ["uploads": "\(waiting.count)"]) }
+        while !waiting.isEmpty, clock.now < deadline {
+            for (path, start) in waiting {
+                guard let request = active[path], request.token == start.token, request.progress == start.progress else {
+                    waiting[path] = nil  // ended, or its chunk was acknowledged
+                    continue
+                }
+            }
+            if !waiting.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+        }
     }
 
     private var hasWork: Bool {
@@ -392,7 +417,7 @@ public actor UploadEngine {
 
     /// Grants free transfer slots to queued files, oldest first.
     private func pump() {
-        while !stopped, runningTransfers < configuration.parallelTransfers, !queue.isEmpty {
+        while !stopped, !draining, runningTransfers < configuration.parallelTransfers, !queue.isEmpty {
             let path = queue.removeFirst()
             queued.remove(path)
             guard records[path] != nil else { continue }

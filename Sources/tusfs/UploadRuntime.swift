@@ -71,9 +71,10 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Stops the engine (unfinished uploads stay in the journal), the HTTP client and the embedded service.
+    /// Stops the engine (unfinished uploads stay in the journal, after the chunks in flight have landed, for
+    /// 30 s at most), the HTTP client and the embedded service.
     func stop() async {
-        await engine.shutdown(waitForUploads: false)
+        await engine.shutdown(waitForUploads: false, chunkGrace: .seconds(30))
         try? await http.shutdown()
         await embedded?.stop()
     }

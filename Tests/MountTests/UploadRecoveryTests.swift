@@ -59,6 +59,33 @@ struct UploadRecoveryTests {
         #expect(received <= Double(size) + Self.chunk, "received \(received) bytes for a \(size)-byte file (killed at \(acknowledgedBeforeKill))")
     }
 
+    /// A plain unmount in the middle of a large upload: the chunk in flight lands first (the daemon waits for
+    /// its acknowledgement), the rest resumes at the next mount from the server's offset.
+    @Test func unmountMidUploadResumesAtTheNextMount() async throws {
+        let size = 400 << 20
+        let bridge = try UploadBridgeFixture("graceful", mountArguments: ["--write-back", "0"])
+        defer { bridge.cleanup() }
+        try MixedTree.largeFile(bridge.mount.path("movie.bin"), size: size)
+        let midway = try await UploadBridgeFixture.eventually(timeout: 120) {
+            guard let (uploaded, _) = try Self.progress(bridge, "movie.bin") else { return false }
+            return uploaded > 0 && uploaded < Int64(size)
+        }
+        #expect(midway, "never saw the upload half-way")
+        try bridge.mount.unmount()
+        let receivedAtUnmount = try await bridge.server.metric("tusfs_server_bytes_received_total")
+        #expect(receivedAtUnmount < Double(size), "the whole file went before the unmount")
+        try bridge.mount.mount()
+        let wait = try bridge.wait(timeout: 300)
+        #expect(wait.status == 0, "\(wait.stderr)\n\(bridge.daemonLog.suffix(3000))")
+        let file = try #require(try await bridge.contents().files["movie.bin"])
+        let downloaded = try await ServiceContents.download(file)
+        let same = downloaded == (try Data(contentsOf: URL(fileURLWithPath: bridge.mount.backingPath("movie.bin"))))
+        #expect(downloaded.count == size && same)
+        let received = try await bridge.server.metric("tusfs_server_bytes_received_total")
+        #expect(received <= Double(size) + Self.chunk, "received \(received) bytes for a \(size)-byte file")
+        #expect(bridge.daemonLog.contains("waiting for chunks in flight") || receivedAtUnmount == 0, "\(bridge.daemonLog.suffix(2000))")
+    }
+
     @Test func killDuringAThousandFileRsyncLosesAndDuplicatesNothing() async throws {
         let source = try TemporaryDirectory("crash-many-source")
         defer { source.remove() }

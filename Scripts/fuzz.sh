@@ -103,6 +103,7 @@ for target in "${TARGETS[@]}"; do
     log=$BUILD/$target.log
     echo "== $target: fuzzing for ${SECONDS_PER_TARGET}s (log: $log)"
     status=0
+    started=$SECONDS
     SWIFT_BACKTRACE=enable=no "$BUILD/$target" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 \
         -max_len=4096 -artifact_prefix="$BUILD/artifacts/$target/" "${dictionary[@]}" "${EXTRA_ARGS[@]}" \
         "$corpus" >"$log" 2>&1 || status=$?
@@ -116,7 +117,8 @@ for target in "${TARGETS[@]}"; do
         failed=1
         grep -m3 -E 'Fatal error|ERROR: AddressSanitizer|ERROR: libFuzzer|deadly signal' "$log" || true
     fi
-    SUMMARY+=("$(printf '%-16s %12s runs %10s exec/s  %s' "$target" "${runs:-?}" "${speed:-?}" "$result")")
+    SUMMARY+=("$(printf '%-16s %12s runs %8s exec/s %6ss  %s' "$target" "${runs:-?}" "${speed:-?}" \
+        "$((SECONDS - started))" "$result")")
 done
 
 echo

@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
 Scripts/install-deps.sh >/dev/null
-swift build -c release --product tusfs 2>&1 | grep -E "error|warning: unre" || true
+if [ -z "${TUSFS_BINARY:-}" ]; then
+  # A failed build must stop the soak, not leave an older binary to be tested.
+  swift build -c release --product tusfs > /tmp/tusfs-soak-build.log 2>&1 || { grep -E "error" /tmp/tusfs-soak-build.log | head; exit 1; }
+fi
 tusfs=${TUSFS_BINARY:-$PWD/.build/release/tusfs}
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-soak-XXXXXX")

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${1:-/usr/local}
 Scripts/install-deps.sh
-swift build -c release --product tusfs 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+swift build -c release --product tusfs 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; }
 install -D -m 0755 .build/release/tusfs "$prefix/bin/tusfs"
 ln -sf "$prefix/bin/tusfs" /sbin/mount.fuse.tusfs
 install -D -m 0644 packaging/systemd/tusfs.service "$prefix/share/tusfs/tusfs.service"

@@ -5,7 +5,7 @@ set -euo pipefail
 if [ $# -lt 1 ]; then echo "usage: Scripts/run.sh MOUNTPOINT [tusfs mount options...]" >&2; exit 2; fi
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
-swift build -c release --product tusfs 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+swift build -c release --product tusfs 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; }
 mountpoint=$1; shift
 mkdir -p "$mountpoint"
 .build/release/tusfs mount "$mountpoint" "$@"

@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusClient", "MediaManagerClient", "UploadEngine", "UploadTargets",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "UploadEngine", "UploadTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

@@ -44,23 +44,15 @@ public struct MediaServer: Sendable {
 
     /// Starts the service in a background task and returns once it listens.
     public func start() async throws -> RunningMediaService {
-        let (stream, continuation) = AsyncStream<URL>.makeStream()
-        let app = try makeApplication { url in continuation.yield(url) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let service = self.service
-        let task = Task {
-            defer {
-                continuation.finish()
-                service.stopBackgroundWork()
+        do {
+            let background = try await BackgroundService<URL>.start(logger: logger, whenStopped: { service.stopBackgroundWork() }) {
+                try makeApplication(onListening: $0)
             }
-            try await group.run()
+            return RunningMediaService(background: background)
+        } catch is BackgroundServiceError {
+            throw HTTPServerError(.internalServerError, "the media service stopped before it listened")
         }
-        for await url in stream {
-            return RunningMediaService(baseURL: url, task: task, group: group)
-        }
-        // The stream ended without a URL: the server failed to start.
-        try await task.value
-        throw HTTPServerError(.internalServerError, "the media service stopped before it listened")
     }
 
     private func makeApplication(onListening: @escaping @Sendable (URL) async -> Void) throws -> some ApplicationProtocol {
@@ -129,14 +121,11 @@ public struct MediaServer: Sendable {
 /// A media service running in-process (see ``MediaServer/start()``).
 public final class RunningMediaService: Sendable {
     /// `http://HOST:PORT` of the listener.
-    public let baseURL: URL
-    private let task: Task<Void, any Error>
-    private let group: ServiceGroup
+    public var baseURL: URL { background.value }
+    private let background: BackgroundService<URL>
 
-    init(baseURL: URL, task: Task<Void, any Error>, group: ServiceGroup) {
-        self.baseURL = baseURL
-        self.task = task
-        self.group = group
+    init(background: BackgroundService<URL>) {
+        self.background = background
     }
 
     /// The port the service listens on.
@@ -147,7 +136,6 @@ public final class RunningMediaService: Sendable {
 
     /// Stops the service gracefully (requests in flight finish) and waits until it has shut down.
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await background.stop()
     }
 }

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import ServiceLifecycle
+import TusServer
 import UploadEngine
 
 /// `tusfs mount --metrics-listen HOST:PORT`: the mount's metrics as Prometheus text at `GET /metrics`.
@@ -12,14 +12,12 @@ import UploadEngine
 /// errors, FUSE operation latency); the gauges of uploads by state and bytes pending are read from the
 /// engine at each scrape.
 final class MetricsEndpoint: Sendable {
-    private let task: Task<Void, any Error>
-    private let group: ServiceGroup
+    private let background: BackgroundService<Int>
     /// Where it listens (`http://HOST:PORT`).
     let url: URL
 
-    private init(task: Task<Void, any Error>, group: ServiceGroup, url: URL) {
-        self.task = task
-        self.group = group
+    private init(background: BackgroundService<Int>, url: URL) {
+        self.background = background
         self.url = url
     }
 
@@ -61,29 +59,21 @@ final class MetricsEndpoint: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? port) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        for await bound in stream {
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            return MetricsEndpoint(task: task, group: group, url: URL(string: "http://\(shownHost):\(bound)")!)
-        }
+        let background: BackgroundService<Int>
         do {
-            try await task.value
+            background = try await BackgroundService<Int>.start(logger: logger) { listening in
+                Application(
+                    router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                    onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) }, logger: logger)
+            }
         } catch {
             throw CommandError("cannot listen for metrics on \(host):\(port): \(error)")
         }
-        throw CommandError("cannot listen for metrics on \(host):\(port)")
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return MetricsEndpoint(background: background, url: URL(string: "http://\(shownHost):\(background.value)")!)
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await background.stop()
     }
 }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
-import ServiceLifecycle
+import TusServer
 import Synchronization
 import TestSupport
 import Testing
@@ -145,14 +145,12 @@ final class WebhookReceiver: Sendable {
 
     let url: URL
     private let log: EventLog
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let background: BackgroundService<Int>
 
-    private init(url: URL, log: EventLog, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.url = url
+    private init(log: EventLog, background: BackgroundService<Int>) {
+        self.url = URL(string: "http://127.0.0.1:\(background.value)/hook")!
         self.log = log
-        self.group = group
-        self.task = task
+        self.background = background
     }
 
     static func start() async throws -> WebhookReceiver {
@@ -164,18 +162,12 @@ final class WebhookReceiver: Sendable {
             log.events.withLock { $0.append(Event(body: String(buffer: body), signature: signature)) }
             return .noContent
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        let group = ServiceGroup(configuration: .init(services: [app], logger: .init(label: "webhook")))
-        let task = Task { try await group.run() }
-        var port = 0
-        for await p in stream {
-            port = p
-            break
+        let background = try await BackgroundService<Int>.start(logger: .init(label: "webhook")) { listening in
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { await listening($0.localAddress?.port ?? 0) })
         }
-        return WebhookReceiver(url: URL(string: "http://127.0.0.1:\(port)/hook")!, log: log, group: group, task: task)
+        return WebhookReceiver(log: log, background: background)
     }
 
     func events() -> [[String: Any]] {
@@ -183,7 +175,6 @@ final class WebhookReceiver: Sendable {
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await background.stop()
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import ServiceLifecycle
 import TestSupport
 import TusServer
 
@@ -8,15 +7,13 @@ final class TusTestServer: Sendable {
     let endpoint: URL
     let server: TusServer
     let storage: TemporaryDirectory
-    private let task: Task<Void, any Error>
-    private let group: ServiceGroup
+    private let background: BackgroundService<URL>
 
-    private init(endpoint: URL, server: TusServer, storage: TemporaryDirectory, task: Task<Void, any Error>, group: ServiceGroup) {
-        self.endpoint = endpoint
+    private init(server: TusServer, storage: TemporaryDirectory, background: BackgroundService<URL>) {
+        self.endpoint = background.value
         self.server = server
         self.storage = storage
-        self.task = task
-        self.group = group
+        self.background = background
     }
 
     static func start(
@@ -27,24 +24,19 @@ final class TusTestServer: Sendable {
             configuration: TusServerConfiguration(
                 storageDirectory: URL(fileURLWithPath: storage.path), maxSize: maxSize, uploadLifetime: lifetime,
                 lockWait: .milliseconds(300), faults: faults))
-        let (stream, continuation) = AsyncStream<URL>.makeStream()
-        let app = server.standaloneApplication(port: 0, path: "/files") { continuation.yield($0) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: .init(label: "test")))
-        let task = Task {
-            defer { continuation.finish() }
-            try await group.run()
+        do {
+            let background = try await BackgroundService<URL>.start(logger: .init(label: "test")) { listening in
+                server.standaloneApplication(port: 0, path: "/files") { await listening($0) }
+            }
+            return TusTestServer(server: server, storage: storage, background: background)
+        } catch {
+            storage.remove()
+            throw error
         }
-        for await url in stream {
-            return TusTestServer(endpoint: url, server: server, storage: storage, task: task, group: group)
-        }
-        storage.remove()
-        _ = try await task.value
-        throw TestFailure("tus server did not start")
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await background.stop()
         storage.remove()
     }
 

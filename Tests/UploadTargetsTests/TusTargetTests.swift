@@ -1,5 +1,4 @@
 import Foundation
-import ServiceLifecycle
 import TestSupport
 import Testing
 import TusClient
@@ -21,27 +20,16 @@ struct TusTargetTests {
         let server = try TusServer(
             configuration: TusServerConfiguration(
                 storageDirectory: URL(fileURLWithPath: storage.path), maxSize: 1 << 30, uploadLifetime: .seconds(3600)))
-        let (stream, continuation) = AsyncStream<URL>.makeStream()
-        let app = server.standaloneApplication(port: 0, path: "/files") { continuation.yield($0) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: .init(label: "test")))
-        let task = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        var endpoint: URL?
-        for await url in stream {
-            endpoint = url
-            break
+        let background = try await BackgroundService<URL>.start(logger: .init(label: "test")) { listening in
+            server.standaloneApplication(port: 0, path: "/files") { await listening($0) }
         }
         do {
-            try await body(try #require(endpoint), server, cache)
+            try await body(background.value, server, cache)
         } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
+            await background.stop()
             throw error
         }
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        await background.stop()
     }
 
     static func target(_ endpoint: URL, chunkSize: Int64 = 1 << 20) -> TusTarget {

@@ -22,7 +22,9 @@ public actor UploadEngine {
     /// In-memory copy of the journal (plus upload progress, which is not journalled).
     private var records: [String: UploadRecord] = [:]
     /// The write-back, retry or poll timer of each file (at most one applies in any state).
-    private var timers: [String: (token: UInt64, task: Task<Void, Never>)] = [:]
+    private var timers = FileTimers<@Sendable (isolated UploadEngine, String) throws -> Void>()
+    /// The one task sleeping until the earliest timer is due, and when that is.
+    private var timerDriver: (id: UInt64, wakeAt: ContinuousClock.Instant, task: Task<Void, Never>)?
     /// The upload, finalize or status request running for each file.
     private var active: [String: ActiveRequest] = [:]
     private var queue: [String] = []
@@ -38,6 +40,10 @@ public actor UploadEngine {
 
     /// A copy of `records` readable from any thread without waiting for the actor (FUSE's getxattr).
     private nonisolated let snapshot = Mutex<[String: UploadRecord]>([:])
+    /// Counts changes to `snapshot`, so that `currentStatusJSON()` can reuse a document no change made stale.
+    private nonisolated let snapshotGeneration = Atomic<UInt64>(0)
+    /// The last `status.json` built: the snapshot generation it shows, when it was built, its bytes.
+    private nonisolated let statusJSONCache = Mutex<(generation: UInt64, builtAt: ContinuousClock.Instant, bytes: [UInt8])?>(nil)
 
     /// Events posted from the filesystem's threads, applied in order by one task.
     private nonisolated let postedEvents = AsyncStream.makeStream(of: FileEvent.self, bufferingPolicy: .unbounded)
@@ -82,6 +88,7 @@ public actor UploadEngine {
         draining = false
         for record in try journal.allRecords() { records[record.path] = record }
         snapshot.withLock { $0 = records }
+        snapshotGeneration.add(1, ordering: .releasing)
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
         if eventLoop == nil {
@@ -139,10 +146,11 @@ public actor UploadEngine {
         await flush()
         if chunkGrace > .zero { await waitForChunks(grace: chunkGrace) }
         stopped = true
-        for (_, timer) in timers { timer.task.cancel() }
+        timerDriver?.task.cancel()
+        timerDriver = nil
         for (_, request) in active { request.task.cancel() }
         for (_, task) in remoteOperations { task.cancel() }
-        timers = [:]
+        timers.removeAll()
         active = [:]
         queue = []
         queued = []
@@ -298,6 +306,22 @@ public actor UploadEngine {
             throughput: throughput())
     }
 
+    /// `currentSummary()` as the JSON of `status.json`, readable from any thread. A reader of the file looks it
+    /// up, stats and opens it, each asking for the document: it is built again only after a file changed state
+    /// or progressed, or when the copy is older than a second (the throughput changes with time alone).
+    public nonisolated func currentStatusJSON() -> [UInt8] {
+        let generation = snapshotGeneration.load(ordering: .acquiring)
+        let now = ContinuousClock.now
+        if let cached = statusJSONCache.withLock({ $0 }), cached.generation == generation,
+            now - cached.builtAt < .seconds(1)
+        {
+            return cached.bytes
+        }
+        let bytes = currentSummary().statusJSONBytes()
+        statusJSONCache.withLock { $0 = (generation, now, bytes) }
+        return bytes
+    }
+
     /// Totals per state and bytes pending, without the per-file list.
     public func counts() -> UploadCounts {
         var files: [UploadState: Int] = [:]
@@ -327,7 +351,9 @@ public actor UploadEngine {
         let (next, actions) = machine.transition(record, event, now: now)
         let operations = actions.compactMap(RemoteOperation.init)
         let forget = actions.contains(.forget)
-        let persist = actions.contains(.persist) || (isNew && !forget)
+        // A new file being written is not journalled until it is closed: after a crash, a cache file the journal
+        // does not know is found and uploaded anyway (`reconcileWithCache`), so the record would add nothing.
+        let persist = actions.contains(.persist) || (isNew && !forget && next.state != .local)
 
         // 1. Commit: the state change and the remote operations it requires, in one transaction.
         var queuedOperations: [PendingRemoteOperation] = []
@@ -351,6 +377,7 @@ public actor UploadEngine {
             if forget || next.path != path { snapshot[path] = nil }
             if !forget { snapshot[next.path] = next }
         }
+        snapshotGeneration.add(1, ordering: .releasing)
         if event != .restarted || persist {
             logger.debug("\(event) → \(next.state)", metadata: ["path": "\(next.path)", "generation": "\(next.generation)"])
         }
@@ -594,27 +621,37 @@ public actor UploadEngine {
 
     private func schedule(_ path: String, after delay: Duration, _ fire: @escaping @Sendable (isolated UploadEngine, String) throws -> Void) {
         guard !stopped else { return }
-        cancelTimer(path)
-        let token = takeToken()
-        let task = Task { [weak self] in
-            if delay > .zero {
-                do { try await Task.sleep(for: delay) } catch { return }
-            }
-            await self?.timerFired(path, token: token, fire)
-        }
-        timers[path] = (token, task)
-    }
-
-    private func timerFired(_ path: String, token: UInt64, _ fire: @Sendable (isolated UploadEngine, String) throws -> Void) {
-        guard timers[path]?.token == token else { return }
-        timers[path] = nil
-        do { try fire(self, path) } catch {
-            logger.error("timer: \(error)", metadata: ["path": "\(path)"])
-        }
+        timers.set(path, due: .now + max(delay, .zero), token: takeToken(), action: fire)
+        armTimerDriver()
     }
 
     private func cancelTimer(_ path: String) {
-        if let timer = timers.removeValue(forKey: path) { timer.task.cancel() }
+        timers.cancel(path)
+    }
+
+    /// Makes sure a task wakes the engine when the earliest timer is due (one task for all timers).
+    private func armTimerDriver() {
+        guard !stopped, let due = timers.earliestDue() else { return }
+        if let driver = timerDriver, driver.wakeAt <= due { return }
+        timerDriver?.task.cancel()
+        let id = takeToken()
+        let task = Task { [weak self] in
+            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            await self?.timersDue(driver: id)
+        }
+        timerDriver = (id, due, task)
+    }
+
+    private func timersDue(driver: UInt64) {
+        guard timerDriver?.id == driver else { return }
+        timerDriver = nil
+        let now = ContinuousClock.now
+        while let (path, fire) = timers.popDue(at: now) {
+            do { try fire(self, path) } catch {
+                logger.error("timer: \(error)", metadata: ["path": "\(path)"])
+            }
+        }
+        armTimerDriver()
     }
 
     // MARK: remote operations (journal outbox)

@@ -28,7 +28,8 @@ public struct UploadStateMachine: Sendable {
     }
 
     /// Applies `event` to `record` at time `now`. When nothing changes, returns the record unchanged and no
-    /// actions. Every change comes with `.persist` (or `.forget`) as its first action.
+    /// actions. Every change comes with `.persist` (or `.forget`) as its first action, except upload progress
+    /// and the start of an upload (pending → uploading), which a restart does not need.
     public func transition(_ record: UploadRecord, _ event: UploadEvent, now: Date) -> (UploadRecord, [UploadAction]) {
         var next = record
         var actions: [UploadAction] = []
@@ -83,6 +84,12 @@ public struct UploadStateMachine: Sendable {
                 }
             }
             actions.append(.startUpload(resume: next.resume))
+            if actions.count == 1 {
+                // Not journalled: after a restart a `pending` file is uploaded the same way as an `uploading` one,
+                // and the first thing an upload journals is its resume data (`uploadCreated`).
+                next.updatedAt = now
+                return (next, actions)
+            }
 
         // MARK: upload results
         case (.uploading, .uploadProgress(let generation, let bytes)) where current(generation):

@@ -57,7 +57,7 @@ struct EngineStatusProvider: MirrorStatusProvider {
     }
 
     func statusDocument() -> [UInt8] {
-        engine.currentSummary().statusJSONBytes() + [UInt8(ascii: "\n")]
+        engine.currentStatusJSON() + [UInt8(ascii: "\n")]
     }
 
     /// Retries a failed upload now; a file in another state is left alone. A file the engine does not know

@@ -23,6 +23,7 @@ public final class FUSESession: @unchecked Sendable {
     /// The mounted directory.
     public let mountpoint: String
     private let stopSignals: StopSignals
+    private let kernelCache: KernelCache
     /// Worker threads serving requests at most.
     public let maxThreads: UInt32
 
@@ -64,6 +65,8 @@ public final class FUSESession: @unchecked Sendable {
         }
         self.session = session
         self.context = context
+        kernelCache = KernelCache(session: session)
+        filesystem.attach(kernelCache: kernelCache)
         _ = pointers
         // From here on SIGINT/SIGTERM/SIGHUP end the session cleanly instead of killing the process.
         stopSignals = StopSignals(session: session)
@@ -80,6 +83,7 @@ public final class FUSESession: @unchecked Sendable {
         fuse_loop_cfg_set_idle_threads(config, UInt32(max(2, maxThreads / 2)))
         let result = tusfs_session_loop_mt(session, config)
         fuse_loop_cfg_destroy(config)
+        kernelCache.detach()
         fuse_session_unmount(session)
         context.takeUnretainedValue().filesystem.shutdown()
         fuse_session_destroy(session)

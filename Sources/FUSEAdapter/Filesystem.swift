@@ -194,4 +194,11 @@ public protocol Filesystem: AnyObject, Sendable {
     func seek(_ inode: InodeNumber, handle: UInt64, offset: off_t, whence: Int32) throws(FilesystemError) -> off_t
     /// Called once after the session ends (unmount), before the adapter returns.
     func shutdown()
+    /// Called once when the session is mounted, with the handle to the kernel's cache of it (see `KernelCache`).
+    func attach(kernelCache: KernelCache)
+}
+
+extension Filesystem {
+    /// Most filesystems have no use for the kernel cache handle.
+    public func attach(kernelCache: KernelCache) {}
 }

@@ -37,10 +37,22 @@ final class InodeTable: Sendable {
         let inode: UInt64
     }
 
+    /// One inode the kernel holds: how many lookups it counts, and the name it last looked it up by (what
+    /// to invalidate to make it forget the inode).
+    private struct Held {
+        let inode: Inode
+        var lookups: UInt64
+        var parent: InodeNumber
+        var name: FileName
+        /// `State.clock` at the last lookup: the smallest are the coldest.
+        var lastUsed: UInt64
+    }
+
     private struct State {
-        var inodes: [InodeNumber: (inode: Inode, lookups: UInt64)] = [:]
+        var inodes: [InodeNumber: Held] = [:]
         var byKey: [Key: InodeNumber] = [:]
         var nextNumber: InodeNumber = 2
+        var clock: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -61,32 +73,45 @@ final class InodeTable: Sendable {
         return inode
     }
 
-    /// Counts a lookup of an existing backing file, if the table has it; returns its number.
-    func lookupExisting(device: UInt64, inode: UInt64) -> InodeNumber? {
+    /// Counts a lookup of an existing backing file, found as `name` in `parent`, if the table has it; returns
+    /// its number.
+    func lookupExisting(device: UInt64, inode: UInt64, parent: InodeNumber, name: UnsafePointer<CChar>) -> InodeNumber? {
         state.withLock { state in
             let key = Key(device: device, inode: inode)
             guard let number = state.byKey[key] else { return nil }
-            if number != 1 { state.inodes[number]!.lookups += 1 }
+            guard number != 1 else { return number }
+            state.clock += 1
+            state.inodes[number]!.lookups += 1
+            state.inodes[number]!.lastUsed = state.clock
+            if state.inodes[number]!.parent != parent || state.inodes[number]!.name.withCString({ strcmp($0, name) }) != 0 {
+                state.inodes[number]!.parent = parent
+                state.inodes[number]!.name = FileName(cString: name)
+            }
             return number
         }
     }
 
     /// Counts a lookup of the backing file behind `descriptor` (an tusfs_O_PATH descriptor the table takes over:
-    /// it is closed when the file is already known).
-    func insertOrLookup(descriptor: Int32, attributes: stat) -> InodeNumber {
+    /// it is closed when the file is already known), found as `name` in `parent`.
+    func insertOrLookup(descriptor: Int32, attributes: stat, parent: InodeNumber, name: UnsafePointer<CChar>) -> InodeNumber {
         let key = Key(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino))
         if key.device == root.device && key.inode == root.backingInode {
             close(descriptor)
             return 1
         }
+        let fileName = FileName(cString: name)
         let (number, duplicate) = state.withLock { state -> (InodeNumber, Bool) in
+            state.clock += 1
             if let number = state.byKey[key] {
                 state.inodes[number]!.lookups += 1
+                state.inodes[number]!.lastUsed = state.clock
                 return (number, true)
             }
             let number = state.nextNumber
             state.nextNumber += 1
-            state.inodes[number] = (Inode(number: number, descriptor: descriptor, attributes: attributes), 1)
+            state.inodes[number] = Held(
+                inode: Inode(number: number, descriptor: descriptor, attributes: attributes), lookups: 1, parent: parent,
+                name: fileName, lastUsed: state.clock)
             state.byKey[key] = number
             return (number, false)
         }
@@ -94,18 +119,38 @@ final class InodeTable: Sendable {
         return number
     }
 
+    /// The backing file now named `name` in `parent` (after a rename) is known by that name from now on.
+    func renamed(device: UInt64, inode: UInt64, parent: InodeNumber, name: FileName) {
+        state.withLock { state in
+            guard let number = state.byKey[Key(device: device, inode: inode)], number != 1 else { return }
+            state.inodes[number]!.parent = parent
+            state.inodes[number]!.name = name
+        }
+    }
+
+    /// The names of the `count` coldest inodes (files before directories, least recently looked up first),
+    /// for the kernel to invalidate.
+    func coldest(_ count: Int) -> [(parent: InodeNumber, name: FileName)] {
+        guard count > 0 else { return [] }
+        let all = state.withLock { state in
+            state.inodes.values.map { (isDirectory: $0.inode.isDirectory, lastUsed: $0.lastUsed, parent: $0.parent, name: $0.name) }
+        }
+        return all.sorted { ($0.isDirectory ? 1 : 0, $0.lastUsed) < ($1.isDirectory ? 1 : 0, $1.lastUsed) }
+            .prefix(count).map { ($0.parent, $0.name) }
+    }
+
     /// Drops `count` lookups; the inode's descriptor is closed when none are left.
     func forget(_ number: InodeNumber, count: UInt64) {
         guard number != 1 else { return }
         let dropped = state.withLock { state -> Inode? in
-            guard let (inode, lookups) = state.inodes[number] else { return nil }
-            if lookups > count {
-                state.inodes[number]!.lookups = lookups - count
+            guard let held = state.inodes[number] else { return nil }
+            if held.lookups > count {
+                state.inodes[number]!.lookups = held.lookups - count
                 return nil
             }
             state.inodes[number] = nil
-            state.byKey[Key(device: inode.device, inode: inode.backingInode)] = nil
-            return inode
+            state.byKey[Key(device: held.inode.device, inode: held.inode.backingInode)] = nil
+            return held.inode
         }
         if let dropped { close(dropped.descriptor) }
     }

@@ -106,6 +106,7 @@ extension MirrorFilesystem {
             try SystemCall.check(name.withCString { old in
                 newName.withCString { renameat2(from.descriptor, old, to.descriptor, $0, flags) }
             })
+            noteNewNames(from, name, to, newName, exchanged: flags & tusfs_RENAME_EXCHANGE != 0)
             guard let observer, let (old, new) = paths, let old, let new else { return }
             if flags & tusfs_RENAME_EXCHANGE != 0 {
                 observer.exchanged(old, new)
@@ -131,6 +132,19 @@ extension MirrorFilesystem {
                 _ = unlinkat(directory.descriptor, name, AT_REMOVEDIR)
                 throw error
             }
+        }
+    }
+
+    /// The kernel moved its entries along with the rename: the inode table follows, so that the inodes stay
+    /// reachable by the name the kernel knows them by (`InodeEviction` invalidates by name).
+    private func noteNewNames(_ from: Inode, _ name: FileName, _ to: Inode, _ newName: FileName, exchanged: Bool) {
+        guard eviction != nil else { return }
+        var names = [(to, newName)]
+        if exchanged { names.append((from, name)) }
+        for (directory, name) in names {
+            var attributes = stat()
+            guard name.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0 else { continue }
+            inodes.renamed(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino), parent: directory.number, name: name)
         }
     }
 }

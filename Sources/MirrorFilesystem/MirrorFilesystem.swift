@@ -20,6 +20,10 @@ public struct MirrorOptions: Sendable {
     /// Block size reported in `st_blksize` of regular files; programs such as `cp` size their buffers by it,
     /// and larger writes mean fewer round trips to the daemon. `nil` reports the backing disk's own.
     public var reportedBlockSize: Int? = 1 << 20
+    /// Inodes the kernel may make the mount hold at most before it is asked to forget the least recently used
+    /// ones. Each is an open descriptor, and the kernel forgets nothing on its own while memory is plentiful:
+    /// without a bound, copying tens of thousands of files runs the daemon out of descriptors. `nil`: no bound.
+    public var maxCachedInodes: Int? = nil
 
     public init() {}
 }
@@ -33,6 +37,8 @@ public final class MirrorFilesystem: Filesystem {
     public let root: String
     let options: MirrorOptions
     let inodes: InodeTable
+    /// Keeps the number of inodes (each an open descriptor) the kernel makes us hold within bounds.
+    let eviction: InodeEviction?
     let runningAsRoot: Bool
     let logger: Logger
     /// Told about every change the bridge acts on (nil: nobody listens).
@@ -57,7 +63,9 @@ public final class MirrorFilesystem: Filesystem {
         self.observer = observer
         self.logger = logger
         let descriptor = try SystemCall.descriptor(Glibc.open(root, tusfs_O_PATH | O_DIRECTORY | O_CLOEXEC))
-        inodes = try InodeTable(rootDescriptor: descriptor)
+        let inodes = try InodeTable(rootDescriptor: descriptor)
+        self.inodes = inodes
+        eviction = options.maxCachedInodes.map { InodeEviction(table: inodes, limit: $0, logger: logger) }
         runningAsRoot = geteuid() == 0
     }
 
@@ -65,7 +73,12 @@ public final class MirrorFilesystem: Filesystem {
     public var liveInodeCount: Int { inodes.count }
 
     public func shutdown() {
+        eviction?.stop()
         inodes.closeAll()
+    }
+
+    public func attach(kernelCache: KernelCache) {
+        eviction?.start(kernelCache)
     }
 
     // MARK: names → inodes
@@ -98,7 +111,9 @@ public final class MirrorFilesystem: Filesystem {
         guard strlen(name) <= Int(NAME_MAX) else { throw .nameTooLong }
         var attributes = stat()
         try SystemCall.check(fstatat(directory.descriptor, name, &attributes, AT_SYMLINK_NOFOLLOW))
-        if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+        if let number = inodes.lookupExisting(
+            device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino), parent: directory.number, name: name)
+        {
             return entry(number, attributes)
         }
         let descriptor = try SystemCall.descriptor(openat(directory.descriptor, name, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC))
@@ -108,7 +123,7 @@ public final class MirrorFilesystem: Filesystem {
             close(descriptor)
             throw error
         }
-        return entry(inodes.insertOrLookup(descriptor: descriptor, attributes: attributes), attributes)
+        return entry(newInode(descriptor: descriptor, attributes: attributes, in: directory, name: name), attributes)
     }
 
     /// Counts a kernel reference to the file just created as `name` in `directory` and open as `descriptor`.
@@ -117,13 +132,23 @@ public final class MirrorFilesystem: Filesystem {
     func lookup(created descriptor: Int32, in directory: Inode, name: FileName) throws(FilesystemError) -> Entry {
         var attributes = stat()
         try SystemCall.check(fstat(descriptor, &attributes))
-        if let number = inodes.lookupExisting(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
-            return entry(number, attributes)
+        return try name.withCString { (name) throws(FilesystemError) -> Entry in
+            if let number = inodes.lookupExisting(
+                device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino), parent: directory.number, name: name)
+            {
+                return entry(number, attributes)
+            }
+            let pathDescriptor = try SystemCall.descriptor(openat(directory.descriptor, name, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC))
+            return entry(newInode(descriptor: pathDescriptor, attributes: attributes, in: directory, name: name), attributes)
         }
-        let pathDescriptor = try SystemCall.descriptor(name.withCString {
-            openat(directory.descriptor, $0, tusfs_O_PATH | O_NOFOLLOW | O_CLOEXEC)
-        })
-        return entry(inodes.insertOrLookup(descriptor: pathDescriptor, attributes: attributes), attributes)
+    }
+
+    /// Counts a kernel reference to a backing file the table may not know yet, and keeps the descriptors the
+    /// table holds within `options.maxCachedInodes` (see `InodeEviction`).
+    private func newInode(descriptor: Int32, attributes: stat, in directory: Inode, name: UnsafePointer<CChar>) -> InodeNumber {
+        let number = inodes.insertOrLookup(descriptor: descriptor, attributes: attributes, parent: directory.number, name: name)
+        eviction?.inodeAdded(count: inodes.count)
+        return number
     }
 
     func entry(_ number: InodeNumber, _ attributes: stat) -> Entry {

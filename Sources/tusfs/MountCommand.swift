@@ -72,6 +72,11 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var readyFd: Int32?
 
+    /// Inodes the kernel may make the daemon hold before it asks the kernel to forget some (default: half the
+    /// open-file limit). For tests of that bound.
+    @Option(help: .hidden)
+    var maxInodes: Int?
+
     func run() async throws {
         let mountpoint = try MountpointCheck.resolve(self.mountpoint)
         try MountpointCheck.verify(mountpoint)
@@ -82,7 +87,7 @@ struct MountCommand: AsyncParsableCommand {
         let cache = try CacheDirectory.prepare(settings.cache.map(MountpointCheck.absolute) ?? CacheDirectory.defaultPath(for: mountpoint))
         if !foreground {
             try BackgroundDaemon.start(
-                arguments: Self.daemonArguments(mountpoint: mountpoint, cache: cache, settings: settings),
+                arguments: Self.daemonArguments(mountpoint: mountpoint, cache: cache, settings: settings, maxInodes: maxInodes),
                 environment: choice.daemonEnvironment, log: cache.log)
             return
         }
@@ -102,7 +107,7 @@ struct MountCommand: AsyncParsableCommand {
     ) async throws {
         let lock = try cache.lock()
         defer { close(lock) }
-        ResourceLimits.raiseOpenFiles()
+        let openFiles = ResourceLimits.raiseOpenFiles()
         DaemonMemory.limitArenaGrowth()
         settings.logFormat.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "tusfs.mount")
@@ -124,8 +129,12 @@ struct MountCommand: AsyncParsableCommand {
             }
             let filesystem: MirrorFilesystem
             do {
+                var mirrorOptions = MirrorOptions()
+                // Every inode held is a descriptor; the other half of the limit is left for open files, the
+                // journal, the connections and the embedded service.
+                mirrorOptions.maxCachedInodes = maxInodes ?? max(256, openFiles / 2)
                 filesystem = try MirrorFilesystem(
-                    root: cache.files, observer: EngineObserver(engine: uploads.engine),
+                    root: cache.files, options: mirrorOptions, observer: EngineObserver(engine: uploads.engine),
                     statusProvider: EngineStatusProvider(engine: uploads.engine))
             } catch {
                 throw CommandError("cannot open \(cache.files): \(error)")
@@ -184,7 +193,9 @@ struct MountCommand: AsyncParsableCommand {
 
     /// The daemon's arguments: every resolved setting but the API key, which goes in its environment
     /// (arguments are visible to every user in `ps`).
-    private static func daemonArguments(mountpoint: String, cache: CacheDirectory, settings: MountSettings) -> [String] {
+    private static func daemonArguments(
+        mountpoint: String, cache: CacheDirectory, settings: MountSettings, maxInodes: Int?
+    ) -> [String] {
         var arguments = ["mount", mountpoint, "--foreground", "--cache", cache.path, "--threads", "\(settings.threads)"]
         if let configPath = settings.configPath { arguments += ["--config", configPath] }
         for option in settings.options { arguments += ["-o", option] }
@@ -195,6 +206,7 @@ struct MountCommand: AsyncParsableCommand {
         if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
         if let metricsListen = settings.metricsListen { arguments += ["--metrics-listen", metricsListen] }
         if let caFile = settings.caFile { arguments += ["--ca-file", MountpointCheck.absolute(caFile)] }
+        if let maxInodes { arguments += ["--max-inodes", "\(maxInodes)"] }
         arguments += [
             "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,

@@ -1,0 +1,38 @@
+import CFuse
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks the kernel to drop what it caches of the mount, so that it sends FORGET for inodes it holds but
+/// nobody uses. A filesystem that keeps a descriptor per inode calls it to stay within its descriptor limit:
+/// the kernel never forgets on its own while memory is plentiful.
+///
+/// Valid while the session runs; afterwards every call does nothing. Never call it from a request handler
+/// (the kernel may hold the directory lock the invalidation needs until that request is answered): call it
+/// from a thread of your own.
+public final class KernelCache: Sendable {
+    // The session pointer is only used under the lock, and cleared (under it) before the session ends.
+    private struct Session: @unchecked Sendable { let pointer: OpaquePointer }
+    private let session: Mutex<Session?>
+
+    init(session: OpaquePointer) {
+        self.session = Mutex(Session(pointer: session))
+    }
+
+    /// Drops the kernel's entry `name` in directory `parent` (and, for a directory, the entries below it that
+    /// nobody uses). Returns 0, or the errno the kernel answered (ENOENT when it had no such entry).
+    @discardableResult
+    public func invalidateEntry(parent: InodeNumber, name: FileName) -> Int32 {
+        session.withLock { session in
+            guard let session else { return ENOTCONN }
+            let result = name.withCString { fuse_lowlevel_notify_inval_entry(session.pointer, parent, $0, strlen($0)) }
+            return result < 0 ? -result : 0
+        }
+    }
+
+    /// Called when the session ends, before it is destroyed.
+    func detach() {
+        session.withLock { $0 = nil }
+    }
+}

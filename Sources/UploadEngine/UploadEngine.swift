@@ -46,7 +46,9 @@ public actor UploadEngine {
     private nonisolated let statusJSONCache = Mutex<(generation: UInt64, builtAt: ContinuousClock.Instant, bytes: [UInt8])?>(nil)
 
     /// Events posted from the filesystem's threads, applied in order by one task.
-    private nonisolated let postedEvents = AsyncStream.makeStream(of: FileEvent.self, bufferingPolicy: .unbounded)
+    private nonisolated let postedEvents = Mutex<[FileEvent]>([])
+    /// Wakes the event loop when the first event arrives in an empty `postedEvents`.
+    private nonisolated let eventsArrived = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private nonisolated let postedCount = Atomic<Int>(0)
     private var appliedCount = 0
     /// (when, bytes) acknowledged by the server, for the throughput of the last `throughputWindow`.
@@ -92,11 +94,18 @@ public actor UploadEngine {
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
         if eventLoop == nil {
-            let stream = postedEvents.stream
+            let arrivals = eventsArrived.stream
             eventLoop = Task { [weak self] in
-                for await event in stream {
+                for await _ in arrivals {
+                    // A burst (cp -r, rsync: two events per file) gathers for a moment, then is applied in one
+                    // turn of the actor: one wake-up for many events instead of one each, off the FUSE threads.
+                    try? await Task.sleep(for: .milliseconds(2))
                     guard let self else { return }
-                    await self.apply(event)
+                    let events = self.postedEvents.withLock { events in
+                        defer { events.removeAll(keepingCapacity: true) }
+                        return events
+                    }
+                    await self.apply(events)
                 }
             }
         }
@@ -190,7 +199,11 @@ public actor UploadEngine {
     /// start's `reconcileWithCache()` finds the changed file. Journal errors are logged.
     public nonisolated func post(_ event: FileEvent) {
         postedCount.add(1, ordering: .sequentiallyConsistent)
-        postedEvents.continuation.yield(event)
+        let first = postedEvents.withLock { events in
+            events.append(event)
+            return events.count == 1
+        }
+        if first { eventsArrived.continuation.yield() }
     }
 
     /// Waits until every event posted before this call has been applied (and committed to the journal).
@@ -199,6 +212,10 @@ public actor UploadEngine {
         while appliedCount < target && eventLoop != nil {
             try? await Task.sleep(for: .milliseconds(1))
         }
+    }
+
+    private func apply(_ events: [FileEvent]) {
+        for event in events { apply(event) }
     }
 
     private func apply(_ event: FileEvent) {

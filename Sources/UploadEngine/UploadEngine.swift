@@ -417,6 +417,7 @@ public actor UploadEngine {
                 cancelRequest(path)
             case .scheduleWriteBack(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
+                if event != .restarted { target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path) }
             case .scheduleRetry(let date):
                 metrics.retries.increment()
                 schedule(next.path, after: .seconds(max(date.timeIntervalSince(now), 0))) { engine, path in

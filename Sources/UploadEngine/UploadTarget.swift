@@ -100,6 +100,11 @@ public protocol UploadTarget: Sendable {
     /// superseded; when such an upload was finalized after all (a crash or a cancellation racing with the
     /// service), the file it became must go to the trash too, or it is left as an orphan.
     func terminate(resume: ResumeData) async throws(UploadTargetError)
+
+    /// Work the target may do ahead of an upload while the file waits out its write-back delay, such as
+    /// reading its content type; called when a file is closed. Must return at once (do the work elsewhere),
+    /// change nothing remote, and not matter if the file changes again: it is a hint.
+    func prepare(file: String, remotePath: String)
 }
 
 extension UploadTarget {
@@ -107,6 +112,9 @@ extension UploadTarget {
     public func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
         throw .permanent("this target has no finalize step")
     }
+
+    /// Nothing to prepare by default.
+    public func prepare(file: String, remotePath: String) {}
 
     /// Targets without processing report READY at once.
     public func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {

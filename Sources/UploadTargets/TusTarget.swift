@@ -103,6 +103,11 @@ public struct TusTarget: UploadTarget {
     }
 
     /// Deletes an unfinished upload (`DELETE`); one that is gone already counts as deleted.
+    /// Reads the file's content type while it waits for its write-back delay.
+    public func prepare(file: String, remotePath: String) {
+        mimeTypes.prepare(ofFile: file, fileName: RemoteLocation.names(in: remotePath).last ?? remotePath)
+    }
+
     public func terminate(resume: ResumeData) async throws(UploadTargetError) {
         guard let stored = resume.tusUploadURL else { return }
         try await delete(remoteId: stored)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MediaManagerClient
 import TestSupport
 import Testing
@@ -48,5 +51,33 @@ struct MimeTypeDetectorTests {
         try Data([0x00, 0x13, 0x37, 0xFF, 0x00, 0x42]).write(to: URL(fileURLWithPath: dir.appending("blob")))
         #expect(detector.mimeType(ofFile: dir.appending("blob")) == "application/octet-stream")
         #expect(detector.mimeType(ofFile: dir.appending("blob"), fileName: "clip.webm") == "video/webm")
+    }
+
+    @Test("a type prepared ahead is used while the file is unchanged, and worked out again once it changed")
+    func preparedAhead() async throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        let detector = MimeTypeDetector()
+        let path = dir.appending("picture")
+        // A PNG, prepared; then, behind the detector's back, other bytes of the same size with the same
+        // modification time: the prepared answer stands (it is what proves it was prepared).
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: path))
+        var attributes = stat()
+        #expect(stat(path, &attributes) == 0)
+        detector.prepare(ofFile: path)
+        try await Task.sleep(for: .milliseconds(300))
+        try Data(repeating: 0x41, count: Self.pngHeader.count).write(to: URL(fileURLWithPath: path))
+        var times = [attributes.st_atim, attributes.st_mtim]  // to the nanosecond
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(detector.mimeType(ofFile: path) == "image/png")
+        // Taken once: the next call reads the content.
+        #expect(detector.mimeType(ofFile: path) != "image/png")
+
+        // Prepared, then changed (size and time): the content now is what counts.
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: path))
+        detector.prepare(ofFile: path)
+        try await Task.sleep(for: .milliseconds(300))
+        try Data("%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(detector.mimeType(ofFile: path) == "application/pdf")
     }
 }

@@ -210,7 +210,7 @@ struct FileFilter: Sendable {
 /// Folder ids: 32 lowercase hex digits, or one of the special folders.
 enum FolderID {
     static func make() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        RandomHex.make(bytes: 16)
     }
 
     static func isValid(_ id: String) -> Bool {

@@ -106,11 +106,7 @@ final class MediaService: Sendable {
     /// The folder a new file goes into: `filePath` (folders created as needed) wins over `parentFolderId`.
     func resolveParent(parentFolderId: String?, filePath: String?) async throws -> String {
         if let filePath, !filePath.isEmpty {
-            var parent = SpecialFolder.mediaRoot
-            for name in try NameRules.folderNames(of: filePath) {
-                parent = try await database.folderNamed(name, under: parent).id
-            }
-            return parent
+            return try await database.folderPath(try NameRules.folderNames(of: filePath), under: SpecialFolder.mediaRoot)
         }
         let parent = parentFolderId ?? SpecialFolder.mediaRoot
         try await requireFolder(parent)

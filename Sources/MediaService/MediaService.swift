@@ -13,6 +13,8 @@ final class MediaService: Sendable {
     let contentDirectory: URL
     /// `DATA/staging/`: plain PUT bodies while they arrive.
     let stagingDirectory: URL
+    private let contentDirectoryPath: String
+    private let stagingDirectoryPath: String
     let metrics: ServerMetrics
     let logger: Logger
     let processor: FileProcessor
@@ -32,6 +34,8 @@ final class MediaService: Sendable {
         try fm.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         contentDirectory = data.appendingPathComponent("content")
         stagingDirectory = data.appendingPathComponent("staging")
+        contentDirectoryPath = contentDirectory.path
+        stagingDirectoryPath = stagingDirectory.path
         try fm.createDirectory(at: contentDirectory, withIntermediateDirectories: true)
         try? fm.removeItem(at: stagingDirectory)  // half-received PUT bodies of an earlier run
         try fm.createDirectory(at: stagingDirectory, withIntermediateDirectories: true)
@@ -101,6 +105,16 @@ final class MediaService: Sendable {
 
     func contentPath(of file: FileRecord) -> URL {
         contentDirectory.appendingPathComponent(file.contentName)
+    }
+
+    /// ``contentPath(of:)`` as a path, made without URL parsing (once per upload).
+    func contentFilePath(of file: FileRecord) -> String {
+        contentDirectoryPath + "/" + file.contentName
+    }
+
+    /// The path of staging file `name`.
+    func stagingPath(_ name: String) -> String {
+        stagingDirectoryPath + "/" + name
     }
 
     /// The folder a new file goes into: `filePath` (folders created as needed) wins over `parentFolderId`.

@@ -3,7 +3,11 @@ import GRDB
 import MediaManagerAPI
 
 /// A file as stored in the `file` table.
-struct FileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+///
+/// Read from rows by column index and written column by column (see `FileRecord+Row.swift`), not through
+/// Codable: a descriptor is read several times per upload, and the Codable path (a decoder, key lookups by
+/// name) was a tenth of the server's CPU per small file.
+struct FileRecord: Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "file"
 
     var id: String
@@ -76,25 +80,66 @@ struct UploadURLRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 /// File ids in the form the real service uses: `SITE6_32HEX~mv2.EXT`.
 enum FileID {
     static func make(siteID: String, fileName: String) -> String {
-        let site = String(Base64URL.encode(Data(siteID.utf8)).lowercased().filter(\.isHexDigit).prefix(6))
-            .padding(toLength: 6, withPad: "0", startingAt: 0)
-        let hex = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        "\(sitePrefix(siteID))_\(RandomHex.make(bytes: 16))~mv2.\(safeExtension(of: fileName))"
+    }
+
+    /// The 6 hex digits that start the ids of site `siteID`: the first hex digits of its base64url form,
+    /// lowercased, padded with zeros.
+    static func sitePrefix(_ siteID: String) -> String {
+        var digits: [UInt8] = []
+        for c in Base64URL.encode(Array(siteID.utf8)).utf8 where digits.count < 6 {
+            let lower = (65...90).contains(c) ? c + 32 : c  // base64url is ASCII
+            if (48...57).contains(lower) || (97...102).contains(lower) { digits.append(lower) }
+        }
+        while digits.count < 6 { digits.append(UInt8(ascii: "0")) }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// The extension of `fileName`, lowercased, when it is 1 to 10 ASCII letters and digits; else `bin`.
+    static func safeExtension(of fileName: String) -> String {
         let ext = (fileName as NSString).pathExtension.lowercased()
-        let safeExt = ext.count <= 10 && !ext.isEmpty && ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) ? ext : "bin"
-        return "\(site)_\(hex)~mv2.\(safeExt)"
+        return ext.count <= 10 && !ext.isEmpty && ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) ? ext : "bin"
     }
 
     /// The 32 hex digits of a well-formed id, used as the content file's name; nil for anything else.
+    /// Well-formed: 6 hex digits, `_`, 32 lowercase hex digits, then nothing or `~mv2.` and ASCII letters and
+    /// digits (checked over the UTF-8 bytes: ids arrive with every request).
     static func contentName(of id: String) -> String? {
-        let parts = id.split(separator: "_", maxSplits: 1)
-        guard parts.count == 2, parts[0].count == 6, parts[0].allSatisfy(\.isHexDigit) else { return nil }
-        let rest = parts[1]
-        let hex = rest.prefix(32)
-        guard hex.count == 32, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
-        let tail = rest.dropFirst(32)
-        guard tail.isEmpty || (tail.hasPrefix("~mv2.") && tail.dropFirst(5).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })) else {
-            return nil
+        let bytes = Array(id.utf8)
+        guard bytes.count >= 39, bytes[6] == UInt8(ascii: "_"), bytes[0..<6].allSatisfy(isHexDigit),
+            bytes[7..<39].allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { return nil }
+        let tail = bytes[39...]
+        guard tail.isEmpty
+            || (tail.starts(with: "~mv2.".utf8) && tail.dropFirst(5).allSatisfy({ (48...57).contains($0) || isASCIILetter($0) }))
+        else { return nil }
+        return String(decoding: bytes[7..<39], as: UTF8.self)
+    }
+
+    private static func isHexDigit(_ c: UInt8) -> Bool { (48...57).contains(c) || (97...102).contains(c) || (65...70).contains(c) }
+    private static func isASCIILetter(_ c: UInt8) -> Bool { (65...90).contains(c) || (97...122).contains(c) }
+}
+
+/// Random lowercase hex digits (ids of files, folders and upload URLs).
+enum RandomHex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// `bytes` random bytes as `2 * bytes` hex digits.
+    static func make(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(unsafeUninitializedCapacity: bytes * 2) { out in
+            var i = 0
+            while i < bytes * 2 {
+                var word = generator.next()
+                for _ in 0..<min(8, bytes - i / 2) {
+                    let byte = Int(word & 0xFF)
+                    word >>= 8
+                    out[i] = digits[byte >> 4]
+                    out[i + 1] = digits[byte & 15]
+                    i += 2
+                }
+            }
+            return bytes * 2
         }
-        return String(hex)
     }
 }

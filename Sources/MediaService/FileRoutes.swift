@@ -100,9 +100,18 @@ struct FileRoutes {
         guard (1...100).contains(body.fileIds.count) else {
             throw MediaServiceError.invalidArgument("fileIds must hold 1 to 100 ids")
         }
+        // One read for the whole batch (clients poll processing with up to 100 ids a call); the errors are
+        // those of asking for each id in turn.
+        let wellFormed = body.fileIds.filter { !$0.isEmpty && FileID.contentName(of: $0) != nil }
+        let stored = try await service.database.files(ids: wellFormed)
+        var byID: [String: FileRecord] = [:]
+        for case let file? in stored { byID[file.id] = file }
         var files: [FileDescriptor] = []
+        files.reserveCapacity(body.fileIds.count)
         for id in body.fileIds {
-            files.append(service.descriptor(try await existingFile(id)))
+            guard !id.isEmpty else { throw MediaServiceError.invalidArgument("fileId is required") }
+            guard let file = byID[id] else { throw MediaServiceError.notFound("file \(id.prefix(80))") }
+            files.append(service.descriptor(file))
         }
         return try JSON.response(GetFileDescriptorsResponse(files: files))
     }

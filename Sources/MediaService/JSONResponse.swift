@@ -6,10 +6,28 @@ import NIOCore
 enum JSON {
     /// `value` as a JSON response.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `value` as a JSON response, written by hand (see ``HandWrittenJSON``): the same bytes as the generic
+    /// `response(_:status:)`.
+    static func response<T: HandWrittenJSON>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: try body(value)))
+    }
+
+    /// The JSON of `value`, written by hand when it can be.
+    static func body<T: HandWrittenJSON>(_ value: T) throws -> ByteBuffer {
+        guard value.canWriteJSON else { return ByteBuffer(bytes: try encoder.encode(value)) }
+        var buffer = ByteBufferAllocator().buffer(capacity: 1024)
+        value.writeJSON(to: &buffer)
+        return buffer
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
     }
 
     /// The request body decoded as `T` (at most the context's `maxUploadSize`, else 413).

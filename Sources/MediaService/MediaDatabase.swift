@@ -64,15 +64,48 @@ struct MediaDatabase: Sendable {
     // MARK: files
 
     func file(_ id: String) async throws -> FileRecord? {
-        try await queue.read { db in try FileRecord.fetchOne(db, key: id) }
+        try await queue.read { db in try Self.fetchFile(id, db) }
+    }
+
+    /// The files with these ids, in one read; an id without a file maps to nil.
+    func files(ids: [String]) async throws -> [FileRecord?] {
+        try await queue.read { db in try ids.map { try Self.fetchFile($0, db) } }
     }
 
     func insert(_ file: FileRecord) async throws {
-        try await queue.write { db in try file.insert(db) }
+        try await queue.write { db in try Self.insertFile(file, db) }
     }
 
     func update(_ file: FileRecord) async throws {
-        try await queue.write { db in try file.update(db) }
+        try await queue.write { db in try Self.updateFile(file, db) }
+    }
+
+    // The hot statements of the upload flow, as raw SQL prepared once per connection (GRDB's query interface
+    // builds, authorises and compiles its SQL anew for every request).
+
+    private static let selectFileSQL = "SELECT \(FileRecord.columnList) FROM file WHERE id = ?"
+    private static let insertFileSQL =
+        "INSERT INTO file (\(FileRecord.columnList)) VALUES (\(FileRecord.columns.map { _ in "?" }.joined(separator: ", ")))"
+    /// Every column but `id`, then `id` for the WHERE clause.
+    private static let updateFileSQL =
+        "UPDATE file SET \(FileRecord.columns.dropFirst().map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+    private static func fetchFile(_ id: String, _ db: Database) throws -> FileRecord? {
+        try FileRecord.fetchOne(try db.cachedStatement(sql: selectFileSQL), arguments: [id])
+    }
+
+    private static func insertFile(_ file: FileRecord, _ db: Database) throws {
+        try db.cachedStatement(sql: insertFileSQL).execute(arguments: StatementArguments(file.rowValues))
+    }
+
+    /// Writes every column of `file` (by id); throws `RecordError.recordNotFound` when there is no such row, as
+    /// GRDB's `update` does.
+    private static func updateFile(_ file: FileRecord, _ db: Database) throws {
+        let values = file.rowValues
+        try db.cachedStatement(sql: updateFileSQL).execute(arguments: StatementArguments(values.dropFirst() + [values[0]]))
+        guard db.changesCount > 0 else {
+            throw RecordError.recordNotFound(databaseTableName: FileRecord.databaseTableName, key: ["id": file.id.databaseValue])
+        }
     }
 
     /// Reads, changes and writes one file in a single transaction, so concurrent changes (processing
@@ -83,9 +116,9 @@ struct MediaDatabase: Sendable {
         -> (file: FileRecord, changed: Bool)?
     {
         try await queue.write { db in
-            guard var file = try FileRecord.fetchOne(db, key: id) else { return nil }
+            guard var file = try Self.fetchFile(id, db) else { return nil }
             let changed = try change(&file)
-            if changed { try file.update(db) }
+            if changed { try Self.updateFile(file, db) }
             return (file, changed)
         }
     }
@@ -152,21 +185,42 @@ struct MediaDatabase: Sendable {
         }
     }
 
-    /// The live folder named `name` directly under `parent`, created if missing (in one transaction).
-    func folderNamed(_ name: String, under parent: String) async throws -> FolderRecord {
-        try await queue.write { db in
-            if let existing = try FolderRecord.filter(Column("parentFolderId") == parent && Column("displayName") == name
-                && Column("state") == FileState.ok.rawValue).fetchOne(db)
-            {
-                return existing
+    /// The id of the folder at path `names` under `root` (each a live folder named so under the one before),
+    /// folders created where missing. The path is looked up in one read; only a missing folder takes a write
+    /// transaction (which looks again, so two requests creating the same folder make one).
+    func folderPath(_ names: [String], under root: String) async throws -> String {
+        let found = try await queue.read { db -> String? in
+            var parent = root
+            for name in names {
+                guard let id = try Self.liveFolderID(named: name, under: parent, db) else { return nil }
+                parent = id
             }
-            let now = Date().timeIntervalSince1970
-            let folder = FolderRecord(
-                id: FolderID.make(), displayName: name, parentFolderId: parent, createdAt: now, updatedAt: now,
-                state: FileState.ok.rawValue)
-            try folder.insert(db)
-            return folder
+            return parent
         }
+        if let found { return found }
+        return try await queue.write { db in
+            var parent = root
+            for name in names {
+                if let id = try Self.liveFolderID(named: name, under: parent, db) {
+                    parent = id
+                    continue
+                }
+                let now = Date().timeIntervalSince1970
+                let folder = FolderRecord(
+                    id: FolderID.make(), displayName: name, parentFolderId: parent, createdAt: now, updatedAt: now,
+                    state: FileState.ok.rawValue)
+                try folder.insert(db)
+                parent = folder.id
+            }
+            return parent
+        }
+    }
+
+    private static let liveFolderSQL =
+        "SELECT id FROM folder WHERE parentFolderId = ? AND displayName = ? AND state = '\(FileState.ok.rawValue)' LIMIT 1"
+
+    private static func liveFolderID(named name: String, under parent: String, _ db: Database) throws -> String? {
+        try String.fetchOne(try db.cachedStatement(sql: liveFolderSQL), arguments: [parent, name])
     }
 
     // MARK: upload URLs
@@ -183,18 +237,30 @@ struct MediaDatabase: Sendable {
     }
 
     func uploadURL(_ nonce: String) async throws -> UploadURLRecord? {
-        try await queue.read { db in try UploadURLRecord.fetchOne(db, key: nonce) }
+        try await queue.read { db in try Self.fetchUploadURL(nonce, db) }
     }
 
     /// Records that the upload URL `nonce` became file `fileID` and stores the file, in one transaction.
     /// Returns false (storing nothing) when the URL had already produced a file.
     func completeUpload(nonce: String, uploadID: String?, file: FileRecord) async throws -> Bool {
         try await queue.write { db in
-            if let existing = try UploadURLRecord.fetchOne(db, key: nonce), existing.fileId != nil { return false }
-            try UploadURLRecord(nonce: nonce, uploadId: uploadID, fileId: file.id).save(db)
-            try file.insert(db)
+            if let existing = try Self.fetchUploadURL(nonce, db), existing.fileId != nil { return false }
+            try db.cachedStatement(sql: Self.saveUploadURLSQL).execute(arguments: [nonce, uploadID, file.id])
+            try Self.insertFile(file, db)
             return true
         }
+    }
+
+    private static let selectUploadURLSQL = "SELECT nonce, uploadId, fileId FROM uploadURL WHERE nonce = ?"
+    /// Insert, or update the row of the same nonce (what GRDB's `save` did, in one statement).
+    private static let saveUploadURLSQL = """
+        INSERT INTO uploadURL (nonce, uploadId, fileId) VALUES (?, ?, ?)
+        ON CONFLICT(nonce) DO UPDATE SET uploadId = excluded.uploadId, fileId = excluded.fileId
+        """
+
+    private static func fetchUploadURL(_ nonce: String, _ db: Database) throws -> UploadURLRecord? {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: selectUploadURLSQL), arguments: [nonce]) else { return nil }
+        return UploadURLRecord(nonce: try row.decode(atIndex: 0), uploadId: try row.decode(atIndex: 1), fileId: try row.decode(atIndex: 2))
     }
 }
 
@@ -210,7 +276,7 @@ struct FileFilter: Sendable {
 /// Folder ids: 32 lowercase hex digits, or one of the special folders.
 enum FolderID {
     static func make() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        RandomHex.make(bytes: 16)
     }
 
     static func isValid(_ id: String) -> Bool {

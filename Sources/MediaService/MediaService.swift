@@ -13,6 +13,8 @@ final class MediaService: Sendable {
     let contentDirectory: URL
     /// `DATA/staging/`: plain PUT bodies while they arrive.
     let stagingDirectory: URL
+    private let contentDirectoryPath: String
+    private let stagingDirectoryPath: String
     let metrics: ServerMetrics
     let logger: Logger
     let processor: FileProcessor
@@ -32,6 +34,8 @@ final class MediaService: Sendable {
         try fm.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         contentDirectory = data.appendingPathComponent("content")
         stagingDirectory = data.appendingPathComponent("staging")
+        contentDirectoryPath = contentDirectory.path
+        stagingDirectoryPath = stagingDirectory.path
         try fm.createDirectory(at: contentDirectory, withIntermediateDirectories: true)
         try? fm.removeItem(at: stagingDirectory)  // half-received PUT bodies of an earlier run
         try fm.createDirectory(at: stagingDirectory, withIntermediateDirectories: true)
@@ -103,14 +107,20 @@ final class MediaService: Sendable {
         contentDirectory.appendingPathComponent(file.contentName)
     }
 
+    /// ``contentPath(of:)`` as a path, made without URL parsing (once per upload).
+    func contentFilePath(of file: FileRecord) -> String {
+        contentDirectoryPath + "/" + file.contentName
+    }
+
+    /// The path of staging file `name`.
+    func stagingPath(_ name: String) -> String {
+        stagingDirectoryPath + "/" + name
+    }
+
     /// The folder a new file goes into: `filePath` (folders created as needed) wins over `parentFolderId`.
     func resolveParent(parentFolderId: String?, filePath: String?) async throws -> String {
         if let filePath, !filePath.isEmpty {
-            var parent = SpecialFolder.mediaRoot
-            for name in try NameRules.folderNames(of: filePath) {
-                parent = try await database.folderNamed(name, under: parent).id
-            }
-            return parent
+            return try await database.folderPath(try NameRules.folderNames(of: filePath), under: SpecialFolder.mediaRoot)
         }
         let parent = parentFolderId ?? SpecialFolder.mediaRoot
         try await requireFolder(parent)

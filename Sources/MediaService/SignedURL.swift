@@ -28,14 +28,15 @@ struct URLSigner: Sendable {
         encoder.outputFormatting = .sortedKeys
         let payload = (try? encoder.encode(claims)) ?? Data()
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return "\(Base64URL.encode(payload)).\(Base64URL.encode(Data(mac)))"
+        return Base64URL.encode(payload) + "." + mac.withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// The claims of a signed token.
     /// - Throws: ``MediaServiceError/badSignature`` when the token is malformed or its MAC does not verify.
     func verify<Claims: Decodable>(_ token: String, as type: Claims.Type) throws -> Claims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let payload = Base64URL.decode(parts[0]), let mac = Base64URL.decode(parts[1]),
+        let utf8 = token.utf8
+        guard let dot = utf8.firstIndex(of: UInt8(ascii: ".")), !utf8[utf8.index(after: dot)...].contains(UInt8(ascii: ".")),
+            let payload = Base64URL.decode(token[..<dot]), let mac = Base64URL.decode(token[token.index(after: dot)...]),
             HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key)
         else { throw MediaServiceError.badSignature }
         do {
@@ -47,7 +48,7 @@ struct URLSigner: Sendable {
 
     /// A MAC of `text` as base64url, for derived secrets such as upload tokens.
     func mac(_ text: String) -> String {
-        Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)))
+        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key).withUnsafeBytes { Base64URL.encode($0) }
     }
 }
 

@@ -42,9 +42,9 @@ struct UploadRoutes {
         let name = try fileName(request, ticket: ticket)
         if service.configuration.faults.shouldFail() { throw MediaServiceError.injectedFailure }
 
-        let staging = service.stagingDirectory.appendingPathComponent(UploadInfo.makeID())
-        defer { try? FileManager.default.removeItem(at: staging) }
-        var writer = try BodyWriter(path: staging.path, offset: 0, checksum: nil)
+        let staging = service.stagingPath(RandomHex.make(bytes: 16))
+        defer { unlink(staging) }  // gone already once stored
+        var writer = try BodyWriter(path: staging, offset: 0, checksum: nil)
         let channel = context.channel
         let metrics = service.metrics
         let dropper = service.putDropper
@@ -69,15 +69,15 @@ struct UploadRoutes {
     }
 
     /// Moves the received bytes into the content store, records the file (once per upload URL) and starts processing.
-    private func store(_ file: FileRecord, from source: URL, nonce: String, uploadID: String?) async throws -> Response {
-        let destination = service.contentPath(of: file)
-        do {
-            try FileManager.default.moveItem(at: source, to: destination)
-        } catch {
-            throw MediaServiceError.internalError("cannot store the content: \(error.localizedDescription)")
+    private func store(_ file: FileRecord, from source: String, nonce: String, uploadID: String?) async throws -> Response {
+        let destination = service.contentFilePath(of: file)
+        // rename(2) itself: staging and content are in the same data directory, and the id (128 random bits)
+        // names no existing content. FileManager.moveItem looks at both paths first, at a cost per upload.
+        guard rename(source, destination) == 0 else {
+            throw MediaServiceError.internalError("cannot store the content: \(String(cString: strerror(errno)))")
         }
         guard try await service.database.completeUpload(nonce: nonce, uploadID: uploadID, file: file) else {
-            try? FileManager.default.removeItem(at: destination)
+            unlink(destination)
             throw MediaServiceError.alreadyUsed("the upload URL")
         }
         service.logger.info("file \(file.id) uploaded (\(file.sizeInBytes) bytes), processing")
@@ -115,6 +115,6 @@ struct UploadRoutes {
             size: info.offset)
         let staging = service.stagingDirectory.appendingPathComponent(UploadInfo.makeID())
         try await service.tusServer.store.takeData(uploadID, to: staging)
-        return try await store(file, from: staging, nonce: ticket.nonce, uploadID: uploadID)
+        return try await store(file, from: staging.path, nonce: ticket.nonce, uploadID: uploadID)
     }
 }

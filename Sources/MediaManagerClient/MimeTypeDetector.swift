@@ -142,6 +142,10 @@ private final class MagicCookie: Sendable {
             magic_close(handle)
             return nil
         }
+        // libmagic reads up to 7 MiB of every file by default; the signatures it needs sit in the first
+        // kilobytes (the old default was 1 MiB, kept here as a margin).
+        var bytesMax = 1 << 20
+        _ = magic_setparam(handle, MAGIC_PARAM_BYTES_MAX, &bytesMax)
         cookie = Mutex(handle)
     }
 

@@ -44,7 +44,7 @@ struct UploadRoutes {
 
         let staging = service.stagingDirectory.appendingPathComponent(UploadInfo.makeID())
         defer { try? FileManager.default.removeItem(at: staging) }
-        var writer = try BodyWriter(path: staging.path, offset: 0, checksum: nil)
+        var writer = try BodyWriter(path: staging.path, offset: 0, checksum: nil, backgroundDigest: FileProcessor.hashAlgorithm)
         let channel = context.channel
         let metrics = service.metrics
         let dropper = service.putDropper

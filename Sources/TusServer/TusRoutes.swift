@@ -154,7 +154,6 @@ extension TusServer {
         try Self.checkVersion(request)
         let info = try await existingUpload(context, allowExpired: true)
         try await withWriter(info.id) { await store.remove(info.id) }
-        BackgroundDigests.shared.forget(info.id)
         logger.info("upload \(info.id) terminated")
         await hooks.uploadTerminated(info)
         return Response(status: .noContent, headers: [.tusResumable: TusVersion.current])

@@ -17,12 +17,21 @@ import Glibc
 /// rename into the content store). A reader that needs the digest sooner calls
 /// ``digest(ofFileAt:algorithm:)``, which takes over the work at normal priority from where the thread got.
 /// After a restart nothing is lost: the next advance of an unfinished upload starts again from its first byte.
+/// Small files (under ``minimumFileSize``) and files beyond the ``maximumFiles`` tracked at once are left to
+/// their readers.
 public final class BackgroundDigests: Sendable {
     /// The instance shared by every server in the process (tus uploads and plain PUTs record, processing reads).
     public static let shared = BackgroundDigests()
 
     /// Bytes hashed in one step (between two looks at the shared state).
     public static let pieceSize = 4 << 20
+
+    /// Files smaller than this are not tracked: reading them at processing costs little.
+    public static let minimumFileSize: Int64 = 4 << 20
+
+    /// At most this many files are tracked at once (each holds an open descriptor until it is hashed, and the
+    /// thread may be starved for a while); further files are not, and their readers compute the digest.
+    public static let maximumFiles = 32
 
     /// An open file descriptor, closed when the last holder lets go (a job and the thread's current piece).
     private final class Descriptor: Sendable {
@@ -64,13 +73,14 @@ public final class BackgroundDigests: Sendable {
     /// file's final size once known. `key` names the file for later calls (a tus upload id, a staging path).
     /// The first call for a key opens the file (from then on a rename does not matter).
     public func advance(_ key: String, path: String, to available: Int64, length: Int64?, algorithm: ChecksumAlgorithm) {
-        if length == 0 { return }  // nothing to hash: readers compute the digest of an empty file themselves
+        if let length, length < Self.minimumFileSize { return }
         let startWorker = state.withLock { state -> Bool in
             if var job = state.jobs[key], job.hasher.algorithm == algorithm {
                 job.available = max(job.available, available)
                 job.length = length ?? job.length
                 state.jobs[key] = job
             } else {
+                guard state.jobs.count < Self.maximumFiles else { return false }
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { return false }
                 var info = stat()

@@ -52,7 +52,7 @@ import TusServer
         let directory = try TemporaryDirectory("digests")
         defer { directory.remove() }
         let path = directory.appending("partial.bin")
-        let data = randomBytes(3 << 20)
+        let data = randomBytes(6 << 20)
         FileManager.default.createFile(atPath: path, contents: data)
         let digests = BackgroundDigests()
         // Only the first MiB is said to be final; the reader needs the digest of the whole file now.
@@ -70,5 +70,9 @@ import TusServer
         let path = directory.appending("other.bin")
         FileManager.default.createFile(atPath: path, contents: randomBytes(1000))
         #expect(BackgroundDigests().digest(ofFileAt: path, algorithm: .md5) == nil)
+        // Small files are left to their readers.
+        let digests = BackgroundDigests()
+        digests.advance("small", path: path, to: 1000, length: 1000, algorithm: .md5)
+        #expect(!digests.isTracking("small"))
     }
 }

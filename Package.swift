@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "TusServer",
             dependencies: [
-                "TusCore",
+                "TusCore", "CLinux",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,6 +19,9 @@ static const short tusfs_POSIX_SPAWN_SETSID = 0x80;
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 extern int fallocate(int fd, int mode, off_t offset, off_t len);
+static const unsigned int tusfs_SYNC_FILE_RANGE_WRITE = 2;
+static const int tusfs_SCHED_IDLE = 5;
+extern int sync_file_range(int fd, off_t offset, off_t nbytes, unsigned int flags);
 
 /// openat(2) with a mode, which Swift's import of the variadic function cannot pass.
 static inline int tusfs_openat(int dirfd, const char *path, int flags, mode_t mode) {

@@ -3,12 +3,20 @@ import Foundation
 import Logging
 import MediaManagerAPI
 import Synchronization
+import TusCore
 import TusServer
 
 /// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash and size
 /// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
 /// matching webhook is sent.
+///
+/// The hash is MD5. Uploads (tus and plain PUT) are hashed in the background while they arrive
+/// (``BackgroundDigests``); processing takes that digest, finishing what is left of it, instead of reading the whole
+/// file again. Files this process did not receive (an import, a restart before processing) are read.
 final class FileProcessor: Sendable {
+    /// The algorithm of the descriptors' `hash`.
+    static let hashAlgorithm = ChecksumAlgorithm.md5
+
     let database: MediaDatabase
     let contentDirectory: URL
     let delay: Duration
@@ -65,7 +73,11 @@ final class FileProcessor: Sendable {
     private func process(_ id: String) async throws {
         guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
         let path = contentDirectory.appendingPathComponent(file.contentName).path
-        guard let (size, hash) = try await runBlocking({ Self.digest(path: path) }) else {
+        let digest = try await runBlocking {
+            BackgroundDigests.shared.digest(ofFileAt: path, algorithm: Self.hashAlgorithm).map { ($0.size, Self.hex($0.digest)) }
+                ?? Self.digest(path: path)
+        }
+        guard let (size, hash) = digest else {
             return try await fail(id, reason: "the file's content is missing")
         }
         if failureRate > 0, Double.random(in: 0..<1) < failureRate {
@@ -100,6 +112,8 @@ final class FileProcessor: Sendable {
             md5.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (size, md5.finalize().map { String(format: "%02x", $0) }.joined())
+        return (size, hex(md5.finalize()))
     }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }

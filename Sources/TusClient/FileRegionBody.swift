@@ -58,6 +58,17 @@ final class ReadOnlyFile: Sendable {
         return buffer
     }
 
+    /// `count` bytes at `offset` as a NIO `FileRegion` (for `sendfile`), on a duplicate of the descriptor that the
+    /// region owns: call ``SendableFileRegion/close()`` once the region was written or dropped.
+    func sendableRegion(offset: Int64, count: Int64) throws(TusError) -> SendableFileRegion {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw TusError.file(path: path, message: String(cString: strerror(errno))) }
+        _ = fcntl(copy, F_SETFD, FD_CLOEXEC)
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: copy)
+        return SendableFileRegion(
+            region: FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + count)), handle: handle)
+    }
+
     /// SHA-1 of `length` bytes at `offset`, read in blocks into one reused buffer (for `Upload-Checksum`).
     func sha1(offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> Insecure.SHA1.Digest {
         var hasher = Insecure.SHA1()
@@ -78,6 +89,15 @@ final class ReadOnlyFile: Sendable {
         }
         return hasher.finalize()
     }
+}
+
+/// A part of a file for one request body sent with `sendfile`, with the descriptor it owns.
+struct SendableFileRegion: Sendable {
+    let region: FileRegion
+    let handle: NIOFileHandle
+
+    /// Closes the region's descriptor (once; later calls do nothing).
+    func close() { try? handle.close() }
 }
 
 /// The bytes `offset ..< offset + length` of a file as a request body, read in blocks on demand.

@@ -37,29 +37,86 @@ extension TusClient {
         tusResumable: Bool = true
     ) async throws -> HTTPResponse {
         var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = method
-        if configuration.useMethodOverride, method == .PATCH || method == .DELETE {
-            request.method = .POST
-            request.headers.add(name: TusHeader.methodOverride, value: method.rawValue)
-        }
-        if tusResumable { request.headers.add(name: TusHeader.resumable, value: TusVersion.current) }
-        request.headers.add(contentsOf: configuration.additionalHeaders)
-        request.headers.add(contentsOf: extra)
-        if body == nil, method == .POST || method == .PATCH {
-            request.headers.add(name: "Content-Length", value: "0")
-        }
+        (request.method, request.headers) = requestHead(method, headers: extra, hasBody: body != nil, tusResumable: tusResumable)
         request.body = body
         logger.trace("tus request", metadata: ["method": "\(method.rawValue)", "url": "\(url.absoluteString)"])
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
-        let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+        let response = try await httpClient.execute(request, deadline: requestDeadline(), logger: logger)
         let bytes = method == .HEAD ? ByteBuffer() : try await response.body.collect(upTo: Self.maxResponseBody)
-        let status = Int(response.status.code)
-        guard (200..<300).contains(status) else {
+        return try Self.checked(HTTPResponse(status: Int(response.status.code), headers: response.headers, body: bytes))
+    }
+
+    /// Sends one request whose body is `count` bytes of `file` from `offset`, like ``send(_:_:headers:body:tusResumable:)``.
+    ///
+    /// Over plain http the kernel copies the bytes from the file to the socket (`sendfile`): no read into memory,
+    /// no buffer per block. Over https (TLS must see the bytes) the body is read in blocks (``FileRegionBody``).
+    func send(
+        _ method: HTTPMethod, _ url: URL, headers extra: HTTPHeaders = [:], file: ReadOnlyFile, offset: Int64, count: Int64
+    ) async throws -> HTTPResponse {
+        guard url.scheme?.lowercased() == "http", count > 0 else {
+            let body = HTTPClientRequest.Body.stream(
+                FileRegionBody(file: file, offset: offset, length: count, blockSize: configuration.readBlockSize),
+                length: .known(count))
+            return try await send(method, url, headers: extra, body: body)
+        }
+        let (requestMethod, headers) = requestHead(method, headers: extra, hasBody: true, tusResumable: true)
+        let region = try file.sendableRegion(offset: offset, count: count)
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(
+                url: url.absoluteString, method: requestMethod, headers: headers,
+                body: .stream(contentLength: count) { writer in writer.write(.fileRegion(region.region)) })
+        } catch {
+            region.close()
+            throw error
+        }
+        logger.trace("tus request", metadata: ["method": "\(method.rawValue)", "url": "\(url.absoluteString)", "sendfile": "true"])
+        let task = httpClient.execute(
+            request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBody),
+            deadline: requestDeadline(), logger: logger)
+        // The region's descriptor (a duplicate) is closed once the answer arrived (the server answers after the
+        // body) or the request failed. Not when the body writer's future completes: that may be before the
+        // kernel took the bytes. A write still queued when it is closed fails (NIO does not use a closed handle).
+        defer { region.close() }
+        let response = try await withTaskCancellationHandler {
+            try await task.futureResult.get()
+        } onCancel: {
+            task.cancel()
+        }
+        return try Self.checked(HTTPResponse(status: Int(response.status.code), headers: response.headers, body: response.body ?? ByteBuffer()))
+    }
+
+    /// The method and headers of a request: the tus headers, the configured extra headers, method override.
+    private func requestHead(
+        _ method: HTTPMethod, headers extra: HTTPHeaders, hasBody: Bool, tusResumable: Bool
+    ) -> (HTTPMethod, HTTPHeaders) {
+        var requestMethod = method
+        var headers = HTTPHeaders()
+        if configuration.useMethodOverride, method == .PATCH || method == .DELETE {
+            requestMethod = .POST
+            headers.add(name: TusHeader.methodOverride, value: method.rawValue)
+        }
+        if tusResumable { headers.add(name: TusHeader.resumable, value: TusVersion.current) }
+        headers.add(contentsOf: configuration.additionalHeaders)
+        headers.add(contentsOf: extra)
+        if !hasBody, method == .POST || method == .PATCH {
+            headers.add(name: "Content-Length", value: "0")
+        }
+        return (requestMethod, headers)
+    }
+
+    private func requestDeadline() -> NIODeadline {
+        NIODeadline.now() + .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
+    }
+
+    /// `response` when it is a 2xx; otherwise throws ``HTTPStatusFailure``.
+    private static func checked(_ response: HTTPResponse) throws -> HTTPResponse {
+        guard (200..<300).contains(response.status) else {
             throw HTTPStatusFailure(
-                status: status, message: Self.serverMessage(bytes, reason: response.status.reasonPhrase),
+                status: response.status,
+                message: serverMessage(response.body, reason: HTTPResponseStatus(statusCode: response.status).reasonPhrase),
                 retryAfter: response.headers.first(name: HTTPHeaderName.retryAfter).flatMap { RetryPolicy.parseRetryAfter($0) })
         }
-        return HTTPResponse(status: status, headers: response.headers, body: bytes)
+        return response
     }
 
     /// Decides whether a failed attempt may be retried. Throws the final error when it may not.

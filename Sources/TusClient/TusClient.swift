@@ -363,12 +363,9 @@ public final class TusClient: Sendable {
         headers.add(name: TusHeader.uploadOffset, value: String(offset))
         headers.add(name: HTTPHeaderName.contentType, value: TusHeader.offsetOctetStream)
         if let checksum { headers.add(name: TusHeader.uploadChecksum, value: checksum) }
-        let body = HTTPClientRequest.Body.stream(
-            FileRegionBody(file: file, offset: offset, length: count, blockSize: configuration.readBlockSize),
-            length: .known(count))
         let response: HTTPResponse
         do {
-            response = try await send(.PATCH, uploadURL, headers: headers, body: body)
+            response = try await send(.PATCH, uploadURL, headers: headers, file: file, offset: offset, count: count)
         } catch let error as HTTPStatusFailure where error.status == 404 || error.status == 410 {
             throw TusError.uploadNotFound(uploadURL)
         }

@@ -17,7 +17,12 @@ extension ChecksumAlgorithm {
 ///
 /// Each update hashes the bytes in place: the hash state is held in its own stored property (not in an enum
 /// payload, which a `switch` would copy out and back, making swift-crypto duplicate its context on every update).
-public struct ChecksumHasher {
+///
+/// A value: a copy is an independent hasher (swift-crypto copies its context on write), so a copy taken before
+/// feeding a chunk can be kept to undo that chunk.
+public struct ChecksumHasher: @unchecked Sendable {
+    // Sendable by hand: swift-crypto's digest structs are copy-on-write values (the shared context is copied
+    // before a mutation unless uniquely referenced, with atomic reference counts), as safe to send as an Array.
     /// The algorithm this hasher computes.
     public let algorithm: ChecksumAlgorithm
     // Exactly one of these is non-nil: the one for `algorithm`.

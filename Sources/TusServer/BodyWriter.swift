@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Hummingbird
 import NIOCore
@@ -8,18 +9,33 @@ import Glibc
 
 /// Streams a request body into a file at a given offset, as it arrives: memory use does not grow with the body.
 ///
-/// Counts and optionally hashes the bytes, stops at a byte limit, and injects a dropped connection after
-/// ``FaultInjection/dropAfterBytes`` bytes. Whatever happens, ``written`` tells how many bytes reached the file,
-/// so the caller can keep them (or, with a checksum, discard them).
+/// Counts and optionally hashes the bytes (the request's `Upload-Checksum`), stops at a byte limit, and injects a
+/// dropped connection after ``FaultInjection/dropAfterBytes`` bytes. Whatever happens, ``written`` tells how many
+/// bytes reached the file, so the caller can keep them (or, with a checksum, discard them).
+///
+/// While the body arrives, the kernel is asked every ``writebackInterval`` bytes to start writing them to the disk
+/// (`sync_file_range`), so the `fsync` that must precede the answer (``sync()``) finds little left to write.
 public struct BodyWriter: ~Copyable {
     private let fd: Int32
+    private let path: String
     private let startOffset: Int64
     /// Bytes written to the file so far.
     public private(set) var written: Int64 = 0
     private var hasher: ChecksumHasher?
+    private let backgroundDigest: ChecksumAlgorithm?
+    /// Bytes written whose write-out to the disk has not been started yet.
+    private var unflushed: Int64 = 0
+
+    /// How many bytes are written between two requests to start writing them to the disk.
+    static let writebackInterval: Int64 = 8 << 20
 
     /// Opens `path` for writing at `offset`, cutting anything past `offset` (left over by a crash).
-    public init(path: String, offset: Int64, checksum: ChecksumAlgorithm?) throws {
+    /// - Parameters:
+    ///   - checksum: the algorithm of the request's `Upload-Checksum`, to compute ``digest()``.
+    ///   - backgroundDigest: for a body that is the whole file and is kept as it arrives (a plain PUT): the
+    ///     algorithm of a digest of the file that ``BackgroundDigests/shared`` computes while the bytes arrive
+    ///     (keyed by `path`); ``sync()`` marks the file complete.
+    public init(path: String, offset: Int64, checksum: ChecksumAlgorithm?, backgroundDigest: ChecksumAlgorithm? = nil) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw TusError.storage("cannot open the data file (errno \(errno))") }
         guard ftruncate(fd, off_t(offset)) == 0 else {
@@ -27,8 +43,10 @@ public struct BodyWriter: ~Copyable {
             close(fd)
             throw TusError.storage("cannot truncate the data file (errno \(e))")
         }
+        self.path = path
         startOffset = offset
         hasher = checksum.map { $0.makeHasher() }
+        self.backgroundDigest = backgroundDigest
     }
 
     deinit { close(fd) }
@@ -82,14 +100,29 @@ public struct BodyWriter: ~Copyable {
         }
         buffer.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
         written += Int64(count)
+        unflushed += Int64(count)
+        if unflushed >= Self.writebackInterval {
+            // Asynchronous: only starts the write-out of the bytes just written (an error here is harmless,
+            // sync() reports what matters).
+            _ = sync_file_range(fd, off_t(startOffset + written - unflushed), off_t(unflushed), tusfs_SYNC_FILE_RANGE_WRITE)
+            unflushed = 0
+            if let backgroundDigest {
+                BackgroundDigests.shared.advance(path, path: path, to: startOffset + written, length: nil, algorithm: backgroundDigest)
+            }
+        }
         onBytes(Int64(count))
     }
 
-    /// Flushes the written bytes to the disk (on a Dispatch thread: fsync may take a while).
+    /// Flushes the written bytes to the disk (on a Dispatch thread: fsync may take a while). With a background
+    /// digest, the file is then complete.
     public func sync() async throws {
         let fd = fd
         try await runBlocking {
             guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+        }
+        if let backgroundDigest {
+            let size = startOffset + written
+            BackgroundDigests.shared.advance(path, path: path, to: size, length: size, algorithm: backgroundDigest)
         }
     }
 

@@ -26,6 +26,10 @@ public protocol TusHooks: Sendable {
     func uploadCompleted(_ upload: UploadInfo) async
     /// Called after an upload was terminated with DELETE.
     func uploadTerminated(_ upload: UploadInfo) async
+    /// The algorithm of a digest of each upload's whole content, computed in the background while its bytes arrive
+    /// (``BackgroundDigests``) and recorded with its data file as a ``ContentDigestTag`` once complete; read it with
+    /// ``BackgroundDigests/digest(ofFileAt:algorithm:)``. Nil (the default): none.
+    var contentDigestAlgorithm: ChecksumAlgorithm? { get }
 }
 
 extension TusHooks {
@@ -33,6 +37,7 @@ extension TusHooks {
     public func authorizeAccess(to upload: UploadInfo, parameters: Parameters) async throws {}
     public func uploadCompleted(_ upload: UploadInfo) async {}
     public func uploadTerminated(_ upload: UploadInfo) async {}
+    public var contentDigestAlgorithm: ChecksumAlgorithm? { nil }
 }
 
 /// Hooks that allow everything: a plain, open tus endpoint.

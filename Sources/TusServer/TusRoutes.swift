@@ -176,6 +176,9 @@ extension TusServer {
     /// Streams `body` into the upload at its offset and records the new offset durably, also when the body
     /// breaks off: every byte that arrived is kept, unless a checksum was sent (then a broken or mismatching
     /// chunk is discarded, as the checksum cannot vouch for it).
+    ///
+    /// With ``TusHooks/contentDigestAlgorithm``, each new durable offset is handed to ``BackgroundDigests``, which
+    /// hashes the stored bytes behind it. Called holding the upload's writer lock.
     private func receive<Context: ChannelRequestContext>(
         _ body: RequestBody, into info: UploadInfo, checksum: UploadChecksum?, context: Context
     ) async throws -> UploadInfo {
@@ -208,6 +211,10 @@ extension TusServer {
             try await writer.sync()
             info.offset += writer.written
             try await store.save(info)
+            if let algorithm = hooks.contentDigestAlgorithm {
+                BackgroundDigests.shared.advance(
+                    info.id, path: store.dataPath(info.id), to: info.offset, length: info.length, algorithm: algorithm)
+            }
         }
         if let failure {
             logger.info("upload \(info.id): body ended early at offset \(info.offset): \(failure)")

@@ -79,6 +79,7 @@ public actor UploadStore {
 
     /// Removes the upload's files. Removing an upload that does not exist is not an error.
     public func remove(_ id: String) {
+        BackgroundDigests.shared.forget(id)
         guard UploadInfo.isValidID(id) else { return }
         try? FileManager.default.removeItem(atPath: infoPath(id))
         try? FileManager.default.removeItem(atPath: dataPath(id))

@@ -10,7 +10,7 @@ import Glibc
 ///
 /// Valid while the session runs; afterwards every call does nothing. Never call it from a request handler
 /// (the kernel may hold the directory lock the invalidation needs until that request is answered): call it
-/// from a thread of your own.
+/// from a thread of your own, and wait for that thread in `Filesystem.shutdown()`.
 public final class KernelCache: Sendable {
     // The session pointer is only used under the lock, and cleared (under it) before the session ends.
     private struct Session: @unchecked Sendable { let pointer: OpaquePointer }
@@ -24,14 +24,16 @@ public final class KernelCache: Sendable {
     /// nobody uses). Returns 0, or the errno the kernel answered (ENOENT when it had no such entry).
     @discardableResult
     public func invalidateEntry(parent: InodeNumber, name: FileName) -> Int32 {
-        session.withLock { session in
-            guard let session else { return ENOTCONN }
-            let result = name.withCString { fuse_lowlevel_notify_inval_entry(session.pointer, parent, $0, strlen($0)) }
-            return result < 0 ? -result : 0
-        }
+        // Not under the lock: the kernel may hold the call until requests in flight in `parent` are answered,
+        // and when the loop has stopped that is only once the session is unmounted, which `detach` must not
+        // wait for. The filesystem's `shutdown()` (after the unmount, before the session is destroyed) is
+        // where a caller waits for its last call to return.
+        guard let session = session.withLock({ $0 }) else { return ENOTCONN }
+        let result = name.withCString { fuse_lowlevel_notify_inval_entry(session.pointer, parent, $0, strlen($0)) }
+        return result < 0 ? -result : 0
     }
 
-    /// Called when the session ends, before it is destroyed.
+    /// Called when the loop ends, before the unmount: no call starts after it.
     func detach() {
         session.withLock { $0 = nil }
     }

@@ -24,8 +24,8 @@ final class InodeEviction: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Rounds at most this often: the kernel's FORGETs arrive a little after its invalidations.
-    private static let pause: Duration = .milliseconds(50)
+    /// Rounds at most this often, in milliseconds: the kernel's FORGETs arrive a little after its invalidations.
+    private static let pauseMilliseconds = 50
 
     init(table: InodeTable, limit: Int, logger: Logger) {
         self.table = table
@@ -50,7 +50,7 @@ final class InodeEviction: Sendable {
         let now = ContinuousClock.now
         let due = state.withLock { state -> Bool in
             guard state.kernel != nil, !state.running else { return false }
-            if let last = state.lastRound, now - last < Self.pause { return false }
+            if let last = state.lastRound, now - last < .milliseconds(Self.pauseMilliseconds) { return false }
             state.running = true
             state.lastRound = now
             return true
@@ -72,7 +72,7 @@ final class InodeEviction: Sendable {
             metadata: ["held": "\(held)", "limit": "\(limit)", "invalidated": "\(invalidated)", "asked": "\(victims.count)"])
         // A burst of lookups (find, ls -R) may outrun the rounds: look again once the FORGETs are in, and go on
         // while over the limit, unless rounds stop helping (inodes in use cannot be forgotten).
-        queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
+        queue.asyncAfter(deadline: .now() + .milliseconds(Self.pauseMilliseconds)) { [self] in
             let now = table.count
             let stillFruitful = now < held ? 0 : fruitless + 1
             if now > limit, stillFruitful < 3, !victims.isEmpty, state.withLock({ $0.kernel != nil }) {

@@ -53,6 +53,19 @@ final class InodeTable: Sendable {
         var byKey: [Key: InodeNumber] = [:]
         var nextNumber: InodeNumber = 2
         var clock: UInt64 = 0
+
+        /// One more lookup of the known inode `number`, found as `name` in `parent`.
+        mutating func countLookup(of number: InodeNumber, parent: InodeNumber, name: UnsafePointer<CChar>) {
+            clock += 1
+            var held = inodes[number]!
+            held.lookups += 1
+            held.lastUsed = clock
+            if held.parent != parent || held.name.withCString({ strcmp($0, name) }) != 0 {
+                held.parent = parent
+                held.name = FileName(cString: name)
+            }
+            inodes[number] = held
+        }
     }
 
     private let state = Mutex(State())
@@ -79,14 +92,7 @@ final class InodeTable: Sendable {
         state.withLock { state in
             let key = Key(device: device, inode: inode)
             guard let number = state.byKey[key] else { return nil }
-            guard number != 1 else { return number }
-            state.clock += 1
-            state.inodes[number]!.lookups += 1
-            state.inodes[number]!.lastUsed = state.clock
-            if state.inodes[number]!.parent != parent || state.inodes[number]!.name.withCString({ strcmp($0, name) }) != 0 {
-                state.inodes[number]!.parent = parent
-                state.inodes[number]!.name = FileName(cString: name)
-            }
+            if number != 1 { state.countLookup(of: number, parent: parent, name: name) }
             return number
         }
     }
@@ -101,12 +107,11 @@ final class InodeTable: Sendable {
         }
         let fileName = FileName(cString: name)
         let (number, duplicate) = state.withLock { state -> (InodeNumber, Bool) in
-            state.clock += 1
             if let number = state.byKey[key] {
-                state.inodes[number]!.lookups += 1
-                state.inodes[number]!.lastUsed = state.clock
+                state.countLookup(of: number, parent: parent, name: name)
                 return (number, true)
             }
+            state.clock += 1
             let number = state.nextNumber
             state.nextNumber += 1
             state.inodes[number] = Held(

@@ -97,7 +97,23 @@ struct SendableFileRegion: Sendable {
     let handle: NIOFileHandle
 
     /// Closes the region's descriptor (once; later calls do nothing).
-    func close() { try? handle.close() }
+    ///
+    /// A request that fails early (the server answered or cut the connection before the whole body went) may
+    /// still have its `sendfile` running on an event loop: NIO then refuses the close with EBUSY for the length
+    /// of that one non-blocking call. Giving up there would leak the descriptor (and trip NIO's leak
+    /// assertion in debug builds), so the close is tried again until it succeeds or the handle is closed.
+    func close() {
+        while true {
+            do {
+                try handle.close()
+                return
+            } catch let error as IOError where error.errnoCode == EBUSY {
+                sched_yield()
+            } catch {
+                return  // closed already
+            }
+        }
+    }
 }
 
 /// The bytes `offset ..< offset + length` of a file as a request body, read in blocks on demand.

@@ -5,6 +5,9 @@
 # The mount is the real one (embedded service, upload engine journalling every file), with the write-back delay
 # set beyond the run so that no upload competes with the copies: this measures the filesystem. Scripts/bench.sh
 # measures the same workloads while the mount uploads.
+# For scale, the same workloads also run through libfuse's own low-level C passthrough example
+# (passthrough_ll, built from libfuse3-dev's examples) on the same disk in the same rounds: what a minimal
+# FUSE filesystem in C reaches on this machine at this moment. BENCH_NO_REFERENCE=1 leaves it out.
 # Usage: Scripts/bench-fs.sh [ROUNDS]    (default 5; release build; needs root or fuse access)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +20,7 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
 mnt=$work/mnt; local_dir=$work/local; src=$work/src
 mkdir -p "$mnt" "$local_dir"
 cleanup() {
+  stop_reference_mount
   "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -28,6 +32,7 @@ trap cleanup EXIT
 echo "bench-fs: preparing sources in $work"
 prepare_sources
 "$tusfs" mount "$mnt" --cache "$work/cache" --write-back 86400
+if [ "${BENCH_NO_REFERENCE:-0}" != 1 ]; then start_reference_mount "$work/reference"; fi
 
 fs_ratios
 echo

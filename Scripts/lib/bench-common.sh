@@ -34,26 +34,36 @@ seconds() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# run NAME COMMAND: prints the median ratio local_time / mount_time; each round times the local disk, then the
-# mount. The first, untimed round warms both up.
+# run NAME COMMAND: prints the median ratio local_time / mount_time, then (with $ref_mnt set) the same for the
+# reference mount, or "-". Each round times the local disk, then the mount, then the reference. The first,
+# untimed round warms them up.
 run() {
-  local name=$1 command=$2 ratios=()
+  local name=$1 command=$2 ratios=() ref_ratios=()
   seconds "$local_dir" "$command" >/dev/null
   seconds "$mnt" "$command" >/dev/null
+  if [ -n "${ref_mnt:-}" ]; then seconds "$ref_mnt" "$command" >/dev/null; fi
   for round in $(seq 1 "$rounds"); do
-    local l m
+    local l m r=""
     l=$(seconds "$local_dir" "$command")
     m=$(seconds "$mnt" "$command")
     ratios+=("$(echo "$l / $m" | bc -l)")
-    printf '  %-10s round %d: local %.3fs  mount %.3fs\n' "$name" "$round" "$l" "$m" >&2
+    if [ -n "${ref_mnt:-}" ]; then
+      r=$(seconds "$ref_mnt" "$command")
+      ref_ratios+=("$(echo "$l / $r" | bc -l)")
+      r=$(printf '  passthrough_ll %.3fs' "$r")
+    fi
+    printf '  %-10s round %d: local %.3fs  mount %.3fs%s\n' "$name" "$round" "$l" "$m" "$r" >&2
   done
-  printf '%s\n' "${ratios[@]}" | median
+  local ref="-"
+  if ((${#ref_ratios[@]})); then ref=$(printf '%s\n' "${ref_ratios[@]}" | median); fi
+  echo "$(printf '%s\n' "${ratios[@]}" | median) $ref"
 }
 
 # clear_destinations: deletes everything in $local_dir and $mnt between workloads, then waits until the disk
 # has written out the deletions (see wait_disk_quiet; at most $QUIET_MAX seconds, default 60).
 clear_destinations() {
   rm -rf "${local_dir:?}"/* "${mnt:?}"/*
+  if [ -n "${ref_mnt:-}" ]; then rm -rf "${ref_mnt:?}"/*; fi
   sync
   wait_disk_quiet "${QUIET_MAX:-60}"
 }
@@ -76,19 +86,54 @@ wait_disk_quiet() {
 }
 
 # fs_ratios: the three workloads of bench-fs (cp of the 1 GiB file, cp -r and rsync -a of the 2,000 small
-# files) into $local_dir and into $mnt; sets cp_big, cp_small and rsync_small to the median ratios.
+# files) into $local_dir and into $mnt (and $ref_mnt when set); sets cp_big, cp_small and rsync_small to the
+# median ratios, and ref_cp_big, ref_cp_small, ref_rsync_small to the reference's (or "-").
 fs_ratios() {
-  cp_big=$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')
+  read -r cp_big ref_cp_big <<<"$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')"
   clear_destinations
-  cp_small=$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')
+  read -r cp_small ref_cp_small <<<"$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')"
   clear_destinations
-  rsync_small=$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')
+  read -r rsync_small ref_rsync_small <<<"$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')"
 }
 
-# print_fs_ratios TITLE: the three ratios with their targets.
+# print_fs_ratios TITLE: the three ratios with their targets, and the reference's when it was measured.
 print_fs_ratios() {
   printf '%s\n' "$1"
-  printf '  cp 1 GiB file           %.2fx  [>= 0.85]\n' "$cp_big"
-  printf '  cp -r 2000 x 4 KiB      %.2fx  [>= 0.30]\n' "$cp_small"
-  printf '  rsync -a 2000 x 4 KiB   %.2fx  [>= 0.25]\n' "$rsync_small"
+  local with_ref=0
+  [ "${ref_cp_big:--}" != - ] && with_ref=1
+  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}" "$with_ref"
+  ratio_line 'cp -r 2000 x 4 KiB' "$cp_small" '>= 0.30' "${ref_cp_small:--}" "$with_ref"
+  ratio_line 'rsync -a 2000 x 4 KiB' "$rsync_small" '>= 0.25' "${ref_rsync_small:--}" "$with_ref"
+}
+
+# ratio_line LABEL RATIO TARGET REF_RATIO WITH_REF
+ratio_line() {
+  if [ "$5" = 1 ]; then
+    printf '  %-23s %.2fx  [%s]  libfuse passthrough_ll: %.2fx\n' "$1" "$2" "$3" "$4"
+  else
+    printf '  %-23s %.2fx  [%s]\n' "$1" "$2" "$3"
+  fi
+}
+
+# start_reference_mount DIR: builds libfuse's own low-level C example, passthrough_ll (shipped by libfuse3-dev
+# under /usr/share/doc/libfuse3-dev/examples), into $work and mounts DIR/backing at DIR/mnt with it, set up like
+# the tusfs mount (60 s caches, extended attributes on, one /dev/fuse descriptor per thread); sets $ref_mnt.
+# A machine without the example or a C compiler gets a message and no reference (ref_mnt stays empty).
+start_reference_mount() {
+  local examples=/usr/share/doc/libfuse3-dev/examples cc
+  cc=$(command -v cc || command -v gcc || command -v clang || true)
+  if [ ! -r "$examples/passthrough_ll.c" ] || [ -z "$cc" ]; then
+    echo "bench: no libfuse example or C compiler; measuring without the passthrough_ll reference" >&2
+    return 0
+  fi
+  mkdir -p "$1/backing" "$1/mnt"
+  # shellcheck disable=SC2046
+  "$cc" -O2 -I"$examples" "$examples/passthrough_ll.c" $(pkg-config fuse3 --cflags --libs) -o "$work/passthrough_ll"
+  "$work/passthrough_ll" -o source="$1/backing",timeout=60,xattr,clone_fd "$1/mnt"
+  ref_mnt=$1/mnt
+}
+
+# stop_reference_mount: unmounts $ref_mnt if it was mounted.
+stop_reference_mount() {
+  if [ -n "${ref_mnt:-}" ]; then fusermount3 -u "$ref_mnt" 2>/dev/null || umount -l "$ref_mnt" 2>/dev/null || true; fi
 }

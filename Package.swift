@@ -33,6 +33,7 @@ let package = Package(
             providers: [.apt(["libfuse3-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CZlib"),
         .target(
             name: "FUSEAdapter",
             dependencies: ["CFuse", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
@@ -43,7 +44,7 @@ let package = Package(
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
-        .target(name: "TusCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TusCore", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
         .target(
             name: "TusServer",
@@ -160,6 +161,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "MediaManagerClient", "TestSupport"]),
+        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "MediaManagerClient", "TestSupport"]),
     ]
 )

@@ -131,9 +131,9 @@ measure() {
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 # 1. our client → tusfs serve (a warm-up upload first, so both sides run with a warm page cache), with the
-#    sha1 Upload-Checksum tusfs serve asks for (default) and without it (as tuspy and curl send none)
+#    Upload-Checksum it sends by default (crc32, which tusfs serve lists) and without it (as tuspy and curl send none)
 upload_ours --no-checksum; settle
-measure "tusfs upload → tusfs serve (tus, sha1 checksums)" "$SERVE_PID" "$TUSFS" upload "$FILE" --endpoint "$SERVICE"
+measure "tusfs upload → tusfs serve (tus, crc32 checksums)" "$SERVE_PID" "$TUSFS" upload "$FILE" --endpoint "$SERVICE"
 OURS=$SECS; settle
 measure "tusfs upload → tusfs serve (tus, --no-checksum)" "$SERVE_PID" "$TUSFS" upload "$FILE" --endpoint "$SERVICE" --no-checksum
 OURS_NOSUM=$SECS; settle

@@ -31,10 +31,10 @@ cd "$ROOT"
 mkdir -p "$BUILD"
 FLAGS=(-sanitize=fuzzer,address -parse-as-library "${OPT[@]}" -swift-version 6 -use-ld=lld)
 
-# TusCore without the files that need swift-crypto (only the hashing, in ChecksumHasher.swift): every header
+# TusCore without the files that need swift-crypto or zlib (only the hashing: ChecksumHasher.swift, CRC32.swift): every header
 # parser is in the Foundation-only files.
 TUSCORE_SOURCES=()
-for f in Sources/TusCore/*.swift; do grep -q '^import Crypto' "$f" || TUSCORE_SOURCES+=("$f"); done
+for f in Sources/TusCore/*.swift; do grep -qE '^import (Crypto|CZlib)' "$f" || TUSCORE_SOURCES+=("$f"); done
 # TusClient's header parsing (Foundation-only): the OPTIONS answer, and the dates of Upload-Expires and Retry-After.
 TUSCLIENT_HEADER_SOURCES=(Sources/TusClient/TusServerCapabilities.swift)
 TUSCLIENT_DATE_SOURCES=(Sources/TusClient/HTTPDate.swift Sources/TusClient/RetryPolicy.swift)

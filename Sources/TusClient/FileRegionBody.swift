@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import NIOCore
+import TusCore
 
 #if canImport(Glibc)
 import Glibc
@@ -69,9 +69,10 @@ final class ReadOnlyFile: Sendable {
             region: FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + count)), handle: handle)
     }
 
-    /// SHA-1 of `length` bytes at `offset`, read in blocks into one reused buffer (for `Upload-Checksum`).
-    func sha1(offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> Insecure.SHA1.Digest {
-        var hasher = Insecure.SHA1()
+    /// The `Upload-Checksum` value (`<algorithm> <base64 digest>`) of `length` bytes at `offset`, read in blocks
+    /// into one reused buffer.
+    func checksum(_ algorithm: ChecksumAlgorithm, offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> String {
+        var hasher = algorithm.makeHasher()
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
         defer { block.deallocate() }
         var position = offset
@@ -87,7 +88,7 @@ final class ReadOnlyFile: Sendable {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
             position += Int64(got)
         }
-        return hasher.finalize()
+        return "\(algorithm.rawValue) \(hasher.finalize().base64EncodedString())"
     }
 }
 

@@ -33,7 +33,8 @@ public final class TusClient: Sendable {
         public var retryPolicy: RetryPolicy
         /// Sends PATCH and DELETE as POST with `X-HTTP-Method-Override`, for proxies that block those methods.
         public var useMethodOverride: Bool
-        /// Adds `Upload-Checksum: sha1 …` to each PATCH when the server advertises the checksum extension.
+        /// Adds `Upload-Checksum` to each PATCH when the server advertises the checksum extension (with the
+        /// algorithm of ``TusServerCapabilities/checksumAlgorithm``).
         public var sendsChecksums: Bool
         /// Longest time one request (including its body) may take.
         public var requestTimeout: Duration
@@ -157,9 +158,10 @@ public final class TusClient: Sendable {
         headers.add(name: TusHeader.uploadLength, value: String(length))
         if !metadata.isEmpty { headers.add(name: TusHeader.uploadMetadata, value: try TusMetadataEncoding.encode(metadata)) }
         headers.add(name: HTTPHeaderName.contentType, value: TusHeader.offsetOctetStream)
-        if configuration.sendsChecksums, capabilities.acceptsSHA1Checksum {
-            let digest = try file.sha1(offset: 0, length: length, blockSize: configuration.readBlockSize)
-            headers.add(name: TusHeader.uploadChecksum, value: "sha1 \(Data(digest).base64EncodedString())")
+        if configuration.sendsChecksums, let algorithm = capabilities.checksumAlgorithm {
+            headers.add(
+                name: TusHeader.uploadChecksum,
+                value: try file.checksum(algorithm, offset: 0, length: length, blockSize: configuration.readBlockSize))
         }
         var budget = RetryBudget(policy: configuration.retryPolicy)
         let upload = try await retrying(&budget, what: "POST \(endpoint.absoluteString) with data") {
@@ -210,7 +212,7 @@ public final class TusClient: Sendable {
         let length = try file.size()
         let endpoint = endpoint ?? uploadURL.deletingLastPathComponent()
         let capabilities = configuration.sendsChecksums ? try? await capabilities(of: endpoint) : nil
-        let useChecksum = capabilities?.acceptsSHA1Checksum == true
+        let checksumAlgorithm = capabilities?.checksumAlgorithm
         var budget = RetryBudget(policy: configuration.retryPolicy)
         var current = TusUpload(url: uploadURL, offset: offset ?? 0, length: length)
         var mustAskServer = offset == nil
@@ -252,21 +254,22 @@ public final class TusClient: Sendable {
 
                 let count = min(chunkSize, length - current.offset)
                 var checksum: String?
-                if useChecksum {
+                if let checksumAlgorithm {
                     let pending: PendingDigest
                     if let next = nextDigest, next.covers(offset: current.offset, count: count) {
                         pending = next
                     } else {
                         nextDigest?.task.cancel()
                         pending = PendingDigest(
-                            file: file, offset: current.offset, count: count, blockSize: configuration.readBlockSize)
+                            checksumAlgorithm, file: file, offset: current.offset, count: count,
+                            blockSize: configuration.readBlockSize)
                     }
                     nextDigest = nil
                     checksum = try await pending.task.value
                     let nextOffset = current.offset + count
                     if nextOffset < length {
                         nextDigest = PendingDigest(
-                            file: file, offset: nextOffset, count: min(chunkSize, length - nextOffset),
+                            checksumAlgorithm, file: file, offset: nextOffset, count: min(chunkSize, length - nextOffset),
                             blockSize: configuration.readBlockSize)
                     }
                 }
@@ -394,19 +397,19 @@ public final class TusClient: Sendable {
     }
 }
 
-/// The `Upload-Checksum` value (`sha1 <base64>`) of one chunk of a file, computed in the background for a
+/// The `Upload-Checksum` value (`<algorithm> <base64>`) of one chunk of a file, computed in the background for a
 /// coming PATCH.
 struct PendingDigest: Sendable {
     let offset: Int64
     let count: Int64
     let task: Task<String, any Error>
 
-    /// Starts hashing `count` bytes of `file` at `offset` on a background task.
-    init(file: ReadOnlyFile, offset: Int64, count: Int64, blockSize: Int) {
+    /// Starts hashing `count` bytes of `file` at `offset` with `algorithm` on a background task.
+    init(_ algorithm: ChecksumAlgorithm, file: ReadOnlyFile, offset: Int64, count: Int64, blockSize: Int) {
         self.offset = offset
         self.count = count
         task = Task.detached {
-            "sha1 \(Data(try file.sha1(offset: offset, length: count, blockSize: blockSize)).base64EncodedString())"
+            try file.checksum(algorithm, offset: offset, length: count, blockSize: blockSize)
         }
     }
 

@@ -25,8 +25,13 @@ public struct TusServerCapabilities: Sendable, Equatable {
     /// Whether the server lists `name` in `Tus-Extension`.
     public func supports(_ name: String) -> Bool { extensions.contains(name) }
 
-    /// Whether PATCH requests should carry `Upload-Checksum: sha1 …`.
-    public var acceptsSHA1Checksum: Bool { supports("checksum") && checksumAlgorithms.contains("sha1") }
+    /// The algorithm for `Upload-Checksum` on PATCH requests, nil when the server takes no checksums: CRC-32
+    /// when the server lists it (the cheapest to compute on both ends, and what the checksum extension is for:
+    /// bytes damaged on the way), else SHA-1 (which every checksum-capable server supports), else MD5.
+    public var checksumAlgorithm: ChecksumAlgorithm? {
+        guard supports("checksum") else { return nil }
+        return [ChecksumAlgorithm.crc32, .sha1, .md5].first { checksumAlgorithms.contains($0.rawValue) }
+    }
 
     /// Parses the headers of an `OPTIONS` answer (`lookup` returns a header's value by name). A `Tus-Max-Size`
     /// that is not a plain non-negative number (``ByteCount``'s grammar, e.g. `-1` or `+5`) is ignored.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TusCore
 
 @testable import MediaManagerClient
 @testable import TusClient
@@ -17,8 +18,21 @@ struct ProtocolDetailsTests {
         #expect(parsed.versions == ["1.0.0", "0.2.2"])
         #expect(parsed.supports("creation-with-upload"))
         #expect(parsed.maxSize == 1 << 30)
-        #expect(parsed.acceptsSHA1Checksum)
-        #expect(!TusServerCapabilities.parse { _ in nil }.acceptsSHA1Checksum)
+        #expect(parsed.checksumAlgorithm == .sha1)
+        #expect(TusServerCapabilities.parse { _ in nil }.checksumAlgorithm == nil)
+    }
+
+    @Test("the client takes CRC-32 when the server lists it, else SHA-1, else MD5; none without the extension")
+    func checksumChoice() {
+        func choice(_ extensions: String, _ algorithms: String) -> ChecksumAlgorithm? {
+            let headers = ["Tus-Version": "1.0.0", "Tus-Extension": extensions, "Tus-Checksum-Algorithm": algorithms]
+            return TusServerCapabilities.parse { headers[$0] }.checksumAlgorithm
+        }
+        #expect(choice("creation,checksum", "sha1,md5,crc32") == .crc32)
+        #expect(choice("creation,checksum", "MD5, SHA1") == .sha1)
+        #expect(choice("creation,checksum", "md5") == .md5)
+        #expect(choice("creation,checksum", "sha256") == nil)
+        #expect(choice("creation", "sha1,crc32") == nil)
     }
 
     /// Found by the `tus-headers` fuzz target (Fuzz/corpus/tus-headers/regression-negative-max-size).

@@ -52,11 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
         var key = apiKey
         if let apiKeyFile {
             guard key == nil else { throw ServeError("give --api-key or --api-key-file, not both") }
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw ServeError("cannot read --api-key-file \(apiKeyFile)")
-            }
-            key = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let k = key, !k.isEmpty else { throw ServeError("--api-key-file \(apiKeyFile) is empty") }
+            // The same rules as the mount's key file: refused when group or others may read it.
+            key = try ServiceOptions.readKeyFile(apiKeyFile, source: "--api-key-file")
         }
         if let k = key, k.isEmpty { throw ServeError("--api-key must not be empty") }
         let webhookURL = try webhook.map { text -> URL in

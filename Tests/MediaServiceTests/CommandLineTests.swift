@@ -148,7 +148,15 @@ import Testing
     private func apiKeyFile() throws {
         let dir = try TemporaryDirectory("keyfile")
         defer { dir.remove() }
-        FileManager.default.createFile(atPath: dir.appending("key"), contents: Data("s3cret\n".utf8))
+        FileManager.default.createFile(
+            atPath: dir.appending("key"), contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o644])
+        // A key file others may read is refused, with what to do about it.
+        let refused = try ProcessRunner.run(
+            ProcessRunner.tusfsExecutable, ["serve", "--listen", "127.0.0.1:0", "--data", dir.appending("data"), "--api-key-file", dir.appending("key")])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("readable by group or others") && refused.stderr.contains("chmod 600"))
+        #expect(!refused.stderr.contains("s3cret"))
+        chmod(dir.appending("key"), 0o600)
         let server = try ServeProcess.start(
             data: dir.appending("data"), arguments: ["--api-key-file", dir.appending("key"), "--fail-rate", "0.5", "--latency-ms", "1"])
         defer { server.stop() }

@@ -59,14 +59,23 @@ run() {
   echo "$(printf '%s\n' "${ratios[@]}" | median) $ref"
 }
 
-# clear_destinations: deletes everything in $local_dir and $mnt between workloads, then waits until the disk
-# has written out the deletions (see wait_disk_quiet; at most $QUIET_MAX seconds, default 60).
+# clear_destinations: deletes everything in $local_dir and $mnt between workloads, waits until the disk has
+# written out the deletions (see wait_disk_quiet; at most $QUIET_MAX seconds, default 60), then lets the deleted
+# inodes age (see settle_deletions).
 clear_destinations() {
   rm -rf "${local_dir:?}"/* "${mnt:?}"/*
   if [ -n "${ref_mnt:-}" ]; then rm -rf "${ref_mnt:?}"/*; fi
   sync
   wait_disk_quiet "${QUIET_MAX:-60}"
+  settle_deletions
 }
+
+# settle_deletions: ext4 without a journal (this VM's disk) will not reuse an inode deleted in the last 30–35 s:
+# each file created meanwhile first steps over every such inode of its block group, one buffer lookup each. After
+# thousands of deletions a create then costs up to 15 times as much, on the local disk and in the mount's cache
+# alike, depending on where their directories landed: the same cp -r took 0.065 s or 1.15 s locally, and the ratios
+# swung from 0.13 to 0.57. Waiting $DELETE_SETTLE seconds (default 36) after deleting measures the copies, not that.
+settle_deletions() { sleep "${DELETE_SETTLE:-36}"; }
 
 # wait_disk_quiet [MAX_SECONDS]: after deleting thousands of files, this VM's ext4 keeps writing in the
 # background and every file operation is several times slower until it is done (up to a minute). Waits until
@@ -89,6 +98,7 @@ wait_disk_quiet() {
 # files) into $local_dir and into $mnt (and $ref_mnt when set); sets cp_big, cp_small and rsync_small to the
 # median ratios, and ref_cp_big, ref_cp_small, ref_rsync_small to the reference's (or "-").
 fs_ratios() {
+  settle_deletions  # whatever ran before may have deleted files
   read -r cp_big ref_cp_big <<<"$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')"
   clear_destinations
   read -r cp_small ref_cp_small <<<"$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')"

@@ -73,20 +73,12 @@ final class ReadOnlyFile: Sendable {
     /// into one reused buffer.
     func checksum(_ algorithm: ChecksumAlgorithm, offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> String {
         var hasher = algorithm.makeHasher()
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
-        defer { block.deallocate() }
-        var position = offset
-        let end = offset + length
-        while position < end {
-            let want = Int(min(Int64(blockSize), end - position))
-            let got = pread(descriptor, block.baseAddress, want, off_t(position))
-            if got < 0, errno == EINTR { continue }
-            guard got > 0 else {
-                throw TusError.file(
-                    path: path, message: got == 0 ? "file ended at \(position), expected more data" : String(cString: strerror(errno)))
-            }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
-            position += Int64(got)
+        do {
+            try hasher.update(descriptor: descriptor, from: offset, to: offset + length, blockSize: blockSize)
+        } catch {
+            throw TusError.file(
+                path: path,
+                message: error.errorNumber.map { String(cString: strerror($0)) } ?? "file ended at \(error.position), expected more data")
         }
         return "\(algorithm.rawValue) \(hasher.finalize().base64EncodedString())"
     }

@@ -65,3 +65,30 @@ public struct ChecksumHasher: @unchecked Sendable {
         }
     }
 }
+
+/// Why ``ChecksumHasher/update(descriptor:from:to:blockSize:)`` stopped before the end of its range.
+public struct FileRangeReadError: Error, Sendable {
+    /// Where reading stopped: the bytes before it were fed.
+    public let position: Int64
+    /// The failed read's `errno`, or nil when the file ended at ``position``.
+    public let errorNumber: Int32?
+}
+
+extension ChecksumHasher {
+    /// Feeds bytes `start ..< end` of the open file `descriptor`, read with `pread` (the descriptor's own
+    /// position is left alone, so concurrent readers do not disturb each other) in blocks of at most
+    /// `blockSize` bytes into one buffer.
+    public mutating func update(descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int) throws(FileRangeReadError) {
+        guard end > start else { return }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(Int64(blockSize), end - start)), alignment: 16)
+        defer { block.deallocate() }
+        var position = start
+        while position < end {
+            let got = pread(descriptor, block.baseAddress, Int(min(Int64(block.count), end - position)), off_t(position))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { throw FileRangeReadError(position: position, errorNumber: got < 0 ? errno : nil) }
+            update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
+            position += Int64(got)
+        }
+    }
+}

@@ -187,19 +187,8 @@ public final class BackgroundDigests: Sendable {
         }
     }
 
-    /// Feeds bytes `start ..< end` of `fd` into `hasher`; false when they cannot all be read.
+    /// Feeds bytes `start ..< end` of `fd` into `hasher` in reads of up to 1 MiB; false when they cannot all be read.
     private static func hash(_ fd: Int32, from start: Int64, to end: Int64, into hasher: inout ChecksumHasher) -> Bool {
-        guard end > start else { return true }
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: min(1 << 20, Int(end - start)), alignment: 16)
-        defer { block.deallocate() }
-        var position = start
-        while position < end {
-            let got = pread(fd, block.baseAddress, Int(min(Int64(block.count), end - position)), off_t(position))
-            if got < 0, errno == EINTR { continue }
-            guard got > 0 else { return false }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
-            position += Int64(got)
-        }
-        return true
+        (try? hasher.update(descriptor: fd, from: start, to: end, blockSize: 1 << 20)) != nil
     }
 }

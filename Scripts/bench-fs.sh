@@ -12,22 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
-Scripts/install-deps.sh >/dev/null
-swift build -c release --product tusfs >/dev/null
-tusfs=$PWD/.build/release/tusfs
-
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
-mnt=$work/mnt; local_dir=$work/local; src=$work/src
-mkdir -p "$mnt" "$local_dir"
+# shellcheck source=lib/bench-common.sh
+. Scripts/lib/bench-common.sh
+bench_setup
 cleanup() {
   stop_reference_mount
   "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# shellcheck source=lib/bench-common.sh
-. Scripts/lib/bench-common.sh
 
 echo "bench-fs: preparing sources in $work"
 prepare_sources

@@ -15,13 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-Scripts/install-deps.sh >/dev/null
-swift build -c release --product tusfs >/dev/null
-tusfs=$PWD/.build/release/tusfs
-
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
-mnt=$work/mnt; local_dir=$work/local; src=$work/src
-mkdir -p "$mnt" "$local_dir"
+# shellcheck source=lib/bench-common.sh
+. Scripts/lib/bench-common.sh
+bench_setup
 serve_pid=
 cleanup() {
   "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
@@ -29,9 +25,6 @@ cleanup() {
   if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-
-# shellcheck source=lib/bench-common.sh
-. Scripts/lib/bench-common.sh
 
 echo "bench: preparing sources in $work"
 prepare_sources

@@ -1,9 +1,21 @@
 # Measuring functions shared by Scripts/bench-fs.sh and Scripts/bench.sh (sourced, not run).
-# The caller sets: $work (scratch directory), $src (sources, see prepare_sources), $local_dir, $mnt (the two
-# destinations), $rounds, and has `set -euo pipefail`.
+# The caller runs from the repository's root with `set -euo pipefail`, sets $rounds, and calls bench_setup
+# (which sets $tusfs, $work, $src, $local_dir and $mnt) before anything else here.
 
 # A failed command inside $(…) fails the script too (a timing of a failed copy is no timing).
 shopt -s inherit_errexit
+
+# bench_setup: installs what is missing, builds tusfs for release, and sets $tusfs and the scratch layout:
+# $work (a new directory under $TMPDIR, default /var/tmp), $src (see prepare_sources), $local_dir and $mnt (the
+# two destinations, created empty).
+bench_setup() {
+  Scripts/install-deps.sh >/dev/null
+  swift build -c release --product tusfs >/dev/null
+  tusfs=$PWD/.build/release/tusfs
+  work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
+  mnt=$work/mnt; local_dir=$work/local; src=$work/src
+  mkdir -p "$mnt" "$local_dir"
+}
 
 # prepare_sources: $src/big.bin (1 GiB of random bytes) and $src/small/f1..f2000 (4 KiB each), made before any
 # timing.
@@ -109,16 +121,14 @@ fs_ratios() {
 # print_fs_ratios TITLE: the three ratios with their targets, and the reference's when it was measured.
 print_fs_ratios() {
   printf '%s\n' "$1"
-  local with_ref=0
-  [ "${ref_cp_big:--}" != - ] && with_ref=1
-  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}" "$with_ref"
-  ratio_line 'cp -r 2000 x 4 KiB' "$cp_small" '>= 0.30' "${ref_cp_small:--}" "$with_ref"
-  ratio_line 'rsync -a 2000 x 4 KiB' "$rsync_small" '>= 0.25' "${ref_rsync_small:--}" "$with_ref"
+  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}"
+  ratio_line 'cp -r 2000 x 4 KiB' "$cp_small" '>= 0.30' "${ref_cp_small:--}"
+  ratio_line 'rsync -a 2000 x 4 KiB' "$rsync_small" '>= 0.25' "${ref_rsync_small:--}"
 }
 
-# ratio_line LABEL RATIO TARGET REF_RATIO WITH_REF
+# ratio_line LABEL RATIO TARGET REF_RATIO: one line of print_fs_ratios; REF_RATIO "-" when not measured.
 ratio_line() {
-  if [ "$5" = 1 ]; then
+  if [ "$4" != - ]; then
     printf '  %-23s %.2fx  [%s]  libfuse passthrough_ll: %.2fx\n' "$1" "$2" "$3" "$4"
   else
     printf '  %-23s %.2fx  [%s]\n' "$1" "$2" "$3"

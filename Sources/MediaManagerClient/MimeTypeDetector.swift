@@ -21,8 +21,9 @@ public final class MimeTypeDetector: Sendable {
 
     private let byExtension: [String: String]
     private let magic: MagicCookie?
-    /// Answers worked out ahead by `prepare`, by path and name, with the file's identity at the time.
-    private let prepared = Mutex<[String: (identity: FileIdentity, type: String)]>([:])
+    /// Answers worked out ahead by `prepare`, by file (device and inode) and name, with the file's version at
+    /// the time: a later call finds the answer through any path to the same file (a rename, `/proc/self/fd/N`).
+    private let prepared = Mutex<[PreparedKey: (identity: FileIdentity, type: String)]>([:])
     private let preparing = DispatchQueue(label: "tusfs.mime-types", qos: .utility)
     private let queued = Atomic<Int>(0)
     /// Bound of both the queue of files to prepare and the answers kept.
@@ -70,25 +71,26 @@ public final class MimeTypeDetector: Sendable {
             guard FileIdentity(path) == before else { return }
             prepared.withLock { answers in
                 if answers.count >= Self.preparedLimit { answers.removeAll() }
-                answers[Self.key(path, fileName)] = (before, type)
+                answers[PreparedKey(before, fileName: fileName ?? Self.lastComponent(of: path))] = (before, type)
             }
         }
     }
 
     /// The MIME type to declare for the file at `path`, uploaded under `fileName` (default: the path's last part).
     public func mimeType(ofFile path: String, fileName: String? = nil) -> String {
-        if let answer = prepared.withLock({ $0.removeValue(forKey: Self.key(path, fileName)) }),
-            FileIdentity(path) == answer.identity
+        if let identity = FileIdentity(path),
+            let answer = prepared.withLock({ $0.removeValue(forKey: PreparedKey(identity, fileName: fileName ?? Self.lastComponent(of: path))) }),
+            identity == answer.identity
         {
             return answer.type
         }
         return detect(path, fileName: fileName)
     }
 
-    private static func key(_ path: String, _ fileName: String?) -> String { path + "\u{0}" + (fileName ?? "") }
+    private static func lastComponent(of path: String) -> String { (path as NSString).lastPathComponent }
 
     private func detect(_ path: String, fileName: String?) -> String {
-        let name = fileName ?? (path as NSString).lastPathComponent
+        let name = Self.nameBeforeRename(fileName ?? Self.lastComponent(of: path))
         let fromName = typeForExtension(of: name)
         let fromContent = typeFromContent(ofFile: path).flatMap { Self.isSpecific($0) ? $0 : nil }
         switch (fromName, fromContent) {
@@ -98,6 +100,16 @@ public final class MimeTypeDetector: Sendable {
         case (let name?, let content?):
             return Self.contentOverridesName(content: content, name: name) ? content : name
         }
+    }
+
+    /// The name whose extension tells the type: for rsync's temp file `.NAME.XXXXXX` (renamed to `NAME` once
+    /// complete, possibly after its upload started), `NAME`; otherwise the name itself.
+    public static func nameBeforeRename(_ name: String) -> String {
+        let utf8 = Array(name.utf8)
+        guard utf8.count > 8, utf8[0] == UInt8(ascii: "."), utf8[utf8.count - 7] == UInt8(ascii: "."),
+            utf8[(utf8.count - 6)...].allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { return name }
+        return String(decoding: utf8[1..<(utf8.count - 7)], as: UTF8.self)
     }
 
     /// libmagic answers that say nothing about the format.
@@ -157,6 +169,19 @@ private final class MagicCookie: Sendable {
             let type = String(cString: result)
             return type.contains("/") ? type : nil
         }
+    }
+}
+
+/// A prepared answer's key: which file, under which name.
+private struct PreparedKey: Hashable {
+    let device: UInt64
+    let inode: UInt64
+    let fileName: String
+
+    init(_ identity: FileIdentity, fileName: String) {
+        device = identity.device
+        inode = identity.inode
+        self.fileName = fileName
     }
 }
 

@@ -19,6 +19,12 @@ public enum UploadAction: Sendable, Hashable {
     case terminateRemoteUpload(ResumeData)
     /// Ask the service to turn the uploaded bytes into a file.
     case finalize(resume: ResumeData?)
+    /// Deliver `writeBackElapsed` after this delay, which then asks for `finalize` (an upload that started
+    /// at close and finished within the write-back delay).
+    case scheduleFinalize(after: Duration)
+    /// The file was renamed and its running upload carries on: the request now belongs to the new path
+    /// (without this action a rename cancels the request).
+    case followRename
     /// Ask the service for the processing status after this delay.
     case pollProcessing(after: Duration)
     /// Move the remote file to the service's trash.

@@ -27,6 +27,8 @@ public actor UploadEngine {
     private var timerDriver: (id: UInt64, wakeAt: ContinuousClock.Instant, task: Task<Void, Never>)?
     /// The upload, finalize or status request running for each file.
     private var active: [String: ActiveRequest] = [:]
+    /// The path each running request belongs to now, by token: a rename can hand a request to the new path.
+    private var requestPaths: [UInt64: String] = [:]
     private var queue: [String] = []
     private var queued: Set<String> = []
     private var runningTransfers = 0
@@ -79,7 +81,8 @@ public actor UploadEngine {
         self.configuration = configuration
         self.machine = UploadStateMachine(
             writeBackDelay: configuration.writeBackDelay, retryPolicy: configuration.retryPolicy,
-            processingPollPolicy: configuration.processingPollPolicy)
+            processingPollPolicy: configuration.processingPollPolicy,
+            earlyStartMinimumSize: configuration.startsUploadsAtClose ? target.namedAtFinalizeFromSize : nil)
         self.logger = logger
     }
 
@@ -164,6 +167,7 @@ public actor UploadEngine {
         for (_, task) in remoteOperations { task.cancel() }
         timers.removeAll()
         active = [:]
+        requestPaths = [:]
         queue = []
         queued = []
         remoteOperations = [:]
@@ -392,7 +396,7 @@ public actor UploadEngine {
         if persist || forget { cancelTimer(path) }
         if forget || next.path != path {
             records[path] = nil
-            cancelRequest(path)
+            if actions.contains(.followRename) { moveRequest(from: path, to: next.path) } else { cancelRequest(path) }
             if queued.remove(path) != nil { queue.removeAll { $0 == path } }
         }
         if !forget { records[next.path] = next }
@@ -411,7 +415,7 @@ public actor UploadEngine {
         var wantsSlot = false
         for action in actions {
             switch action {
-            case .persist, .forget, .terminateRemoteUpload, .deleteRemote, .renameRemote:
+            case .persist, .forget, .terminateRemoteUpload, .deleteRemote, .renameRemote, .followRename:
                 break  // done above
             case .cancelUpload:
                 cancelRequest(path)
@@ -432,6 +436,8 @@ public actor UploadEngine {
                 startUpload(next, resume: resume)
             case .finalize(let resume):
                 finalize(next, resume: resume)
+            case .scheduleFinalize(let delay):
+                schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
             }
         }
         if wantsSlot { pump() }
@@ -505,8 +511,12 @@ public actor UploadEngine {
         let task = Task { [weak self] in
             let result: Result<UploadOutcome, UploadTargetError>
             do throws(UploadTargetError) {
+                // The target reads the file through a descriptor opened now, so a rename of the cache file
+                // (rsync renames its temp file right after closing it) cannot pull it away mid-upload.
+                let opened = try OpenedCacheFile(path: file)
+                defer { opened.close() }
                 let outcome = try await target.upload(
-                    file: file, remotePath: path, size: size, resume: resume,
+                    file: opened.path, remotePath: path, size: size, resume: resume,
                     onResumeData: { [weak self] data in await self?.uploadCreated(path, token: token, generation: generation, data) },
                     progress: { [weak self] bytes in
                         Task { await self?.uploadProgressed(path, token: token, generation: generation, bytes: bytes) }
@@ -517,10 +527,11 @@ public actor UploadEngine {
             }
             await self?.uploadEnded(path, token: token, generation: generation, result)
         }
-        active[path] = ActiveRequest(token: token, task: task, progress: 0, started: resume == nil)
+        setActive(path, ActiveRequest(token: token, task: task, progress: 0, started: resume == nil))
     }
 
     private func uploadCreated(_ path: String, token: UInt64, generation: Int64, _ data: ResumeData) {
+        let path = requestPaths[token] ?? path
         guard active[path]?.token == token else {
             guard !stopped else { return }
             // Superseded while the server was creating it: nobody will finish this upload, so delete it.
@@ -535,11 +546,12 @@ public actor UploadEngine {
     }
 
     private func uploadProgressed(_ path: String, token: UInt64, generation: Int64, bytes: Int64) {
+        let path = requestPaths[token] ?? path
         guard active[path]?.token == token, var request = active[path], bytes >= request.progress else { return }
         if request.started { recordAcknowledged(bytes - request.progress) }
         request.started = true
         request.progress = bytes
-        active[path] = request
+        setActive(path, request)
         deliver(.uploadProgress(generation: generation, bytes: bytes), at: path)
     }
 
@@ -558,6 +570,7 @@ public actor UploadEngine {
     }
 
     private func uploadEnded(_ path: String, token: UInt64, generation: Int64, _ result: Result<UploadOutcome, UploadTargetError>) {
+        let path = requestPaths[token] ?? path
         runningTransfers -= 1
         if active[path]?.token != token, case .success(.stored(let file)) = result {
             discardSuperseded(file, path: path)
@@ -567,7 +580,7 @@ public actor UploadEngine {
             if case .success = result, let request = active[path], request.started, let size = records[path]?.size {
                 recordAcknowledged(max(0, size - request.progress))
             }
-            active[path] = nil
+            _ = removeActive(path)
             switch result {
             case .success(let outcome): deliver(.uploadFinished(generation: generation, outcome), at: path)
             case .failure(let error):
@@ -613,15 +626,16 @@ public actor UploadEngine {
             let event = await body()
             await self?.requestEnded(path, token: token, event)
         }
-        active[path] = ActiveRequest(token: token, task: task)
+        setActive(path, ActiveRequest(token: token, task: task))
     }
 
     private func requestEnded(_ path: String, token: UInt64, _ event: UploadEvent) {
+        let path = requestPaths[token] ?? path
         guard active[path]?.token == token else {
             if case .finalizeFinished(_, let file) = event { discardSuperseded(file, path: path) }
             return
         }
-        active[path] = nil
+        _ = removeActive(path)
         deliver(event, at: path)
     }
 
@@ -638,7 +652,26 @@ public actor UploadEngine {
     }
 
     private func cancelRequest(_ path: String) {
-        if let request = active.removeValue(forKey: path) { request.task.cancel() }
+        if let request = removeActive(path) { request.task.cancel() }
+    }
+
+    private func setActive(_ path: String, _ request: ActiveRequest) {
+        if let previous = active[path], previous.token != request.token { requestPaths[previous.token] = nil }
+        active[path] = request
+        requestPaths[request.token] = path
+    }
+
+    private func removeActive(_ path: String) -> ActiveRequest? {
+        guard let request = active.removeValue(forKey: path) else { return nil }
+        requestPaths[request.token] = nil
+        return request
+    }
+
+    /// Hands the request running for `from` to `to` (a rename its upload survives).
+    private func moveRequest(from: String, to: String) {
+        guard let request = removeActive(from) else { return }
+        cancelRequest(to)
+        setActive(to, request)
     }
 
     // MARK: timers

@@ -10,19 +10,24 @@ public struct UploadEngineConfiguration: Sendable {
     public var processingPollPolicy: RetryPolicy
     /// Backoff of remote deletes, renames and terminations; given up after `maxAttempts` (logged).
     public var remoteOperationPolicy: RetryPolicy
+    /// Uploads the target names only at finalize (``UploadTarget/namedAtFinalizeFromSize``) start sending when
+    /// the file is closed, and only their finalize waits for the write-back delay. Default true.
+    public var startsUploadsAtClose: Bool
 
     public init(
         writeBackDelay: Duration = .seconds(1),
         parallelTransfers: Int = 4,
         retryPolicy: RetryPolicy = RetryPolicy(),
         processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2),
-        remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 8)
+        remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 8),
+        startsUploadsAtClose: Bool = true
     ) {
         self.writeBackDelay = writeBackDelay
         self.parallelTransfers = max(1, parallelTransfers)
         self.retryPolicy = retryPolicy
         self.processingPollPolicy = processingPollPolicy
         self.remoteOperationPolicy = remoteOperationPolicy
+        self.startsUploadsAtClose = startsUploadsAtClose
     }
 }
 

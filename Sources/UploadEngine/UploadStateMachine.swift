@@ -11,15 +11,21 @@ public struct UploadStateMachine: Sendable {
     public var retryPolicy: RetryPolicy
     /// Backoff between processing polls (`maxAttempts` is not used).
     public var processingPollPolicy: RetryPolicy
+    /// Files of at least this size go by an upload that is named only when finalized
+    /// (``UploadTarget/namedAtFinalizeFromSize``): their bytes start moving when the file is closed, and only
+    /// the finalize waits for the write-back delay. nil: every upload waits for the delay.
+    public var earlyStartMinimumSize: Int64?
 
     public init(
         writeBackDelay: Duration = .seconds(1),
         retryPolicy: RetryPolicy = RetryPolicy(),
-        processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2)
+        processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2),
+        earlyStartMinimumSize: Int64? = nil
     ) {
         self.writeBackDelay = writeBackDelay
         self.retryPolicy = retryPolicy
         self.processingPollPolicy = processingPollPolicy
+        self.earlyStartMinimumSize = earlyStartMinimumSize
     }
 
     /// A new record for a file the journal does not know yet.
@@ -58,7 +64,8 @@ public struct UploadStateMachine: Sendable {
             next.state = .pending
             next.size = size
             next.lastCloseAt = now
-            actions.append(.scheduleWriteBack(after: writeBackDelay))
+            // An upload named at finalize starts now; the finalize waits for the delay.
+            actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
 
         case (_, .closed):
             // A close without a write (read-only handle, or the write was reported already): nothing changed.
@@ -71,6 +78,13 @@ public struct UploadStateMachine: Sendable {
                 return (record, [.scheduleWriteBack(after: .seconds(due.timeIntervalSince(now)))])
             }
             return (record, [.enqueue])
+
+        case (.finalizing, .writeBackElapsed):
+            // The upload started at close and is complete; the file is named (finalized) once the delay is over.
+            if let due = finalizeDue(record, now: now) {
+                return (record, [.scheduleFinalize(after: .seconds(due.timeIntervalSince(now)))])
+            }
+            return (record, [.finalize(resume: record.resume)])
 
         case (.pending, .slotGranted(let size)):
             next.state = .uploading
@@ -107,7 +121,11 @@ public struct UploadStateMachine: Sendable {
             switch outcome {
             case .needsFinalize:
                 next.state = .finalizing
-                actions.append(.finalize(resume: record.resume))
+                if let due = finalizeDue(record, now: now) {
+                    actions.append(.scheduleFinalize(after: .seconds(due.timeIntervalSince(now))))
+                } else {
+                    actions.append(.finalize(resume: record.resume))
+                }
             case .stored(let file):
                 actions += stored(file, into: &next)
             }
@@ -205,14 +223,21 @@ public struct UploadStateMachine: Sendable {
                 break
             case .pending:
                 next.lastCloseAt = now
-                actions.append(.scheduleWriteBack(after: writeBackDelay))
+                actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
+            case .uploading where keepsUpload(record, renamedTo: newPath),
+                .finalizing where keepsUpload(record, renamedTo: newPath) && finalizeDue(record, now: now) != nil:
+                // Named at finalize, which has not been asked for yet: the upload carries on, and the new name
+                // is the one finalized, after a write-back delay from now (rsync renames its temp file at once).
+                next.lastCloseAt = now
+                actions.append(.followRename)
+                if record.state == .finalizing { actions.append(.scheduleFinalize(after: writeBackDelay)) }
             case .uploading, .finalizing:
                 actions += stopUpload(record)
                 next.state = .pending
                 next.resume = nil
                 next.uploadedBytes = 0
                 next.lastCloseAt = now
-                actions.append(.scheduleWriteBack(after: writeBackDelay))
+                actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
             case .processing:
                 if let remoteId = record.remoteId { actions.append(.renameRemote(remoteId: remoteId, newPath: newPath)) }
                 actions.append(.pollProcessing(after: .zero))
@@ -259,6 +284,32 @@ public struct UploadStateMachine: Sendable {
 
         next.updatedAt = now
         return (next, [.persist] + actions)
+    }
+
+    /// Whether `record`'s upload starts when the file is closed rather than after the write-back delay.
+    private func startsEarly(_ record: UploadRecord) -> Bool {
+        guard let minimum = earlyStartMinimumSize else { return false }
+        return record.size >= minimum
+    }
+
+    /// When the complete upload of `record`, started at close, may be finalized (a write-back delay after the
+    /// last close or rename), or nil when that time has come or the upload waited for the delay before it began.
+    private func finalizeDue(_ record: UploadRecord, now: Date) -> Date? {
+        guard startsEarly(record), let lastClose = record.lastCloseAt else { return nil }
+        let due = lastClose.adding(writeBackDelay)
+        return due > now ? due : nil
+    }
+
+    /// Whether the running upload of `record` can carry on under `newPath`: it is named at finalize and
+    /// stays in its folder (the folder is fixed when the upload is created).
+    private func keepsUpload(_ record: UploadRecord, renamedTo newPath: String) -> Bool {
+        startsEarly(record) && Self.folder(of: record.path) == Self.folder(of: newPath)
+    }
+
+    /// The directory part of a mount-relative path ("" at the top).
+    static func folder(of path: String) -> Substring {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return path[..<slash]
     }
 
     /// Cancels the running upload of `record` and deletes it on the server when it was created there.

@@ -105,6 +105,13 @@ public protocol UploadTarget: Sendable {
     /// reading its content type; called when a file is closed. Must return at once (do the work elsewhere),
     /// change nothing remote, and not matter if the file changes again: it is a hint.
     func prepare(file: String, remotePath: String)
+
+    /// Uploads of at least this many bytes are named only when finalized: their folder is fixed when the
+    /// upload is created, their file name is given to ``finalize(resume:remotePath:size:)`` (the Media
+    /// Manager's tus flow). The engine starts such an upload as soon as the file is closed and holds back
+    /// only the finalize until the write-back delay has passed; a rename within the same folder meanwhile
+    /// keeps the upload going. nil (the default): every upload waits for the write-back delay.
+    var namedAtFinalizeFromSize: Int64? { get }
 }
 
 extension UploadTarget {
@@ -115,6 +122,9 @@ extension UploadTarget {
 
     /// Nothing to prepare by default.
     public func prepare(file: String, remotePath: String) {}
+
+    /// No upload is named at finalize by default.
+    public var namedAtFinalizeFromSize: Int64? { nil }
 
     /// Targets without processing report READY at once.
     public func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {

@@ -162,6 +162,17 @@ public struct MediaManagerTarget: UploadTarget {
         }
     }
 
+    /// Reads the file's content type while it waits for its write-back delay (libmagic is the bulk of the
+    /// CPU a small file costs here).
+    public func prepare(file: String, remotePath: String) {
+        guard let location = try? location(of: remotePath) else { return }
+        client.mimeTypes.prepare(ofFile: file, fileName: location.fileName)
+    }
+
+    /// Resumable uploads (from 10 MB) get their folder when the upload URL is generated and their file name
+    /// at finalize, so the engine may start them at close and keep them through a rename in their folder.
+    public var namedAtFinalizeFromSize: Int64? { MediaManagerClient.resumableThreshold }
+
     /// Deletes an unfinished upload, and makes sure it did not become a file after all:
     /// - tus: `DELETE` of the upload (gone counts as done); then, with an upload token, finalize is asked:
     ///   a file coming back means the upload had been finalized (a crash or a cancellation raced with the
@@ -170,13 +181,6 @@ public struct MediaManagerTarget: UploadTarget {
     /// - plain URL only: an empty PUT probes the URL. A file coming back (a zero-byte upload) goes to the
     ///   trash; a refusal for the size means the URL was never used; "already used" (or expired) means an
     ///   earlier PUT may have stored the file, which is then looked up by folder, name and size and trashed.
-    /// Reads the file's content type while it waits for its write-back delay (libmagic is the bulk of the
-    /// CPU a small file costs here).
-    public func prepare(file: String, remotePath: String) {
-        guard let location = try? location(of: remotePath) else { return }
-        client.mimeTypes.prepare(ofFile: file, fileName: location.fileName)
-    }
-
     public func terminate(resume: ResumeData) async throws(UploadTargetError) {
         try await mappingErrors("terminate upload") {
             if let stored = resume.tusUploadURL {

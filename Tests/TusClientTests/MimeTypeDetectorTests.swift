@@ -80,4 +80,37 @@ struct MimeTypeDetectorTests {
         try Data("%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(detector.mimeType(ofFile: path) == "application/pdf")
     }
+
+    @Test("a type prepared ahead is found through any path to the same file, such as the upload's /proc/self/fd/N")
+    func preparedAheadFoundThroughAnotherPath() async throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        let detector = MimeTypeDetector()
+        let path = dir.appending("picture")
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: path))
+        var attributes = stat()
+        #expect(stat(path, &attributes) == 0)
+        detector.prepare(ofFile: path, fileName: "upload.bin")
+        try await Task.sleep(for: .milliseconds(300))
+        // Other bytes, same size and times: only a prepared answer can still say PNG.
+        try Data(repeating: 0x41, count: Self.pngHeader.count).write(to: URL(fileURLWithPath: path))
+        var times = [attributes.st_atim, attributes.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        let descriptor = open(path, O_RDONLY)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(detector.mimeType(ofFile: "/proc/self/fd/\(descriptor)", fileName: "upload.bin") == "image/png")
+    }
+
+    @Test("rsync's temp file .NAME.XXXXXX is typed by NAME's extension (its upload may start before the rename)",
+        arguments: [(".clip.mp4.Ab12Cd", "clip.mp4"), (".a.b.jpg.000000", "a.b.jpg"), ("clip.mp4", "clip.mp4"),
+            (".clip.mp4.Ab12C", ".clip.mp4.Ab12C"), ("x.clip.mp4.Ab12Cd", "x.clip.mp4.Ab12Cd"), (".mp4.Ab-2Cd", ".mp4.Ab-2Cd")])
+    func rsyncTempNames(name: String, typedAs: String) throws {
+        #expect(MimeTypeDetector.nameBeforeRename(name) == typedAs)
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        let path = dir.appending(name)
+        try Data(repeating: 0, count: 64).write(to: URL(fileURLWithPath: path))
+        #expect(detector.mimeType(ofFile: path) == (detector.typeForExtension(of: typedAs) ?? MimeTypeDetector.fallback))
+    }
 }

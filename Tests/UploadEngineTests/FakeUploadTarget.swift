@@ -32,7 +32,12 @@ final class FakeUploadTarget: UploadTarget {
         var chunkDelay: Duration = .zero
         var needsFinalize = true
         var processingPolls = 1
+        /// Uploads from this size are named at finalize, like the Media Manager's tus flow: the engine starts
+        /// them at close, and the name given to finalize is the stored file's (its folder must not change).
+        var namedAtFinalizeFromSize: Int64?
     }
+
+    var namedAtFinalizeFromSize: Int64? { options.namedAtFinalizeFromSize }
 
     let service: FakeService
     let options: Options
@@ -112,14 +117,17 @@ final class FakeUploadTarget: UploadTarget {
             if options.chunkDelay > .zero { try? await Task.sleep(for: options.chunkDelay) } else { await Task.yield() }
         }
         if options.needsFinalize { return .needsFinalize }
-        return .stored(service.store(uploadURL, processingPolls: options.processingPolls))
+        return .stored(try service.store(uploadURL, processingPolls: options.processingPolls))
     }
 
     func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
         service.log(.finalize(path: remotePath))
         try await stallIfAsked(.finalize)
         guard let url = resume.tusUploadURL, service.offset(of: url) == size else { throw .permanent("upload incomplete", status: 409) }
-        return service.store(url, processingPolls: options.processingPolls)
+        if let minimum = options.namedAtFinalizeFromSize, size >= minimum {
+            return try service.store(url, processingPolls: options.processingPolls, renamedTo: remotePath)
+        }
+        return try service.store(url, processingPolls: options.processingPolls)
     }
 
     func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
@@ -213,13 +221,19 @@ final class FakeService: Sendable {
         }
     }
 
-    func store(_ url: String, processingPolls: Int) -> RemoteFile {
-        state.withLock { state in
+    /// Makes the upload at `url` a file, named as it was created or, for an upload named at finalize,
+    /// `renamedTo` (in the same folder: a service fixes the folder when the upload is created).
+    func store(_ url: String, processingPolls: Int, renamedTo newPath: String? = nil) throws(UploadTargetError) -> RemoteFile {
+        try state.withLock { state throws(UploadTargetError) in
             var upload = state.uploads[url]!
             if let id = upload.storedAs { return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0) }
+            let folder = { (path: String) in path.lastIndex(of: "/").map { path[..<$0] } ?? "" }
+            if let newPath, folder(newPath) != folder(upload.path) {
+                throw .permanent("finalize in \(newPath) of an upload created in \(upload.path)", status: 400)
+            }
             state.nextId += 1
             let id = "file-\(state.nextId)"
-            state.files[id] = StoredFile(path: upload.path, data: upload.data, pollsLeft: processingPolls)
+            state.files[id] = StoredFile(path: newPath ?? upload.path, data: upload.data, pollsLeft: processingPolls)
             upload.storedAs = id
             state.uploads[url] = upload
             return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0)

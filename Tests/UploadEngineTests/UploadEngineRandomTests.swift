@@ -7,13 +7,19 @@ import Testing
 /// things settle, the service holds exactly the cache's files, with the same contents, and nothing else.
 @Suite("Upload engine under random file operations", .timeLimit(.minutes(1)))
 struct UploadEngineRandomTests {
-    @Test(arguments: [(1, false), (2, false), (3, false), (4, true), (5, true), (6, true)])
-    func serviceEndsUpMirroringTheCache(seed: Int, restarts: Bool) async throws {
+    /// `earlyStart`: files from 10,000 bytes go by uploads named at finalize, which start at close.
+    @Test(arguments: [
+        (1, false, false), (2, false, false), (3, false, false), (4, true, false), (5, true, false), (6, true, false),
+        (7, false, true), (8, false, true), (9, true, true), (10, true, true),
+    ])
+    func serviceEndsUpMirroringTheCache(seed: Int, restarts: Bool, earlyStart: Bool) async throws {
         let service = FakeService()
         func makeTarget(_ round: Int) -> FakeUploadTarget {
             FakeUploadTarget(
                 service: service, faults: .init(failureRate: 0.15, seed: UInt64(seed * 100 + round)),
-                options: .init(chunkSize: 4096, chunkDelay: .milliseconds(1), processingPolls: 1))
+                options: .init(
+                    chunkSize: 4096, chunkDelay: .milliseconds(1), processingPolls: 1,
+                    namedAtFinalizeFromSize: earlyStart ? 10_000 : nil))
         }
         let directory = try TemporaryDirectory("random")
         defer { directory.remove() }

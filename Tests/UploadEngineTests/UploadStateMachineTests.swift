@@ -317,6 +317,84 @@ struct UploadStateMachineTests {
     }
 }
 
+@Suite("Upload state machine: uploads that start at close")
+struct EarlyStartTests {
+    /// Files from 1,000 bytes are named at finalize (as the Media Manager target's tus uploads from 10 MB).
+    let machine = UploadStateMachine(writeBackDelay: .seconds(1), earlyStartMinimumSize: 1_000)
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    let resume = ResumeData(tusUploadURL: "http://s/files/1", uploadToken: "tok")
+
+    func record(_ state: UploadState, path: String = "dir/.a.mp4.Xy12Ab", size: Int64 = 5_000) -> UploadRecord {
+        UploadRecord(
+            path: path, state: state, size: size, uploadedBytes: 0, updatedAt: t0, generation: 3,
+            resume: state == .uploading || state == .finalizing ? resume : nil, lastCloseAt: t0)
+    }
+
+    func apply(_ record: UploadRecord, _ event: UploadEvent, after seconds: Double) -> (UploadRecord, [UploadAction]) {
+        machine.transition(record, event, now: t0.addingTimeInterval(seconds))
+    }
+
+    @Test func aLargeFileIsQueuedAtCloseASmallOneWaitsForTheDelay() {
+        var local = record(.local)
+        local.lastCloseAt = nil
+        let large = apply(local, .closed(size: 5_000), after: 0)
+        #expect(large.0.state == .pending)
+        #expect(large.1 == [.persist, .enqueue])
+        let small = apply(local, .closed(size: 999), after: 0)
+        #expect(small.1 == [.persist, .scheduleWriteBack(after: .seconds(1))])
+    }
+
+    @Test func finalizeWaitsForTheDelayAfterTheLastClose() {
+        let finished = apply(record(.uploading), .uploadFinished(generation: 3, .needsFinalize), after: 0.25)
+        #expect(finished.0.state == .finalizing)
+        #expect(finished.0.uploadedBytes == 5_000)
+        guard case .scheduleFinalize(let after)? = finished.1.last, finished.1.count == 2 else {
+            Issue.record("expected persist + scheduleFinalize, got \(finished.1)")
+            return
+        }
+        #expect(abs(after.seconds - 0.75) < 0.001)
+        let tooSoon = apply(finished.0, .writeBackElapsed, after: 0.5)
+        #expect(tooSoon.0 == finished.0)
+        guard case .scheduleFinalize(let rest)? = tooSoon.1.first else { Issue.record("no reschedule"); return }
+        #expect(abs(rest.seconds - 0.5) < 0.001)
+        #expect(apply(finished.0, .writeBackElapsed, after: 1).1 == [.finalize(resume: resume)])
+        // An upload that took longer than the delay is finalized at once.
+        let late = apply(record(.uploading), .uploadFinished(generation: 3, .needsFinalize), after: 3)
+        #expect(late.1 == [.persist, .finalize(resume: resume)])
+    }
+
+    @Test func aRenameInTheSameFolderKeepsTheUploadAndRestartsTheDelay() {
+        let renamed = apply(record(.uploading), .renamed(to: "dir/a.mp4"), after: 0.1)
+        #expect(renamed.0.path == "dir/a.mp4")
+        #expect(renamed.0.state == .uploading)
+        #expect(renamed.0.resume == resume)
+        #expect(renamed.0.lastCloseAt == t0.addingTimeInterval(0.1))
+        #expect(renamed.1 == [.persist, .followRename])
+        // Complete before the renamed file's delay is over: finalized (under the new name) after it.
+        let waiting = apply(record(.finalizing), .renamed(to: "dir/a.mp4"), after: 0.5)
+        #expect(waiting.0.state == .finalizing)
+        #expect(waiting.1 == [.persist, .followRename, .scheduleFinalize(after: .seconds(1))])
+    }
+
+    @Test func aMoveToAnotherFolderOrARenameAfterFinalizeStartsAfresh() {
+        let moved = apply(record(.uploading), .renamed(to: "other/a.mp4"), after: 0.1)
+        #expect(moved.0.state == .pending)
+        #expect(moved.0.resume == nil)
+        #expect(moved.1 == [.persist, .cancelUpload, .terminateRemoteUpload(resume), .enqueue])
+        // The delay had passed, so finalize was asked for already: that request is stopped.
+        let finalizing = apply(record(.finalizing), .renamed(to: "dir/a.mp4"), after: 2)
+        #expect(finalizing.0.state == .pending)
+        #expect(finalizing.1 == [.persist, .cancelUpload, .terminateRemoteUpload(resume), .enqueue])
+    }
+
+    @Test func aWriteDuringTheEarlyUploadStopsIt() {
+        let written = apply(record(.uploading), .written, after: 0.2)
+        #expect(written.0.state == .local)
+        #expect(written.0.generation == 4)
+        #expect(written.1 == [.persist, .cancelUpload, .terminateRemoteUpload(resume)])
+    }
+}
+
 @Suite("Status surface")
 struct UploadStatusReportTests {
     let record = UploadRecord(

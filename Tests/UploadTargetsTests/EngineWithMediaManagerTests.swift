@@ -68,4 +68,43 @@ struct EngineWithMediaManagerTests {
             await engine.shutdown(waitForUploads: true)
         }
     }
+
+    @Test("a file from 10 MB starts uploading at close; renamed within the delay, it is finalized once under its final name")
+    func largeFileStartsAtCloseAndSurvivesRsyncsRename() async throws {
+        try await TargetTestService.with { test in
+            let data = try test.makeFile("clips/.take.mov.Ab12Cd", size: MediaManagerUploadTests.large)
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            let target = MediaManagerTarget(client: try test.client(chunkSize: 1 << 20), logger: logger)
+            var configuration = Self.configuration
+            configuration.writeBackDelay = .seconds(4)
+            let engine = UploadEngine(
+                journal: try UploadJournal(path: test.data.appending("journal.sqlite")), target: target,
+                cacheRoot: test.cache.path, configuration: configuration, logger: logger)
+            try await engine.start()
+            let closed = ContinuousClock.now
+            try await engine.fileClosed("clips/.take.mov.Ab12Cd", size: Int64(data.count))
+            try await Self.waitFor("bytes acknowledged", timeout: .seconds(3)) {
+                (await engine.status(of: "clips/.take.mov.Ab12Cd")?.uploadedBytes ?? 0) > 0
+            }
+            #expect(ContinuousClock.now - closed < configuration.writeBackDelay, "bytes moved within the write-back delay")
+            // rsync renames its temp file as soon as it is complete (the upload is under way or done by now).
+            try FileManager.default.moveItem(atPath: test.cache.appending("clips/.take.mov.Ab12Cd"), toPath: test.cache.appending("clips/take.mov"))
+            try await engine.fileRenamed(from: "clips/.take.mov.Ab12Cd", to: "clips/take.mov")
+            try await Self.waitFor("the file is ready", timeout: .seconds(30)) { await engine.status(of: "clips/take.mov")?.state == .ready }
+
+            let record = try #require(await engine.status(of: "clips/take.mov"))
+            let file = try await target.client.file(id: try #require(record.remoteId))
+            #expect(file.displayName == "take.mov")
+            #expect(file.mediaType == .video, "typed by the final name's extension")
+            #expect(file.parentFolderId == (try await folderID(target.client, ["clips"])))
+            let stored = try await target.client.listFiles(ListFilesQuery(parentFolderId: file.parentFolderId))
+            #expect(stored.files.map(\.displayName) == ["take.mov"], "no file under the temp name")
+            #expect(try await download(try #require(record.url)) == data)
+            let metrics = try await String(decoding: download(try test.service.baseURL.appendingPathComponent("metrics").absoluteString), as: UTF8.self)
+            let received = metrics.split(separator: "\n").first { $0.hasPrefix("tusfs_server_bytes_received_total ") }
+            #expect(received?.split(separator: " ").last.flatMap { Int($0) } == data.count, "every byte sent once")
+            await engine.shutdown(waitForUploads: true)
+        }
+    }
 }

@@ -21,6 +21,10 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = min(max(jitter, 0), 1)
     }
 
+    /// The default spacing of processing polls: the first 0.24–0.3 s after the upload (a small file is often
+    /// processed by then; the polls of many files within 20 ms go as one request), then doubling up to 30 s.
+    public static let processingPolls = RetryPolicy(base: .milliseconds(300), cap: .seconds(30), maxAttempts: .max, jitter: 0.2)
+
     /// The delay before attempt `attempt + 1`, where `attempt` counts from 1: base·2^(attempt−1), jittered,
     /// never above `cap`.
     public func delay(afterAttempt attempt: Int, seed: UInt64) -> Duration {

@@ -18,7 +18,7 @@ public struct UploadEngineConfiguration: Sendable {
         writeBackDelay: Duration = .seconds(1),
         parallelTransfers: Int = 4,
         retryPolicy: RetryPolicy = RetryPolicy(),
-        processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2),
+        processingPollPolicy: RetryPolicy = .processingPolls,
         remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 8),
         startsUploadsAtClose: Bool = true
     ) {

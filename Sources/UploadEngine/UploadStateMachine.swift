@@ -19,7 +19,7 @@ public struct UploadStateMachine: Sendable {
     public init(
         writeBackDelay: Duration = .seconds(1),
         retryPolicy: RetryPolicy = RetryPolicy(),
-        processingPollPolicy: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), maxAttempts: .max, jitter: 0.2),
+        processingPollPolicy: RetryPolicy = .processingPolls,
         earlyStartMinimumSize: Int64? = nil
     ) {
         self.writeBackDelay = writeBackDelay

@@ -33,7 +33,7 @@ let package = Package(
             providers: [.apt(["libfuse3-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
-        .systemLibrary(name: "CZlib"),
+        .target(name: "CCRC32", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "FUSEAdapter",
             dependencies: ["CFuse", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")]
@@ -44,7 +44,7 @@ let package = Package(
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
-        .target(name: "TusCore", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TusCore", dependencies: ["CCRC32", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
         .target(
             name: "TusServer",
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "TusServerTests",
             dependencies: [
-                "TusServer", "TusCore", "MediaService", "TestSupport",
+                "TusServer", "TusCore", "CCRC32", "MediaService", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

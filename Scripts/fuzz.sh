@@ -34,7 +34,7 @@ FLAGS=(-sanitize=fuzzer,address -parse-as-library "${OPT[@]}" -swift-version 6 -
 # TusCore without the files that need swift-crypto or zlib (only the hashing: ChecksumHasher.swift, CRC32.swift): every header
 # parser is in the Foundation-only files.
 TUSCORE_SOURCES=()
-for f in Sources/TusCore/*.swift; do grep -qE '^import (Crypto|CZlib)' "$f" || TUSCORE_SOURCES+=("$f"); done
+for f in Sources/TusCore/*.swift; do grep -qE '^import (Crypto|CCRC32)' "$f" || TUSCORE_SOURCES+=("$f"); done
 # TusClient's header parsing (Foundation-only): the OPTIONS answer, and the dates of Upload-Expires and Retry-After.
 TUSCLIENT_HEADER_SOURCES=(Sources/TusClient/TusServerCapabilities.swift)
 TUSCLIENT_DATE_SOURCES=(Sources/TusClient/HTTPDate.swift Sources/TusClient/RetryPolicy.swift)

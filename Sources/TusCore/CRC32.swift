@@ -1,10 +1,11 @@
-import CZlib
+import CCRC32
 import Foundation
 
 /// CRC-32 (IEEE 802.3 polynomial, the one of zlib and `cksum -a crc32b`), computed incrementally.
 ///
-/// zlib computes it (4 GB/s here, twice SHA-1 with the CPU's SHA instructions, five times MD5): it is the
-/// checksum the tus client prefers for its chunks.
+/// Computed by folding with the CPU's carry-less multiply (PCLMULQDQ) where it has one, else by zlib
+/// (`Sources/CCRC32`): about 17 GB/s here against zlib's 4, SHA-1's 1.8 (with SHA instructions) and MD5's 0.7. It
+/// is the checksum the tus client prefers for its chunks, and the server checks it on every byte it receives.
 public struct CRC32: Sendable {
     private var crc: UInt32 = 0
 
@@ -20,15 +21,12 @@ public struct CRC32: Sendable {
 
     /// Feeds the bytes of a raw buffer into the CRC.
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        guard var base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
-        var left = buffer.count
-        while left > 0 {
-            let piece = min(left, 1 << 30)  // zlib counts in 32 bits
-            crc = UInt32(truncatingIfNeeded: crc32(uLong(crc), base, uInt(piece)))
-            base += piece
-            left -= piece
-        }
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
+        crc = tusfs_crc32(crc, base, buffer.count)
     }
+
+    /// Whether the CRC is computed with the CPU's carry-less multiply (PCLMULQDQ) here, not by zlib alone.
+    public static var isAccelerated: Bool { tusfs_crc32_is_accelerated() != 0 }
 
     /// The CRC of every byte fed so far.
     public var value: UInt32 { crc }

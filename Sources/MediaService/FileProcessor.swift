@@ -115,5 +115,5 @@ final class FileProcessor: Sendable {
         return (size, hex(md5.finalize()))
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.lowercaseHex }
 }

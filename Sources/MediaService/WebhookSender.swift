@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MediaManagerAPI
 import NIOCore
+import TusCore
 
 /// Posts File Ready / File Failed events to the `--webhook` URL, signed with HMAC-SHA256.
 ///
@@ -31,7 +32,7 @@ struct WebhookSender: Sendable {
     /// The signature header value for `body`.
     static func signature(of body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.lowercaseHex
     }
 
     private func send<Body: Codable & Sendable & Equatable>(_ event: WebhookEnvelope<Body>) {

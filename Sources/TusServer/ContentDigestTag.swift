@@ -45,7 +45,7 @@ public enum ContentDigestTag {
 
     /// `ALGORITHM HEXDIGEST SIZE MTIME`.
     private static func text(algorithm: ChecksumAlgorithm, digest: Data, info: stat) -> String {
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = digest.lowercaseHex
         return "\(algorithm.rawValue) \(hex) \(info.st_size) \(modificationTime(info))"
     }
 

@@ -48,6 +48,6 @@ public struct UploadInfo: Codable, Sendable, Equatable {
     /// A fresh random upload id.
     public static func makeID() -> String {
         var g = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }.lowercaseHex
     }
 }

@@ -74,7 +74,7 @@ final class FileProcessor: Sendable {
         guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
         let path = contentDirectory.appendingPathComponent(file.contentName).path
         let digest = try await runBlocking {
-            BackgroundDigests.shared.digest(ofFileAt: path, algorithm: Self.hashAlgorithm).map { ($0.size, Self.hex($0.digest)) }
+            BackgroundDigests.shared.digest(ofFileAt: path, algorithm: Self.hashAlgorithm).map { ($0.size, $0.digest.lowercaseHex) }
                 ?? Self.digest(path: path)
         }
         guard let (size, hash) = digest else {
@@ -112,8 +112,7 @@ final class FileProcessor: Sendable {
             md5.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (size, hex(md5.finalize()))
+        return (size, md5.finalize().lowercaseHex)
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.lowercaseHex }
 }

@@ -53,22 +53,26 @@ struct MimeTypeDetectorTests {
         #expect(detector.mimeType(ofFile: dir.appending("blob"), fileName: "clip.webm") == "video/webm")
     }
 
+    /// Writes a PNG at `path` and prepares its type; then, behind the detector's back, puts other bytes of the
+    /// same size there with the same times (to the nanosecond): only a prepared answer can still say PNG.
+    static func preparePNGThenSwapItsBytes(at path: String, detector: MimeTypeDetector, fileName: String? = nil) async throws {
+        try Data(pngHeader).write(to: URL(fileURLWithPath: path))
+        var attributes = stat()
+        #expect(stat(path, &attributes) == 0)
+        detector.prepare(ofFile: path, fileName: fileName)
+        try await Task.sleep(for: .milliseconds(300))
+        try Data(repeating: 0x41, count: pngHeader.count).write(to: URL(fileURLWithPath: path))
+        var times = [attributes.st_atim, attributes.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+    }
+
     @Test("a type prepared ahead is used while the file is unchanged, and worked out again once it changed")
     func preparedAhead() async throws {
         let dir = try TemporaryDirectory("mime")
         defer { dir.remove() }
         let detector = MimeTypeDetector()
         let path = dir.appending("picture")
-        // A PNG, prepared; then, behind the detector's back, other bytes of the same size with the same
-        // modification time: the prepared answer stands (it is what proves it was prepared).
-        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: path))
-        var attributes = stat()
-        #expect(stat(path, &attributes) == 0)
-        detector.prepare(ofFile: path)
-        try await Task.sleep(for: .milliseconds(300))
-        try Data(repeating: 0x41, count: Self.pngHeader.count).write(to: URL(fileURLWithPath: path))
-        var times = [attributes.st_atim, attributes.st_mtim]  // to the nanosecond
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        try await Self.preparePNGThenSwapItsBytes(at: path, detector: detector)
         #expect(detector.mimeType(ofFile: path) == "image/png")
         // Taken once: the next call reads the content.
         #expect(detector.mimeType(ofFile: path) != "image/png")
@@ -87,15 +91,7 @@ struct MimeTypeDetectorTests {
         defer { dir.remove() }
         let detector = MimeTypeDetector()
         let path = dir.appending("picture")
-        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: path))
-        var attributes = stat()
-        #expect(stat(path, &attributes) == 0)
-        detector.prepare(ofFile: path, fileName: "upload.bin")
-        try await Task.sleep(for: .milliseconds(300))
-        // Other bytes, same size and times: only a prepared answer can still say PNG.
-        try Data(repeating: 0x41, count: Self.pngHeader.count).write(to: URL(fileURLWithPath: path))
-        var times = [attributes.st_atim, attributes.st_mtim]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        try await Self.preparePNGThenSwapItsBytes(at: path, detector: detector, fileName: "upload.bin")
         let descriptor = open(path, O_RDONLY)
         #expect(descriptor >= 0)
         defer { close(descriptor) }

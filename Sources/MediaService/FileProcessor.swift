@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import MediaManagerAPI
@@ -10,12 +9,13 @@ import TusServer
 /// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
 /// matching webhook is sent.
 ///
-/// The hash is MD5. Uploads (tus and plain PUT) are hashed in the background while they arrive
-/// (``BackgroundDigests``); processing takes that digest, finishing what is left of it, instead of reading the whole
-/// file again. Files this process did not receive (an import, a restart before processing) are read.
+/// The hash is SHA-256 (hex): with the CPU's SHA instructions it costs under half of MD5 (about 0.55 s of CPU per
+/// GiB here, MD5 1.4 s), which matters on a small machine that hashes while it receives. Uploads (tus and plain
+/// PUT) are hashed in the background while they arrive (``BackgroundDigests``); processing takes that digest,
+/// finishing what is left of it, instead of reading the whole file again. Files this process did not receive (an import, a restart before processing) are read.
 final class FileProcessor: Sendable {
     /// The algorithm of the descriptors' `hash`.
-    static let hashAlgorithm = ChecksumAlgorithm.md5
+    static let hashAlgorithm = ChecksumAlgorithm.sha256
 
     let database: MediaDatabase
     let contentDirectory: URL
@@ -99,20 +99,19 @@ final class FileProcessor: Sendable {
         webhooks.fileReady(file.descriptor(baseURL: baseURL.withLock { $0 }, siteID: siteID), externalInfo: file.externalInfo)
     }
 
-    /// Size and MD5 (hex) of a file, read in 1 MiB pieces; nil when it cannot be read.
+    /// Size and ``hashAlgorithm`` digest (hex) of a file, read in 1 MiB pieces; nil when it cannot be read.
     static func digest(path: String) -> (Int64, String)? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        var md5 = Insecure.MD5()
-        var size: Int64 = 0
-        while true {
-            let chunk: Data
-            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch { return nil }
-            if chunk.isEmpty { break }
-            md5.update(data: chunk)
-            size += Int64(chunk.count)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        var hasher = hashAlgorithm.makeHasher()
+        do {
+            try hasher.update(descriptor: fd, from: 0, to: Int64(info.st_size), blockSize: 1 << 20)
+        } catch {
+            return nil
         }
-        return (size, md5.finalize().lowercaseHex)
+        return (Int64(info.st_size), hasher.finalize().lowercaseHex)
     }
-
 }

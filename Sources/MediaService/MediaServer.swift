@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import MediaManagerAPI
@@ -69,7 +70,7 @@ public struct MediaServer: Sendable {
         let host = configuration.host
         return Application(
             responder: ServiceResponder(router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency),
-            server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: try Self.tlsConfiguration($0)) } ?? .http1(),
+            server: try serverBuilder(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -78,6 +79,16 @@ public struct MediaServer: Sendable {
                 await onListening(URL(string: service.baseURL)!)
             },
             logger: logger)
+    }
+
+    /// HTTP/1.1, under TLS when configured, with large socket reads (``LargeReadsChannel``: uploads arrive in
+    /// fewer, bigger pieces).
+    private func serverBuilder() throws -> HTTPServerBuilder {
+        guard let files = configuration.tls else { return .http1LargeReads }
+        let tls = try Self.tlsConfiguration(files)
+        return HTTPServerBuilder { responder in
+            LargeReadsChannel(try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tls))
+        }
     }
 
     /// The server side of TLS from PEM files, with a one-line error naming the file that is wrong.

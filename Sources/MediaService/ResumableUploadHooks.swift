@@ -5,7 +5,7 @@ import TusServer
 
 /// Ties the tus server to resumable upload URLs: a tus upload may only be created through a valid, unexpired
 /// `/upload/tus/TICKET` URL with the URL's `uploadToken` in its metadata (`token`), once per token; and only that
-/// URL may touch the upload afterwards. The tus server computes the MD5 of each upload while it arrives, so
+/// URL may touch the upload afterwards. The tus server computes the content hash of each upload while it arrives, so
 /// processing (``FileProcessor``) need not read the file again.
 struct ResumableUploadHooks: TusHooks {
     let database: MediaDatabase

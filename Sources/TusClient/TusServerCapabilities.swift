@@ -27,10 +27,11 @@ public struct TusServerCapabilities: Sendable, Equatable {
 
     /// The algorithm for `Upload-Checksum` on PATCH requests, nil when the server takes no checksums: CRC-32
     /// when the server lists it (the cheapest to compute on both ends, and what the checksum extension is for:
-    /// bytes damaged on the way), else SHA-1 (which every checksum-capable server supports), else MD5.
+    /// bytes damaged on the way), else SHA-1 (which every checksum-capable server supports), else SHA-256,
+    /// else MD5.
     public var checksumAlgorithm: ChecksumAlgorithm? {
         guard supports("checksum") else { return nil }
-        return [ChecksumAlgorithm.crc32, .sha1, .md5].first { checksumAlgorithms.contains($0.rawValue) }
+        return [ChecksumAlgorithm.crc32, .sha1, .sha256, .md5].first { checksumAlgorithms.contains($0.rawValue) }
     }
 
     /// Parses the headers of an `OPTIONS` answer (`lookup` returns a header's value by name). A `Tus-Max-Size`

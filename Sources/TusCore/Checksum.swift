@@ -11,6 +11,9 @@ public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Hashable {
     case md5
     /// CRC-32 (IEEE 802.3), digest sent as 4 bytes big-endian.
     case crc32
+    /// SHA-256 (also the stand-in service's content `hash`: with SHA instructions as fast as SHA-1, over twice
+    /// MD5's speed).
+    case sha256
 
     /// The value of `Tus-Checksum-Algorithm` listing every algorithm here.
     public static var headerValue: String { allCases.map(\.rawValue).joined(separator: ",") }

@@ -29,6 +29,7 @@ public struct ChecksumHasher: @unchecked Sendable {
     private var sha1: Insecure.SHA1?
     private var md5: Insecure.MD5?
     private var crc32: CRC32?
+    private var sha256: SHA256?
 
     /// A fresh hasher for `algorithm`.
     public init(_ algorithm: ChecksumAlgorithm) {
@@ -37,6 +38,7 @@ public struct ChecksumHasher: @unchecked Sendable {
         case .sha1: sha1 = Insecure.SHA1()
         case .md5: md5 = Insecure.MD5()
         case .crc32: crc32 = CRC32()
+        case .sha256: sha256 = SHA256()
         }
     }
 
@@ -53,6 +55,7 @@ public struct ChecksumHasher: @unchecked Sendable {
         case .sha1: sha1!.update(bufferPointer: bufferPointer)
         case .md5: md5!.update(bufferPointer: bufferPointer)
         case .crc32: crc32!.update(bufferPointer)
+        case .sha256: sha256!.update(bufferPointer: bufferPointer)
         }
     }
 
@@ -62,6 +65,7 @@ public struct ChecksumHasher: @unchecked Sendable {
         case .sha1: return Data(sha1!.finalize())
         case .md5: return Data(md5!.finalize())
         case .crc32: return crc32!.digest
+        case .sha256: return Data(sha256!.finalize())
         }
     }
 }

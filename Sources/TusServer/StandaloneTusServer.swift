@@ -16,6 +16,7 @@ extension TusServer {
         addRoutes(to: router.group(RouterPath(path)))
         return Application(
             responder: MethodOverrideResponder(router.buildResponder()),
+            server: .http1LargeReads,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

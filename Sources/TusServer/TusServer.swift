@@ -4,7 +4,7 @@ import Logging
 import TusCore
 
 /// A tus 1.0.0 server: creation (with upload and deferred length), HEAD, PATCH, termination, checksum (sha1, md5,
-/// crc32) and expiration, with uploads streamed to disk by an ``UploadStore``.
+/// crc32, sha256) and expiration, with uploads streamed to disk by an ``UploadStore``.
 ///
 /// Mount it under any path with ``addRoutes(to:)``: `POST` and `OPTIONS` on the group's path create and describe;
 /// `HEAD`, `PATCH`, `DELETE` on `PATH/ID` work on one upload. ``TusHooks`` let the embedding service authorise

@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import TestSupport
 import Testing
+import TusCore
 
 /// `tusfs serve` as a user runs it: the built binary, driven with curl.
 @Suite struct CommandLineTests {
@@ -42,7 +44,7 @@ import Testing
 
         let ready = try waitReady(server.apiURL, id)
         #expect(ready["operationStatus"] as? String == "READY")
-        #expect((ready["hash"] as? String)?.count == 32)
+        #expect((ready["hash"] as? String) == SHA256.hash(data: content).lowercaseHex)
         let url = try #require(ready["url"] as? String)
 
         let whole = try ProcessRunner.shell("curl -sS -o \(dir.appending("down")) -w '%{http_code}' '\(url)'")

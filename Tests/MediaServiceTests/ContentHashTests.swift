@@ -6,14 +6,12 @@ import Testing
 import TusCore
 import TusServer
 
-/// The MD5 `hash` of a descriptor is computed in the background while the upload arrives (``BackgroundDigests``:
+/// The SHA-256 `hash` of a descriptor is computed in the background while the upload arrives (``BackgroundDigests``:
 /// a tus upload's stored bytes behind its durable offset, a plain PUT's body) and recorded on the content file
 /// (``ContentDigestTag``), where processing takes it. Whatever happens on the way (cut connections, discarded
-/// chunks, a restart), the hash is the MD5 of the file.
+/// chunks, a restart), the hash is the SHA-256 of the file.
 @Suite struct ContentHashTests {
-    private static func md5Hex(_ data: Data) -> String {
-        Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
+    private static func hashHex(_ data: Data) -> String { SHA256.hash(data: data).lowercaseHex }
 
     /// A resumable upload URL and its token.
     private func resumable(_ s: MediaTestServer, name: String) async throws -> (url: URL, token: String) {
@@ -55,7 +53,7 @@ import TusServer
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         try #require(names.count == 1, "\(names)")
         for _ in 0..<200 {
-            if let tag = ContentDigestTag.read(path: directory.appendingPathComponent(names[0]).path, algorithm: .md5) {
+            if let tag = ContentDigestTag.read(path: directory.appendingPathComponent(names[0]).path, algorithm: .sha256) {
                 return tag.digest.map { String(format: "%02x", $0) }.joined()
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -91,10 +89,10 @@ import TusServer
                 at += chunk.count
             }
             let id = try await finalize(endpoint, token: token, name: "resumed.bin")
-            #expect(try await contentTag(s.data) == Self.md5Hex(data), "the hash should have been computed on the way")
+            #expect(try await contentTag(s.data) == Self.hashHex(data), "the hash should have been computed on the way")
             let ready = try await s.waitUntilProcessed(id)
             #expect(ready["operationStatus"] as? String == "READY")
-            #expect(ready["hash"] as? String == Self.md5Hex(data))
+            #expect(ready["hash"] as? String == Self.hashHex(data))
             #expect(ready["sizeInBytes"] as? String == "5000000")
         }
     }
@@ -137,10 +135,10 @@ import TusServer
             #expect(try await offset(moved(upload)) == 2_000_000)
             #expect(try await patch(moved(upload), offset: 2_000_000, data[2_000_000...]).status == 204)
             let id = try await finalize(moved(endpoint), token: token, name: "restart.bin")
-            #expect(try await contentTag(directory) == Self.md5Hex(data))
+            #expect(try await contentTag(directory) == Self.hashHex(data))
             let ready = try await s2.waitUntilProcessed(id)
             #expect(ready["operationStatus"] as? String == "READY")
-            #expect(ready["hash"] as? String == Self.md5Hex(data))
+            #expect(ready["hash"] as? String == Self.hashHex(data))
         } catch {
             await second.stop()
             throw error
@@ -152,9 +150,9 @@ import TusServer
         try await withMediaServer(processingDelay: .seconds(1)) { s in
             let data = randomBytes(5_000_000)
             let file = try await s.uploadPlain(data, name: "plain.bin")
-            #expect(try await contentTag(s.data) == Self.md5Hex(data))
+            #expect(try await contentTag(s.data) == Self.hashHex(data))
             let ready = try await s.waitUntilProcessed(file["id"] as! String)
-            #expect(ready["hash"] as? String == Self.md5Hex(data))
+            #expect(ready["hash"] as? String == Self.hashHex(data))
         }
     }
 }

@@ -5,6 +5,7 @@ import TusServer
 import Synchronization
 import TestSupport
 import Testing
+import TusCore
 
 /// PENDING → READY/FAILED, webhooks, import, and metrics.
 @Suite struct ProcessingTests {
@@ -36,7 +37,7 @@ import Testing
             let done = try await s.waitUntilProcessed(file["id"] as! String)
             #expect(done["operationStatus"] as? String == "READY")
             #expect(done["sizeInBytes"] as? String == "10000")
-            #expect(done["hash"] as? String == Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            #expect(done["hash"] as? String == SHA256.hash(data: bytes).lowercaseHex)
         }
     }
 

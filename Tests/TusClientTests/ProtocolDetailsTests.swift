@@ -22,7 +22,7 @@ struct ProtocolDetailsTests {
         #expect(TusServerCapabilities.parse { _ in nil }.checksumAlgorithm == nil)
     }
 
-    @Test("the client takes CRC-32 when the server lists it, else SHA-1, else MD5; none without the extension")
+    @Test("the client takes CRC-32 when the server lists it, else SHA-1, else SHA-256, else MD5; none without the extension")
     func checksumChoice() {
         func choice(_ extensions: String, _ algorithms: String) -> ChecksumAlgorithm? {
             let headers = ["Tus-Version": "1.0.0", "Tus-Extension": extensions, "Tus-Checksum-Algorithm": algorithms]
@@ -31,7 +31,8 @@ struct ProtocolDetailsTests {
         #expect(choice("creation,checksum", "sha1,md5,crc32") == .crc32)
         #expect(choice("creation,checksum", "MD5, SHA1") == .sha1)
         #expect(choice("creation,checksum", "md5") == .md5)
-        #expect(choice("creation,checksum", "sha256") == nil)
+        #expect(choice("creation,checksum", "md5,sha256") == .sha256)
+        #expect(choice("creation,checksum", "sha512") == nil)
         #expect(choice("creation", "sha1,crc32") == nil)
     }
 

@@ -66,6 +66,7 @@ import TusCore
         let abc = Data("abc".utf8)
         #expect(ChecksumAlgorithm.sha1.digest(of: abc).base64EncodedString() == "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
         #expect(ChecksumAlgorithm.md5.digest(of: abc).map { String(format: "%02x", $0) }.joined() == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(ChecksumAlgorithm.sha256.digest(of: abc).lowercaseHex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         var crc = CRC32()
         crc.update(Data("12345".utf8))
         crc.update(Data("6789".utf8))
@@ -78,7 +79,7 @@ import TusCore
         let parsed = try UploadChecksum.parse("sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
         #expect(parsed.algorithm == .sha1)
         #expect(parsed.matches(ChecksumAlgorithm.sha1.digest(of: abc)))
-        #expect(throws: UploadChecksumError.unsupportedAlgorithm("sha256")) { try UploadChecksum.parse("sha256 AAAA") }
+        #expect(throws: UploadChecksumError.unsupportedAlgorithm("sha512")) { try UploadChecksum.parse("sha512 AAAA") }
         #expect(throws: UploadChecksumError.self) { try UploadChecksum.parse("sha1") }
         #expect(throws: UploadChecksumError.self) { try UploadChecksum.parse("sha1 ***") }
     }
@@ -115,6 +116,7 @@ import TusCore
         (ChecksumAlgorithm.sha1, "08bd67c995209e295164b8ba86d94633357fb942"),
         (ChecksumAlgorithm.md5, "3637f1663796598381fb9c6aedff86a4"),
         (ChecksumAlgorithm.crc32, "2923ac13"),
+        (ChecksumAlgorithm.sha256, "9acc7dcb14970d0e293551e23dd238fe7117a702ba747b7fcf68290d674fe7b4"),
     ])
     func incrementalHashingEqualsOneShot(_ algorithm: ChecksumAlgorithm, _ expected: String) {
         let bytes = (0..<100_003).map { i in UInt8(truncatingIfNeeded: (i &* 31 &+ 7) ^ (i >> 8)) }

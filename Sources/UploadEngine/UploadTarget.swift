@@ -102,8 +102,9 @@ public protocol UploadTarget: Sendable {
     func terminate(resume: ResumeData) async throws(UploadTargetError)
 
     /// Work the target may do ahead of an upload while the file waits out its write-back delay, such as
-    /// reading its content type; called when a file is closed. Must return at once (do the work elsewhere),
-    /// change nothing remote, and not matter if the file changes again: it is a hint.
+    /// reading its content type or asking for an upload URL; called when a file is closed. Must return at once
+    /// (do the work elsewhere), make nothing visible on the service under the file's current name, and not
+    /// matter if the file changes, moves or goes again: it is a hint.
     func prepare(file: String, remotePath: String)
 
     /// Uploads of at least this many bytes are named only when finalized: their folder is fixed when the

@@ -19,3 +19,33 @@ enum CacheFile {
         return Int64(attributes.st_size)
     }
 }
+
+/// Which cache file, and which version of its content: device and inode (the same through any path to it,
+/// `/proc/self/fd/N` included), size and modification time.
+struct CacheFileVersion: Sendable, Hashable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modifiedSeconds: Int
+    var modifiedNanoseconds: Int
+
+    /// The version of the regular file at `path` now; nil when it cannot be read or is not a regular file.
+    init?(of path: String) {
+        var attributes = stat()
+        guard stat(path, &attributes) == 0, attributes.st_mode & S_IFMT == S_IFREG else { return nil }
+        device = UInt64(attributes.st_dev)
+        inode = UInt64(attributes.st_ino)
+        size = Int64(attributes.st_size)
+        modifiedSeconds = attributes.st_mtim.tv_sec
+        modifiedNanoseconds = attributes.st_mtim.tv_nsec
+    }
+
+    /// The file this is a version of.
+    var file: FileKey { FileKey(device: device, inode: inode) }
+
+    /// A file by device and inode.
+    struct FileKey: Sendable, Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+}

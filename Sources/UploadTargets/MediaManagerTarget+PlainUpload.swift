@@ -5,7 +5,9 @@ import UploadEngine
 
 /// The plain flow: generate upload URL → journal → one PUT; and finding what an earlier PUT stored.
 extension MediaManagerTarget {
-    func uploadPlain(_ upload: Upload, resume: ResumeData?) async throws -> UploadOutcome {
+    /// - Parameter preparedURL: an upload URL asked for ahead (``PreparedUploadURLs``) for this file, size and
+    ///   content type; used when there is no URL to resume with.
+    func uploadPlain(_ upload: Upload, resume: ResumeData?, preparedURL: URL? = nil) async throws -> UploadOutcome {
         if let resume, resume.tusUploadURL == nil, let stored = resume.plainUploadURL {
             let reference = PlainUploadReference(decoding: stored)
             do {
@@ -26,10 +28,15 @@ extension MediaManagerTarget {
                     metadata: ["path": "\(upload.location.fileName)", "error": "\(error)"])
             }
         }
-        let url = try await client.generateUploadURL(
-            GenerateFileUploadURLRequest(
-                mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
-                filePath: upload.location.filePath))
+        let url: URL
+        if let preparedURL {
+            url = preparedURL
+        } else {
+            url = try await client.generateUploadURL(
+                GenerateFileUploadURLRequest(
+                    mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
+                    filePath: upload.location.filePath))
+        }
         let reference = PlainUploadReference(url: urls.stored(url), location: upload.location, size: upload.size)
         await upload.onResumeData(ResumeData(plainUploadURL: reference.encoded))
         return try await put(upload, to: url)

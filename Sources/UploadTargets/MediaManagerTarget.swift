@@ -21,6 +21,7 @@ public struct MediaManagerTarget: UploadTarget {
     let urls: RelocatableURL
     let folders: RemoteFolders
     let descriptors: DescriptorBatcher
+    let preparedURLs: PreparedUploadURLs
     let logger: Logger
 
     /// - Parameters:
@@ -37,6 +38,7 @@ public struct MediaManagerTarget: UploadTarget {
         self.urls = RelocatableURL(origin: client.baseURL)
         self.folders = RemoteFolders(client: client, logger: logger)
         self.descriptors = DescriptorBatcher(client: client)
+        self.preparedURLs = PreparedUploadURLs(client: client, logger: logger)
         self.logger = logger
     }
 
@@ -66,6 +68,11 @@ public struct MediaManagerTarget: UploadTarget {
         let location = try location(of: remotePath)
         return try await mappingErrors("upload \(remotePath)") {
             let size = try CacheFile.size(of: file)
+            if size < MediaManagerClient.resumableThreshold, let prepared = await preparedURLs.take(path: file, location: location) {
+                let upload = Upload(
+                    file: file, location: location, size: size, mimeType: prepared.mimeType, onResumeData: onResumeData, progress: progress)
+                return try await uploadPlain(upload, resume: resume, preparedURL: prepared.url)
+            }
             let mimeType = client.mimeTypes.mimeType(ofFile: file, fileName: location.fileName)
             let upload = Upload(file: file, location: location, size: size, mimeType: mimeType, onResumeData: onResumeData, progress: progress)
             if size >= MediaManagerClient.resumableThreshold {
@@ -162,11 +169,17 @@ public struct MediaManagerTarget: UploadTarget {
         }
     }
 
-    /// Reads the file's content type while it waits for its write-back delay (libmagic is the bulk of the
-    /// CPU a small file costs here).
+    /// Works ahead while the file waits for its write-back delay: a file for a plain upload (under 10 MB) gets
+    /// its content type read and its upload URL asked for (``PreparedUploadURLs``: the upload is then one
+    /// PUT); a larger one gets its content type read (libmagic is a good part of the CPU a file costs here).
     public func prepare(file: String, remotePath: String) {
         guard let location = try? location(of: remotePath) else { return }
-        client.mimeTypes.prepare(ofFile: file, fileName: location.fileName)
+        if let size = try? CacheFile.size(of: file), size < MediaManagerClient.resumableThreshold {
+            let urls = preparedURLs
+            Task { await urls.prepare(path: file, location: location) }
+        } else {
+            client.mimeTypes.prepare(ofFile: file, fileName: location.fileName)
+        }
     }
 
     /// Resumable uploads (from 10 MB) get their folder when the upload URL is generated and their file name

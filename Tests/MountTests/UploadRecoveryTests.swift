@@ -56,7 +56,7 @@ struct UploadRecoveryTests {
         let same = downloaded == (try Data(contentsOf: URL(fileURLWithPath: bridge.mount.backingPath("movie.bin"))))
         #expect(downloaded.count == size && same)
         let received = try await bridge.server.metric("tusfs_server_bytes_received_total")
-        #expect(received <= Double(size) + Self.chunk, "received \(received) bytes for a \(size)-byte file (killed at \(acknowledgedBeforeKill))")
+        #expect(received <= Double(size) + Self.chunk, "received \(received) bytes for a \(size)-byte file (killed at \(acknowledgedBeforeKill))\n\(bridge.daemonLog.suffix(6000))")
     }
 
     /// A plain unmount in the middle of a large upload: the chunk in flight lands first (the daemon waits for

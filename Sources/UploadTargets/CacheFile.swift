@@ -20,14 +20,13 @@ enum CacheFile {
     }
 }
 
-/// Which cache file, and which version of its content: device and inode (the same through any path to it,
-/// `/proc/self/fd/N` included), size and modification time.
+/// Which cache file, and how large: device and inode (the same through any path to it, `/proc/self/fd/N`
+/// included) and size. Not the modification time: `rsync -a`, `tar` and `cp -p` set it after writing, which
+/// changes nothing that was worked out from the file.
 struct CacheFileVersion: Sendable, Hashable {
     var device: UInt64
     var inode: UInt64
     var size: Int64
-    var modifiedSeconds: Int
-    var modifiedNanoseconds: Int
 
     /// The version of the regular file at `path` now; nil when it cannot be read or is not a regular file.
     init?(of path: String) {
@@ -36,8 +35,6 @@ struct CacheFileVersion: Sendable, Hashable {
         device = UInt64(attributes.st_dev)
         inode = UInt64(attributes.st_ino)
         size = Int64(attributes.st_size)
-        modifiedSeconds = attributes.st_mtim.tv_sec
-        modifiedNanoseconds = attributes.st_mtim.tv_nsec
     }
 
     /// The file this is a version of.

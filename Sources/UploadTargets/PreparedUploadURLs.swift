@@ -10,15 +10,16 @@ import MediaManagerClient
 /// A mount that takes in many small files spends most of its time on two requests per file (generate upload URL,
 /// then PUT), while the second after a copy, when files wait for their delay, leaves the CPU idle. Each closed
 /// file is queued here; up to ``concurrency`` workers read its content type and ask for its URL. When the upload
-/// starts it takes the answer if it still fits: the same cache file in the same version (size and modification
-/// time: the URL is made for that size), the same folder, and a name that gives the same content type (rsync's
-/// `.NAME.XXXXXX` renamed to `NAME` does). A file whose turn comes while it is still queued is dropped from the
+/// starts it takes the answer if it still fits: the same cache file with the same size (the URL is made for
+/// that size; new modification times, as `rsync -a` and `tar` set them, do not matter), the same folder, and a
+/// name that gives the same content type (rsync's `.NAME.XXXXXX` renamed to `NAME` does). Content rewritten
+/// at the same size keeps the type read before; the PUT sends the bytes as they are then. A file whose turn comes while it is still queued is dropped from the
 /// queue and uploaded the usual way; one whose request is running waits for it.
 ///
 /// What it costs: a URL the upload does not use (the file changed, moved to another folder or was deleted)
-/// is one wasted request; asking for a URL creates the file's folder on the service (Media Manager's
-/// `filePath`) slightly ahead of its upload. The PUT names the file (`?filename=`), so nothing visible is made
-/// under a temporary name.
+/// is one wasted request; a file that changes after it was queued is left alone for ``quietAfterChange``.
+/// Asking for a URL creates the file's folder on the service (Media Manager's `filePath`) slightly ahead of
+/// its upload. The PUT names the file (`?filename=`), so nothing visible is made under a temporary name.
 actor PreparedUploadURLs {
     /// How many URL requests run at once (besides the uploads).
     static let concurrency = 2
@@ -26,6 +27,9 @@ actor PreparedUploadURLs {
     static let lifetime: Duration = .seconds(600)
     /// At most this many files are queued or answered; further files are uploaded the usual way.
     static let limit = 10_000
+    /// A file closed again with other content after it was queued is not prepared again for this long: a file
+    /// that is written and closed over and over (a log) would otherwise cost a URL request at every close.
+    static let quietAfterChange: Duration = .seconds(10)
 
     /// What an upload URL is made for.
     struct Request: Sendable, Hashable {
@@ -61,6 +65,8 @@ actor PreparedUploadURLs {
     private var entries: [CacheFileVersion.FileKey: Entry] = [:]
     private var queue: [CacheFileVersion.FileKey] = []
     private var running = 0
+    /// Files that changed after they were queued, and when.
+    private var changed: [CacheFileVersion.FileKey: ContinuousClock.Instant] = [:]
     private let typing = DispatchQueue(label: "tusfs.prepared-upload-urls", qos: .utility)
 
     init(client: MediaManagerClient, logger: Logger) {
@@ -79,7 +85,18 @@ actor PreparedUploadURLs {
         let request = Self.request(for: location, size: version.size)
         let key = version.file
         if let entry = entries[key], entry.version == version, entry.request == request { return }
-        if let old = entries.removeValue(forKey: key), case .running(let task) = old.work { task.cancel() }
+        let now = ContinuousClock.now
+        if let old = entries.removeValue(forKey: key) {
+            if case .running(let task) = old.work { task.cancel() }
+            if old.version != version {
+                if changed.count >= Self.limit { changed.removeAll() }
+                changed[key] = now
+            }
+        }
+        if let since = changed[key] {
+            guard now - since >= Self.quietAfterChange else { return }
+            changed[key] = nil
+        }
         guard entries.count < Self.limit else { return }
         entries[key] = Entry(version: version, request: request, path: path, fileName: location.fileName, work: .queued)
         queue.append(key)

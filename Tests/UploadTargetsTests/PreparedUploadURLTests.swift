@@ -80,6 +80,25 @@ struct PreparedUploadURLTests {
         }
     }
 
+    @Test("a new modification time after close (rsync -a, tar) keeps the prepared URL")
+    func newTimesKeepTheURL() async throws {
+        try await TargetTestService.with { test in
+            let bytes = try test.makeFile("docs/keep.bin", size: 6000)
+            let target = try test.target()
+            try await prepare(target, "docs/keep.bin", in: test, expectCalls: 1)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)], ofItemAtPath: test.cache.appending("docs/keep.bin"))
+
+            let outcome = try await target.upload("docs/keep.bin", in: test)
+            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            #expect(try await generateCalls(test) == 1, "the prepared URL was used")
+            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
+                throw TestFailure("processing did not end READY")
+            }
+            #expect(try await download(try #require(url)) == bytes)
+        }
+    }
+
     @Test("a file written again after it was prepared is uploaded with a new URL, new content")
     func changedFileGetsNewURL() async throws {
         try await TargetTestService.with { test in

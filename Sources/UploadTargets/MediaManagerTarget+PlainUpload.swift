@@ -30,6 +30,7 @@ extension MediaManagerTarget {
         }
         let url: URL
         if let preparedURL {
+            try Task.checkCancellation()  // superseded while it waited for the prepared URL: nothing to journal
             url = preparedURL
         } else {
             url = try await client.generateUploadURL(

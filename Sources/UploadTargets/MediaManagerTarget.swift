@@ -172,9 +172,12 @@ public struct MediaManagerTarget: UploadTarget {
     /// Works ahead while the file waits for its write-back delay: a file for a plain upload (under 10 MB) gets
     /// its content type read and its upload URL asked for (``PreparedUploadURLs``: the upload is then one
     /// PUT); a larger one gets its content type read (libmagic is a good part of the CPU a file costs here).
+    /// An empty file gets nothing: it is usually one just created and about to be written (and a URL made for
+    /// zero bytes that ends up unused takes the empty probe PUT of ``terminate(resume:)`` as an upload).
     public func prepare(file: String, remotePath: String) {
         guard let location = try? location(of: remotePath) else { return }
-        if let size = try? CacheFile.size(of: file), size < MediaManagerClient.resumableThreshold {
+        guard let size = try? CacheFile.size(of: file), size > 0 else { return }  // often about to be written
+        if size < MediaManagerClient.resumableThreshold {
             let urls = preparedURLs
             Task { await urls.prepare(path: file, location: location) }
         } else {

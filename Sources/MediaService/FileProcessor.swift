@@ -12,7 +12,8 @@ import TusServer
 /// The hash is SHA-256 (hex): with the CPU's SHA instructions it costs under half of MD5 (about 0.55 s of CPU per
 /// GiB here, MD5 1.4 s), which matters on a small machine that hashes while it receives. Uploads (tus and plain
 /// PUT) are hashed in the background while they arrive (``BackgroundDigests``); processing takes that digest,
-/// finishing what is left of it, instead of reading the whole file again. Files this process did not receive (an import, a restart before processing) are read.
+/// finishing what is left of it, instead of reading the whole file again. Files this process did not receive
+/// (an import, a restart before processing) are read.
 final class FileProcessor: Sendable {
     /// The algorithm of the descriptors' `hash`.
     static let hashAlgorithm = ChecksumAlgorithm.sha256

@@ -33,10 +33,7 @@ extension MediaManagerTarget {
             try Task.checkCancellation()  // superseded while it waited for the prepared URL: nothing to journal
             url = preparedURL
         } else {
-            url = try await client.generateUploadURL(
-                GenerateFileUploadURLRequest(
-                    mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
-                    filePath: upload.location.filePath))
+            url = try await client.generateUploadURL(for: upload.location, size: upload.size, mimeType: upload.mimeType)
         }
         let reference = PlainUploadReference(url: urls.stored(url), location: upload.location, size: upload.size)
         await upload.onResumeData(ResumeData(plainUploadURL: reference.encoded))
@@ -109,5 +106,15 @@ extension MediaManagerTarget {
             // e.g. 400 "received 0 bytes but the upload URL was made for N": never used, nothing stored.
             logger.debug("terminated upload URL was never used", metadata: ["status": "\(error.status ?? 0)"])
         }
+    }
+}
+
+extension MediaManagerClient {
+    /// Generate File Upload URL for a file of `size` bytes going to `location` (its folder path, created when
+    /// missing; the PUT's `?filename=` gives the final name).
+    func generateUploadURL(for location: RemoteLocation, size: Int64, mimeType: String) async throws -> URL {
+        try await generateUploadURL(
+            GenerateFileUploadURLRequest(
+                mimeType: mimeType, fileName: location.fileName, sizeInBytes: String(size), filePath: location.filePath))
     }
 }

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import Logging
-import MediaManagerAPI
 import MediaManagerClient
 
 /// Plain upload URLs asked for while small files wait out their write-back delay, so that when a file's turn
@@ -13,8 +12,9 @@ import MediaManagerClient
 /// starts it takes the answer if it still fits: the same cache file with the same size (the URL is made for
 /// that size; new modification times, as `rsync -a` and `tar` set them, do not matter), the same folder, and a
 /// name that gives the same content type (rsync's `.NAME.XXXXXX` renamed to `NAME` does). Content rewritten
-/// at the same size keeps the type read before; the PUT sends the bytes as they are then. A file whose turn comes while it is still queued is dropped from the
-/// queue and uploaded the usual way; one whose request is running waits for it.
+/// at the same size keeps the type read before; the PUT sends the bytes as they are then. A file whose turn
+/// comes while it is still queued is dropped from the queue and uploaded the usual way; one whose request is
+/// running waits for it.
 ///
 /// What it costs: a URL the upload does not use (the file changed, moved to another folder or was deleted)
 /// is one wasted request; a file that changes after it was queued is left alone for ``quietAfterChange``.
@@ -54,10 +54,12 @@ actor PreparedUploadURLs {
 
     private struct Entry {
         var version: CacheFileVersion
-        var request: Request
+        /// Where the file goes, as it was when it was queued.
+        var location: RemoteLocation
         var path: String
-        var fileName: String
         var work: Work
+
+        var request: Request { PreparedUploadURLs.request(for: location, size: version.size) }
     }
 
     private let client: MediaManagerClient
@@ -98,7 +100,7 @@ actor PreparedUploadURLs {
             changed[key] = nil
         }
         guard entries.count < Self.limit else { return }
-        entries[key] = Entry(version: version, request: request, path: path, fileName: location.fileName, work: .queued)
+        entries[key] = Entry(version: version, location: location, path: path, work: .queued)
         queue.append(key)
         startQueued()
     }
@@ -147,16 +149,13 @@ actor PreparedUploadURLs {
 
     /// Reads the file's content type (libmagic, off the cooperative threads) and asks for its upload URL.
     private static func makeURL(for entry: Entry, client: MediaManagerClient, typing: DispatchQueue, logger: Logger) async -> Prepared? {
-        let (path, name) = (entry.path, entry.fileName)
+        let (path, location) = (entry.path, entry.location)
         let mimeType = await withCheckedContinuation { continuation in
-            typing.async { continuation.resume(returning: client.mimeTypes.mimeType(ofFile: path, fileName: name)) }
+            typing.async { continuation.resume(returning: client.mimeTypes.mimeType(ofFile: path, fileName: location.fileName)) }
         }
         guard !Task.isCancelled, CacheFileVersion(of: path) == entry.version else { return nil }
-        let location = RemoteLocation(folders: entry.request.folders, fileName: name)
         do {
-            let url = try await client.generateUploadURL(
-                GenerateFileUploadURLRequest(
-                    mimeType: mimeType, fileName: name, sizeInBytes: String(entry.version.size), filePath: location.filePath))
+            let url = try await client.generateUploadURL(for: location, size: entry.version.size, mimeType: mimeType)
             return Prepared(url: url, mimeType: mimeType, madeAt: .now)
         } catch {
             logger.debug("preparing an upload URL failed; the upload will ask again", metadata: ["error": "\(error)"])

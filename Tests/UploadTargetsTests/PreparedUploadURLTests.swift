@@ -35,6 +35,19 @@ struct PreparedUploadURLTests {
         return try await target.client.listFiles(ListFilesQuery(parentFolderId: id)).files.compactMap(\.displayName)
     }
 
+    /// Uploads `path`, which must be stored by a PUT, waits until the service processed it (READY) and
+    /// downloads it: the file's id and the bytes the service has.
+    private func uploadUntilReady(
+        _ target: MediaManagerTarget, _ path: String, in test: TargetTestService, recorder: UploadRecorder = UploadRecorder()
+    ) async throws -> (id: String, content: Data) {
+        let outcome = try await target.upload(path, in: test, recorder: recorder)
+        guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+        guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
+            throw TestFailure("processing did not end READY")
+        }
+        return (file.remoteId, try await download(try #require(url)))
+    }
+
     @Test("a prepared file is uploaded by one PUT with the URL asked for during its delay")
     func preparedFileIsOnePut() async throws {
         try await TargetTestService.with { test in
@@ -43,15 +56,11 @@ struct PreparedUploadURLTests {
             try await prepare(target, "docs/note.txt", in: test, expectCalls: 1)
 
             let recorder = UploadRecorder()
-            let outcome = try await target.upload("docs/note.txt", in: test, recorder: recorder)
-            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            let (id, stored) = try await uploadUntilReady(target, "docs/note.txt", in: test, recorder: recorder)
+            #expect(stored == bytes)
             #expect(try await generateCalls(test) == 1, "the upload used the prepared URL")
             #expect(recorder.resumeData.first?.plainUploadURL != nil, "the URL was journalled before the PUT")
-            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
-                throw TestFailure("processing did not end READY")
-            }
-            #expect(try await download(try #require(url)) == bytes)
-            let descriptor = try await target.client.file(id: file.remoteId)
+            let descriptor = try await target.client.file(id: id)
             #expect(descriptor.displayName == "note.txt")
             #expect(descriptor.mediaType == .document, "typed as text/plain")
             #expect(try await storedNames(target, folder: "docs") == ["note.txt"])
@@ -66,17 +75,13 @@ struct PreparedUploadURLTests {
             try await prepare(target, "docs/.photo.png.Ab12Cd", in: test, expectCalls: 1)
             try FileManager.default.moveItem(atPath: test.cache.appending("docs/.photo.png.Ab12Cd"), toPath: test.cache.appending("docs/photo.png"))
 
-            let outcome = try await target.upload("docs/photo.png", in: test)
-            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            let (id, stored) = try await uploadUntilReady(target, "docs/photo.png", in: test)
+            #expect(stored == bytes)
             #expect(try await generateCalls(test) == 1, "the URL prepared under the temp name was used")
-            let descriptor = try await target.client.file(id: file.remoteId)
+            let descriptor = try await target.client.file(id: id)
             #expect(descriptor.displayName == "photo.png")
             #expect(descriptor.mediaType == .image, "typed by the final name (the content is random bytes)")
             #expect(try await storedNames(target, folder: "docs") == ["photo.png"], "nothing under the temp name")
-            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
-                throw TestFailure("processing did not end READY")
-            }
-            #expect(try await download(try #require(url)) == bytes)
         }
     }
 
@@ -89,13 +94,9 @@ struct PreparedUploadURLTests {
             try FileManager.default.setAttributes(
                 [.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)], ofItemAtPath: test.cache.appending("docs/keep.bin"))
 
-            let outcome = try await target.upload("docs/keep.bin", in: test)
-            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            let (_, stored) = try await uploadUntilReady(target, "docs/keep.bin", in: test)
+            #expect(stored == bytes)
             #expect(try await generateCalls(test) == 1, "the prepared URL was used")
-            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
-                throw TestFailure("processing did not end READY")
-            }
-            #expect(try await download(try #require(url)) == bytes)
         }
     }
 
@@ -112,13 +113,9 @@ struct PreparedUploadURLTests {
             let now = try Data(contentsOf: URL(fileURLWithPath: test.cache.appending("docs/log.txt")))
             #expect(now.count == 5000)
 
-            let outcome = try await target.upload("docs/log.txt", in: test)
-            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            let (_, stored) = try await uploadUntilReady(target, "docs/log.txt", in: test)
+            #expect(stored == now)
             #expect(try await generateCalls(test) == 2, "the prepared URL (made for 4000 bytes) was not used")
-            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
-                throw TestFailure("processing did not end READY")
-            }
-            #expect(try await download(try #require(url)) == now)
         }
     }
 
@@ -131,15 +128,11 @@ struct PreparedUploadURLTests {
             try FileManager.default.createDirectory(atPath: test.cache.appending("other"), withIntermediateDirectories: true)
             try FileManager.default.moveItem(atPath: test.cache.appending("docs/a.txt"), toPath: test.cache.appending("other/a.txt"))
 
-            let outcome = try await target.upload("other/a.txt", in: test)
-            guard case .stored(let file) = outcome else { throw TestFailure("expected stored, got \(outcome)") }
+            let (_, stored) = try await uploadUntilReady(target, "other/a.txt", in: test)
+            #expect(stored == bytes)
             #expect(try await generateCalls(test) == 2)
             #expect(try await storedNames(target, folder: "other") == ["a.txt"])
             #expect(try await storedNames(target, folder: "docs") == [], "the prepared URL's folder got no file")
-            guard case .ready(let url) = try await waitUntilProcessed(target, file.remoteId) else {
-                throw TestFailure("processing did not end READY")
-            }
-            #expect(try await download(try #require(url)) == bytes)
         }
     }
 }

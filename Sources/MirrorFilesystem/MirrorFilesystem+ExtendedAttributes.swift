@@ -6,7 +6,9 @@ import Glibc
 
 // Extended attributes: the `user.` namespace is stored on the backing file. Other namespaces are not
 // offered (the daemon runs privileged; `trusted.`/`security.` must not be writable through the mount), and
-// EOPNOTSUPP for them makes `cp -a`/`rsync -X` skip them quietly.
+// EOPNOTSUPP for them makes `cp -a`/`rsync -X` skip them quietly. With a status provider, `user.tusfs.*` are the
+// read-only status attributes instead, and `user.tusfs.summary` (on directories, files and the root; not listed)
+// gives the totals of a subtree.
 extension MirrorFilesystem {
     static let userNamespace = "user."
 
@@ -30,6 +32,10 @@ extension MirrorFilesystem {
         if VirtualNodes.isVirtual(number) { throw .noData }
         let inode = try inodes.inode(number)
         if let statusProvider, name.hasPrefix(StatusNames.attributePrefix) {
+            if name == StatusNames.summaryAttribute {
+                guard let path = path(of: inode) else { throw .noData }
+                return statusProvider.subtreeSummary(of: path)
+            }
             let key = String(name.dropFirst(StatusNames.attributePrefix.count))
             guard let path = path(of: inode), let value = statusProvider.statusAttributes(of: path)?.first(where: { $0.name == key })
             else { throw .noData }

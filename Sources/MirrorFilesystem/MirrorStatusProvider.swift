@@ -20,6 +20,9 @@ public protocol MirrorStatusProvider: Sendable {
     func sidecar(of path: String) -> [UInt8]?
     /// The document served at `.tusfs/status.json`.
     func statusDocument() -> [UInt8]
+    /// The totals of the files at or below `path` (a directory, a file; `""` is the mount's root), as JSON: the
+    /// value of `user.tusfs.summary`.
+    func subtreeSummary(of path: String) -> [UInt8]
     /// `setfattr -n user.tusfs.retry` on a file: retry its upload now. Throws the errno to report.
     func retry(_ path: String) throws(FilesystemError)
 }
@@ -28,6 +31,8 @@ public protocol MirrorStatusProvider: Sendable {
 public enum StatusNames {
     /// Prefix of the status xattrs.
     public static let attributePrefix = "user.tusfs."
+    /// A directory's (or file's) totals, readable by name and not listed (so `rsync -aX` does not copy it).
+    public static let summaryAttribute = "user.tusfs.summary"
     /// Setting this xattr retries a failed upload.
     public static let retryAttribute = "user.tusfs.retry"
     /// Suffix of a sidecar's name: `NAME.tusfs.json`.

@@ -313,6 +313,16 @@ public actor UploadEngine {
         snapshot.withLock { $0[path] }
     }
 
+    /// The totals of the files at or below the mount-relative `path` (`""`: the whole mount), readable from any
+    /// thread: one pass over the records, under the lock the FUSE threads read them with, nothing allocated per file.
+    public nonisolated func currentSubtreeSummary(of path: String) -> SubtreeSummary {
+        snapshot.withLock { records in
+            var summary = SubtreeSummary()
+            for (recordPath, record) in records where SubtreeSummary.path(recordPath, isIn: path) { summary.add(record) }
+            return summary
+        }
+    }
+
     /// `summary()` readable from any thread.
     public nonisolated func currentSummary() -> UploadSummary {
         let records = snapshot.withLock { Array($0.values) }

@@ -52,7 +52,7 @@ struct UnmountCommand: ParsableCommand {
         }
         let root = StatusTarget(argument: path, root: path, relative: "", kind: .directory)
         let outcome = try UploadWait(
-            selection: StatusSelection(targets: [root]), goal: .uploaded, timeout: waitTimeout, interval: 0.2,
+            selection: StatusSelection(targets: [root]), goal: .uploaded, timeout: waitTimeout, interval: 0.05,
             showsProgress: isatty(STDERR_FILENO) == 1
         ).run()
         if outcome.timedOut {

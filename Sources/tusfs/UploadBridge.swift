@@ -60,6 +60,10 @@ struct EngineStatusProvider: MirrorStatusProvider {
         engine.currentStatusJSON() + [UInt8(ascii: "\n")]
     }
 
+    func subtreeSummary(of path: String) -> [UInt8] {
+        engine.currentSubtreeSummary(of: path).jsonBytes()
+    }
+
     /// Retries a failed upload now; a file in another state is left alone. A file the engine does not know
     /// (a directory, a file never written through the mount) answers ENODATA.
     func retry(_ path: String) throws(FilesystemError) {

@@ -30,8 +30,8 @@ struct WaitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Give up after this many seconds (default: wait for ever).", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(help: ArgumentHelp("Seconds between two reads of the status.", valueName: "seconds"))
-    var interval: Double = 0.2
+    @Option(help: ArgumentHelp("Seconds between two checks of the named paths' totals (default 0.05).", valueName: "seconds"))
+    var interval: Double = 0.05
 
     func validate() throws {
         if let timeout, !(timeout >= 0) { throw ValidationError("--timeout must be a number of seconds, 0 or more") }

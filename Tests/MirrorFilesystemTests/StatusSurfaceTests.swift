@@ -23,6 +23,10 @@ final class FixedStatus: MirrorStatusProvider {
         states[path].map { Array("{\"path\":\"\(path)\",\"state\":\"\($0)\"}".utf8) }
     }
     func statusDocument() -> [UInt8] { Array("{\"files\":\(states.count)}".utf8) }
+    func subtreeSummary(of path: String) -> [UInt8] {
+        let count = states.keys.filter { path.isEmpty || $0 == path || $0.hasPrefix(path + "/") }.count
+        return Array("{\"path\":\"\(path)\",\"files\":\(count)}".utf8)
+    }
     func retry(_ path: String) throws(FilesystemError) {
         guard states[path] == "failed" else { throw .invalid }
         retried.withLock { $0.append(path) }
@@ -117,5 +121,20 @@ struct StatusSurfaceTests {
         #expect(throws: FilesystemError.invalid) {
             try fs.setExtendedAttribute(ready.inode, name: "user.tusfs.retry", value: Array("1".utf8), flags: 0)
         }
+    }
+
+    @Test func summaryIsReadableByNameOnDirectoriesFilesAndTheRootButNeverListed() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let docs = try docsInode()
+        #expect(String(decoding: try fs.extendedAttribute(docs, name: "user.tusfs.summary"), as: UTF8.self) == #"{"path":"docs","files":1}"#)
+        #expect(String(decoding: try fs.extendedAttribute(1, name: "user.tusfs.summary"), as: UTF8.self) == #"{"path":"","files":2}"#)
+        let file = try fs.lookup(parent: 1, name: "b.bin")
+        #expect(String(decoding: try fs.extendedAttribute(file.inode, name: "user.tusfs.summary"), as: UTF8.self) == #"{"path":"b.bin","files":1}"#)
+        #expect(try fs.extendedAttributeNames(docs).isEmpty)
+        #expect(try fs.extendedAttributeNames(1).isEmpty)
+        #expect(!(try fs.extendedAttributeNames(file.inode).contains("user.tusfs.summary")))
+        // Read-only like the other status attributes: a copy from another tusfs mount setting it has no effect.
+        try fs.setExtendedAttribute(docs, name: "user.tusfs.summary", value: Array("{}".utf8), flags: 0)
+        #expect(String(decoding: try fs.extendedAttribute(docs, name: "user.tusfs.summary"), as: UTF8.self) == #"{"path":"docs","files":1}"#)
     }
 }

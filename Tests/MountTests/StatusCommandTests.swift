@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -308,6 +309,36 @@ struct StatusCommandTests {
             let after = try tusfs(["status", mount.path("clip.bin"), "--json"])
             let state = (try json(after.stdout)["files"] as? [[String: Any]])?.first?["state"] as? String
             #expect(state == "processing" || state == "ready", "\(after.stdout)")
+        }
+    }
+
+    /// `tusfs wait DIR` on a real mount checks DIR's `user.tusfs.summary`; a file it found at the start and that
+    /// is removed before its upload leaves the totals one file short for good, and only the once-a-second read of
+    /// `status.json` sees it is gone. Without that read the wait would only end at its timeout (where its last
+    /// full read finds everything settled and exits 0, hence the check that it ended well before).
+    @Test func waitOnARealMountEndsWhenAFileItFoundIsRemovedBeforeItsUpload() throws {
+        try withTusfsMount("wait-removed", extraArguments: ["--write-back", "2"]) { mount in
+            try FileManager.default.createDirectory(atPath: mount.path("dir"), withIntermediateDirectories: true)
+            try Data("kept".utf8).write(to: URL(fileURLWithPath: mount.path("dir/kept.txt")))
+            try Data("gone".utf8).write(to: URL(fileURLWithPath: mount.path("dir/gone.txt")))
+            let waited = Mutex<Result<ProcessResult, any Error>?>(nil)
+            let waiting = DispatchGroup()
+            let arguments = ["wait", mount.path("dir"), "--timeout", "40"]
+            let started = ContinuousClock.now
+            DispatchQueue.global().async(group: waiting) {
+                let result = Result { try ProcessRunner.run(ProcessRunner.tusfsExecutable, arguments) }
+                waited.withLock { $0 = result }
+            }
+            Thread.sleep(forTimeInterval: 0.5)  // the wait has found both files; neither is uploaded yet
+            try FileManager.default.removeItem(atPath: mount.path("dir/gone.txt"))
+            waiting.wait()
+            let waitedFor = ContinuousClock.now - started
+            let result = try #require(try waited.withLock { $0 }?.get())
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(waitedFor < .seconds(30), "tusfs wait ran into its timeout: \(waitedFor)")
+            let summary = try json(try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.tusfs.summary", mount.path("dir")]).stdout)
+            #expect(summary["files"] as? Int == 1, "\(summary)")
+            #expect((summary["totals"] as? [String: Int])?["ready"] == 1, "\(summary)")
         }
     }
 

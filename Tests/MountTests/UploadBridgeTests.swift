@@ -68,6 +68,18 @@ struct UploadBridgeTests {
         let dump = try ProcessRunner.run("getfattr", ["-d", bridge.mount.path("tree/docs/readme.txt")])
         #expect(dump.stdout.contains("user.tusfs.state=\"ready\""), "\(dump.stdout)")
         #expect(dump.stdout.contains("user.tusfs.url="), "\(dump.stdout)")
+        // A directory's totals, by name: every file below it ready, its bytes all uploaded; not in `getfattr -d`.
+        let summaryText = try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.tusfs.summary", bridge.mount.path("tree")])
+        #expect(summaryText.succeeded, "\(summaryText.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(summaryText.stdout.utf8)) as? [String: Any]
+        let treeFiles = contents.files.filter { $0.key.hasPrefix("tree/") }
+        #expect(summary?["files"] as? Int == treeFiles.count, "\(summaryText.stdout)")
+        #expect((summary?["totals"] as? [String: Int])?["ready"] == treeFiles.count, "\(summaryText.stdout)")
+        #expect(summary?["bytes_uploaded"] as? Int == summary?["bytes"] as? Int, "\(summaryText.stdout)")
+        #expect(summary?["bytes"] as? Int == treeFiles.values.reduce(0) { $0 + Int($1.size ?? -1) }, "\(summaryText.stdout)")
+        let docs = try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.tusfs.summary", bridge.mount.path("tree/docs")])
+        #expect(try JSONSerialization.jsonObject(with: Data(docs.stdout.utf8)) as? [String: Any] != nil, "\(docs.stdout)")
+        #expect(!(try ProcessRunner.run("getfattr", ["-d", bridge.mount.path("tree")]).stdout.contains("summary")))
 
         // Nothing of the status surface shows up to tree walkers.
         let find = try ProcessRunner.run("find", [bridge.mount.mountpoint])

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The upload totals of the files under one path (a directory's whole subtree, or one file): what
+/// `getfattr -n user.tusfs.summary DIR` shows, as JSON. A few hundred bytes however many files there are, so a
+/// script (or `tusfs wait`) can poll a directory often without reading the mount's whole `status.json`.
+public struct SubtreeSummary: Codable, Sendable, Equatable {
+    /// Files with an upload record under the path.
+    public var files: Int
+    /// Files per state (every state listed, zeros included).
+    public var totals: [UploadState: Int]
+    /// Failed files with no automatic retry scheduled: they stay failed until `setfattr -n user.tusfs.retry`.
+    public var failed_for_good: Int
+    /// Bytes of all the files.
+    public var bytes: Int64
+    /// Bytes the service has: every byte of a file that is finalizing or later, the acknowledged offset before.
+    public var bytes_uploaded: Int64
+
+    public init(files: Int = 0, totals: [UploadState: Int] = [:], failed_for_good: Int = 0, bytes: Int64 = 0, bytes_uploaded: Int64 = 0) {
+        self.files = files
+        self.totals = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, totals[$0] ?? 0) })
+        self.failed_for_good = failed_for_good
+        self.bytes = bytes
+        self.bytes_uploaded = bytes_uploaded
+    }
+
+    /// Counts `record` in.
+    public mutating func add(_ record: UploadRecord) {
+        files += 1
+        totals[record.state, default: 0] += 1
+        if record.state == .failed && record.nextAttemptAt == nil { failed_for_good += 1 }
+        bytes += record.size
+        switch record.state {
+        case .finalizing, .processing, .ready: bytes_uploaded += record.size
+        case .local, .pending, .uploading, .failed: bytes_uploaded += min(max(record.uploadedBytes, 0), record.size)
+        }
+    }
+
+    /// Whether the mount-relative `path` is `subtree` itself or lies below it; the root (`""`) holds every path.
+    public static func path(_ path: String, isIn subtree: String) -> Bool {
+        if subtree.isEmpty || path == subtree { return true }
+        let (pathBytes, subtreeBytes) = (path.utf8, subtree.utf8)
+        guard pathBytes.count > subtreeBytes.count, pathBytes.starts(with: subtreeBytes) else { return false }
+        return pathBytes[pathBytes.index(pathBytes.startIndex, offsetBy: subtreeBytes.count)] == UInt8(ascii: "/")
+    }
+
+    /// The summary as one line of JSON with sorted keys.
+    public func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? Array(encoder.encode(self))) ?? Array("{}".utf8)
+    }
+
+    /// Decodes what `jsonBytes()` wrote.
+    public static func decode(_ bytes: [UInt8]) throws -> SubtreeSummary {
+        try JSONDecoder().decode(SubtreeSummary.self, from: Data(bytes))
+    }
+}

@@ -9,6 +9,13 @@ import MediaManagerAPI
 /// (descriptor polls) run beside them. A killed server loses nothing; a power cut may lose the last commits.
 /// The default rollback journal with `synchronous = FULL` costs several fsyncs per commit, all queued behind
 /// one another: on this project's test VM the server then managed under 100 small uploads a second.
+///
+/// Every call uses GRDB's synchronous API, on the calling thread (a request's task), not its async API: a
+/// transaction here takes tens of microseconds, less than the two thread wake-ups the async API costs (out to the
+/// connection's queue and back), which on a small VM are expensive. Measured on 2,000 small uploads in a row: a
+/// Generate Upload URL request 0.36 -> 0.26 ms of server CPU, a PUT 1.18 -> 1.11 ms; `cp -r` of 2,000 files into
+/// a mount until all READY, alternating builds: 515 -> 550 files/s. The cost: a write waits for a running write
+/// with its thread blocked (short: no write here reads a file or the network).
 struct MediaDatabase: Sendable {
     let queue: DatabasePool
 
@@ -61,23 +68,29 @@ struct MediaDatabase: Sendable {
         return migrator
     }
 
+    /// A read on the calling thread (GRDB's synchronous API: the connection's queue runs it in place when idle).
+    private func reading<T>(_ body: (Database) throws -> T) throws -> T { try queue.read(body) }
+
+    /// A write transaction on the calling thread (waits its turn when another write runs).
+    private func writing<T>(_ body: (Database) throws -> T) throws -> T { try queue.write(body) }
+
     // MARK: files
 
     func file(_ id: String) async throws -> FileRecord? {
-        try await queue.read { db in try Self.fetchFile(id, db) }
+        try reading { db in try Self.fetchFile(id, db) }
     }
 
     /// The files with these ids, in one read; an id without a file maps to nil.
     func files(ids: [String]) async throws -> [FileRecord?] {
-        try await queue.read { db in try ids.map { try Self.fetchFile($0, db) } }
+        try reading { db in try ids.map { try Self.fetchFile($0, db) } }
     }
 
     func insert(_ file: FileRecord) async throws {
-        try await queue.write { db in try Self.insertFile(file, db) }
+        try writing { db in try Self.insertFile(file, db) }
     }
 
     func update(_ file: FileRecord) async throws {
-        try await queue.write { db in try Self.updateFile(file, db) }
+        try writing { db in try Self.updateFile(file, db) }
     }
 
     // The hot statements of the upload flow, as raw SQL prepared once per connection (GRDB's query interface
@@ -115,7 +128,7 @@ struct MediaDatabase: Sendable {
     func modifyFile(_ id: String, _ change: @escaping @Sendable (inout FileRecord) throws -> Bool) async throws
         -> (file: FileRecord, changed: Bool)?
     {
-        try await queue.write { db in
+        try writing { db in
             guard var file = try Self.fetchFile(id, db) else { return nil }
             let changed = try change(&file)
             if changed { try Self.updateFile(file, db) }
@@ -124,18 +137,18 @@ struct MediaDatabase: Sendable {
     }
 
     func deleteFile(_ id: String) async throws {
-        _ = try await queue.write { db in try FileRecord.deleteOne(db, key: id) }
+        _ = try writing { db in try FileRecord.deleteOne(db, key: id) }
     }
 
     func files(status: OperationStatus) async throws -> [FileRecord] {
-        try await queue.read { db in
+        try reading { db in
             try FileRecord.filter(Column("operationStatus") == status.rawValue).fetchAll(db)
         }
     }
 
     /// One page of files matching `filter`, sorted, from `offset`.
     func files(matching filter: FileFilter, sort: Sorting?, offset: Int, limit: Int) async throws -> [FileRecord] {
-        try await queue.read { db in
+        try reading { db in
             var request = FileRecord.all()
             if let parent = filter.parentFolderId { request = request.filter(Column("parentFolderId") == parent) }
             if let state = filter.state { request = request.filter(Column("state") == state.rawValue) }
@@ -161,23 +174,23 @@ struct MediaDatabase: Sendable {
     // MARK: folders
 
     func folder(_ id: String) async throws -> FolderRecord? {
-        try await queue.read { db in try FolderRecord.fetchOne(db, key: id) }
+        try reading { db in try FolderRecord.fetchOne(db, key: id) }
     }
 
     func insert(_ folder: FolderRecord) async throws {
-        try await queue.write { db in try folder.insert(db) }
+        try writing { db in try folder.insert(db) }
     }
 
     func update(_ folder: FolderRecord) async throws {
-        try await queue.write { db in try folder.update(db) }
+        try writing { db in try folder.update(db) }
     }
 
     func deleteFolder(_ id: String) async throws {
-        _ = try await queue.write { db in try FolderRecord.deleteOne(db, key: id) }
+        _ = try writing { db in try FolderRecord.deleteOne(db, key: id) }
     }
 
     func folders(parent: String?, offset: Int, limit: Int, descending: Bool) async throws -> [FolderRecord] {
-        try await queue.read { db in
+        try reading { db in
             var request = FolderRecord.all()
             if let parent { request = request.filter(Column("parentFolderId") == parent) }
             request = request.order(descending ? Column("updatedAt").desc : Column("updatedAt").asc, Column("id").asc)
@@ -189,7 +202,7 @@ struct MediaDatabase: Sendable {
     /// folders created where missing. The path is looked up in one read; only a missing folder takes a write
     /// transaction (which looks again, so two requests creating the same folder make one).
     func folderPath(_ names: [String], under root: String) async throws -> String {
-        let found = try await queue.read { db -> String? in
+        let found = try reading { db -> String? in
             var parent = root
             for name in names {
                 guard let id = try Self.liveFolderID(named: name, under: parent, db) else { return nil }
@@ -198,7 +211,7 @@ struct MediaDatabase: Sendable {
             return parent
         }
         if let found { return found }
-        return try await queue.write { db in
+        return try writing { db in
             var parent = root
             for name in names {
                 if let id = try Self.liveFolderID(named: name, under: parent, db) {
@@ -227,7 +240,7 @@ struct MediaDatabase: Sendable {
 
     /// Binds the tus upload `uploadID` to the upload URL `nonce`; false when the URL's token was already used.
     func claimUploadToken(nonce: String, uploadID: String) async throws -> Bool {
-        try await queue.write { db in
+        try writing { db in
             if let existing = try UploadURLRecord.fetchOne(db, key: nonce), existing.uploadId != nil || existing.fileId != nil {
                 return false
             }
@@ -237,13 +250,13 @@ struct MediaDatabase: Sendable {
     }
 
     func uploadURL(_ nonce: String) async throws -> UploadURLRecord? {
-        try await queue.read { db in try Self.fetchUploadURL(nonce, db) }
+        try reading { db in try Self.fetchUploadURL(nonce, db) }
     }
 
     /// Records that the upload URL `nonce` became file `fileID` and stores the file, in one transaction.
     /// Returns false (storing nothing) when the URL had already produced a file.
     func completeUpload(nonce: String, uploadID: String?, file: FileRecord) async throws -> Bool {
-        try await queue.write { db in
+        try writing { db in
             if let existing = try Self.fetchUploadURL(nonce, db), existing.fileId != nil { return false }
             try db.cachedStatement(sql: Self.saveUploadURLSQL).execute(arguments: [nonce, uploadID, file.id])
             try Self.insertFile(file, db)

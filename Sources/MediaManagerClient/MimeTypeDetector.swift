@@ -21,6 +21,10 @@ public final class MimeTypeDetector: Sendable {
 
     private let byExtension: [String: String]
     private let magic: MagicCookie?
+    /// libmagic without its text checks, for files whose extension is known: only the signatures of binary
+    /// formats (and SVG) can change the answer then, and they do not need the text checks, which cost a text
+    /// file about a millisecond (0.2 ms without them; a source tree is mostly text files).
+    private let signatures: MagicCookie?
     /// Answers worked out ahead by `prepare`, by file (device and inode) and name, with the file's version at
     /// the time: a later call finds the answer through any path to the same file (a rename, `/proc/self/fd/N`).
     private let prepared = Mutex<[PreparedKey: (identity: FileIdentity, type: String)]>([:])
@@ -38,6 +42,7 @@ public final class MimeTypeDetector: Sendable {
         }
         byExtension = table
         magic = MagicCookie()
+        signatures = MagicCookie(extraFlags: MAGIC_NO_CHECK_TEXT)
     }
 
     /// A shared detector, loaded on first use.
@@ -50,9 +55,10 @@ public final class MimeTypeDetector: Sendable {
         return byExtension[ext]
     }
 
-    /// The MIME type libmagic reads from the file's content, if it can tell.
-    public func typeFromContent(ofFile path: String) -> String? {
-        magic?.mimeType(ofFile: path)
+    /// The MIME type libmagic reads from the file's content, if it can tell. With `signaturesOnly`, text
+    /// content is not told apart (a text file gives `application/octet-stream`), at a fraction of the cost.
+    public func typeFromContent(ofFile path: String, signaturesOnly: Bool = false) -> String? {
+        (signaturesOnly ? signatures : magic)?.mimeType(ofFile: path)
     }
 
     /// Works out `mimeType(ofFile:fileName:)` on a thread of its own and keeps the answer for the next call
@@ -92,7 +98,7 @@ public final class MimeTypeDetector: Sendable {
     private func detect(_ path: String, fileName: String?) -> String {
         let name = Self.nameBeforeRename(fileName ?? Self.lastComponent(of: path))
         let fromName = typeForExtension(of: name)
-        let fromContent = typeFromContent(ofFile: path).flatMap { Self.isSpecific($0) ? $0 : nil }
+        let fromContent = typeFromContent(ofFile: path, signaturesOnly: fromName != nil).flatMap { Self.isSpecific($0) ? $0 : nil }
         switch (fromName, fromContent) {
         case (nil, nil): return Self.fallback
         case (let name?, nil): return name
@@ -148,8 +154,8 @@ public final class MimeTypeDetector: Sendable {
 private final class MagicCookie: Sendable {
     private let cookie: Mutex<OpaquePointer>
 
-    init?() {
-        guard let handle = magic_open(MAGIC_MIME_TYPE | MAGIC_SYMLINK | MAGIC_ERROR) else { return nil }
+    init?(extraFlags: Int32 = 0) {
+        guard let handle = magic_open(MAGIC_MIME_TYPE | MAGIC_SYMLINK | MAGIC_ERROR | extraFlags) else { return nil }
         guard magic_load(handle, nil) == 0 else {
             magic_close(handle)
             return nil

@@ -44,6 +44,25 @@ struct MimeTypeDetectorTests {
         #expect(detector.mimeType(ofFile: dir.appending("table.csv")) == "text/csv")
     }
 
+    @Test("a known extension gets libmagic's signature checks only: text is typed by the name, a PNG or PDF by its content")
+    func knownExtensionSkipsTextChecks() throws {
+        let dir = try TemporaryDirectory("mime")
+        defer { dir.remove() }
+        let script = Data("#!/bin/sh\necho hello\n".utf8)
+        try script.write(to: URL(fileURLWithPath: dir.appending("run")))
+        try script.write(to: URL(fileURLWithPath: dir.appending("notes.txt")))
+        try Data(Self.pngHeader).write(to: URL(fileURLWithPath: dir.appending("picture.txt")))
+        try Data("%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n".utf8).write(to: URL(fileURLWithPath: dir.appending("paper.txt")))
+        // No extension: libmagic's text checks tell a script.
+        #expect(detector.mimeType(ofFile: dir.appending("run")) == "text/x-shellscript")
+        #expect(detector.typeFromContent(ofFile: dir.appending("run")) == "text/x-shellscript")
+        // The cheaper check does not look at text at all; with an extension the name says what text it is.
+        #expect(detector.typeFromContent(ofFile: dir.appending("run"), signaturesOnly: true) == "application/octet-stream")
+        #expect(detector.mimeType(ofFile: dir.appending("notes.txt")) == "text/plain")
+        #expect(detector.mimeType(ofFile: dir.appending("picture.txt")) == "image/png")
+        #expect(detector.mimeType(ofFile: dir.appending("paper.txt")) == "application/pdf")
+    }
+
     @Test("unknown binary content falls back to application/octet-stream; an upload name overrides the path's")
     func fallback() throws {
         let dir = try TemporaryDirectory("mime")

@@ -83,6 +83,9 @@ small_rate=0 small_cp=0 big_ratio=0 ref_time=0 mount_time=0 processing_time=0 cp
 
 # 1. 2,000 small files, cp -r until all READY
 small_rates=(); small_cps=()
+# Whatever ran before (an earlier bench's clean-up, a test run) may have deleted thousands of files: cp -r into
+# the mount then measured 1.8-3.8 s instead of 0.6-0.7 s (see settle_deletions).
+[[ $parts == *" 1 "* ]] && settle_deletions
 [[ $parts == *" 1 "* ]] && for round in $(seq 1 "$rounds"); do
   sync; wait_disk_quiet 30
   read -r t c < <(e2e_seconds "cp -r '$src/small' '$mnt/e2e-$round'" "$mnt/e2e-$round")

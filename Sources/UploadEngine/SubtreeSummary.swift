@@ -15,12 +15,13 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
     /// Bytes the service has: every byte of a file that is finalizing or later, the acknowledged offset before.
     public var bytes_uploaded: Int64
 
-    public init(files: Int = 0, totals: [UploadState: Int] = [:], failed_for_good: Int = 0, bytes: Int64 = 0, bytes_uploaded: Int64 = 0) {
-        self.files = files
-        self.totals = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, totals[$0] ?? 0) })
-        self.failed_for_good = failed_for_good
-        self.bytes = bytes
-        self.bytes_uploaded = bytes_uploaded
+    /// No files: every count zero.
+    public init() {
+        files = 0
+        totals = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, 0) })
+        failed_for_good = 0
+        bytes = 0
+        bytes_uploaded = 0
     }
 
     /// Counts `record` in.

@@ -20,6 +20,11 @@ struct StatusTarget: Sendable {
     let relative: String
     let kind: Kind
 
+    /// `root/relative`: the path itself, absolute.
+    var absolutePath: String {
+        relative.isEmpty ? root : (root == "/" ? "/" : root + "/") + relative
+    }
+
     /// A file covers its own record, a directory every record below it, the root every record.
     func covers(_ path: String) -> Bool {
         if relative.isEmpty { return true }

@@ -29,25 +29,22 @@ struct UploadWait {
         /// or `failed` with a retry scheduled (`processing` is the service's business; `local` files are open).
         case uploaded
 
-        func isSettled(_ file: UploadStatusReport.File) -> Bool {
+        /// Whether a file in `state` has settled; a `failed` one has only when no retry is scheduled, which
+        /// the state alone does not tell (false here).
+        func settles(_ state: UploadState) -> Bool {
             switch self {
-            case .ready: file.state == .ready || file.failedForGood
-            case .uploaded:
-                switch file.state {
-                case .local, .processing, .ready: true
-                case .failed: file.next_attempt == nil
-                case .pending, .uploading, .finalizing: false
-                }
+            case .ready: state == .ready
+            case .uploaded: [.local, .processing, .ready].contains(state)
             }
+        }
+
+        func isSettled(_ file: UploadStatusReport.File) -> Bool {
+            settles(file.state) || file.failedForGood
         }
 
         /// How many of the files a summary counts are settled.
         func settledCount(_ summary: SubtreeSummary) -> Int {
-            let count = { (state: UploadState) in summary.totals[state] ?? 0 }
-            switch self {
-            case .ready: return count(.ready) + summary.failed_for_good
-            case .uploaded: return count(.local) + count(.processing) + count(.ready) + summary.failed_for_good
-            }
+            UploadState.allCases.filter(settles).reduce(summary.failed_for_good) { $0 + (summary.totals[$1] ?? 0) }
         }
 
         /// The word the progress line and the timeout message use for settled files.
@@ -98,7 +95,6 @@ struct UploadWait {
                 continue
             }
             lastFullRead = Date()
-            defer { expectedCounts = expectedCountsPerTarget(expected) }
             var outcome = Outcome()
             var bytesDone: Double = 0
             var bytesTotal: Int64 = 0
@@ -130,6 +126,7 @@ struct UploadWait {
                         "\(MountStatus.displayPath(snapshot.absolutePath(path), from: currentDirectory)) (no upload record yet)")
                 }
             }
+            expectedCounts = expectedCountsPerTarget(expected)  // files gone since the start were dropped above
             line.draw(settled: settled, failed: outcome.failed.count, total: outcome.total, bytesDone: bytesDone, bytesTotal: bytesTotal)
             if outcome.unsettled.isEmpty { return outcome }
             let waited = Date().timeIntervalSince(start)
@@ -159,17 +156,12 @@ struct UploadWait {
     func quickCheck(expectedCounts: [Int]) -> QuickCheck? {
         var check = QuickCheck()
         for (index, target) in selection.targets.enumerated() {
-            let path = target.relative.isEmpty ? target.root : target.root + "/" + target.relative
-            guard let summary = Self.summary(at: path) else { return nil }
+            guard let summary = Self.summary(at: target.absolutePath) else { return nil }
             let settled = goal.settledCount(summary)
             let total = max(summary.files, expectedCounts[index])
             if settled < total { check.settled = false }
             if summary.files < expectedCounts[index] { check.missesRecords = true }
-            // Progress adds up the named paths; a path inside another named one is counted there.
-            guard !selection.targets.enumerated().contains(where: { other in
-                other.offset != index && other.element.root == target.root
-                    && (other.element.relative == target.relative ? other.offset < index : other.element.covers(target.relative))
-            }) else { continue }
+            guard !isCountedByAnotherTarget(index) else { continue }  // progress adds up each file once
             check.settledFiles += settled
             check.failed += summary.failed_for_good
             check.total += total
@@ -177,6 +169,17 @@ struct UploadWait {
             check.bytesTotal += summary.bytes
         }
         return check
+    }
+
+    /// Whether the files of named path `index` are counted by another named path: one it lies in, or an earlier
+    /// one naming the same path.
+    private func isCountedByAnotherTarget(_ index: Int) -> Bool {
+        let target = selection.targets[index]
+        return selection.targets.indices.contains { other in
+            let candidate = selection.targets[other]
+            guard other != index, candidate.root == target.root else { return false }
+            return candidate.relative == target.relative ? other < index : candidate.covers(target.relative)
+        }
     }
 
     /// The number of files found at the start under each named path, in the order of `selection.targets`.
@@ -213,9 +216,8 @@ struct UploadWait {
             case .file:
                 expected[target.root, default: []].insert(target.relative)
             case .directory:
-                let directory = target.relative.isEmpty ? target.root : target.root + "/" + target.relative
                 var found = expected[target.root, default: []]
-                Self.collectRegularFiles(in: directory, as: target.relative, into: &found)
+                Self.collectRegularFiles(in: target.absolutePath, as: target.relative, into: &found)
                 expected[target.root] = found
             }
         }

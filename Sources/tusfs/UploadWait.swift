@@ -13,9 +13,10 @@ import Glibc
 /// bytes); the whole `status.json`, with its entry per file in the mount, is read only when those totals say
 /// everything has settled (to confirm it and name any failed file), or, while a path has fewer records than
 /// files found there at the start, once a second (records lag a file's close by milliseconds; a file removed
-/// since the start never gets one, and only the per-file list shows which). On a mount of 6,000 files a check then
-/// costs well under a millisecond instead of tens of milliseconds, so it can run every 50 ms: the wait ends
-/// sooner after the last file settles and takes little CPU from the uploads it waits for.
+/// since the start never gets one, and only the per-file list shows which). On a mount of 6,000 files one read
+/// of `status.json` cost the daemon about 10 ms and `wait` tens of milliseconds; with summaries, `wait` took 0.10 s
+/// of CPU over a 3.5 s wait for 2,000 of them (every 50 ms) where it took 0.2-0.3 s reading status.json every
+/// 0.2 s. So the wait ends sooner after the last file settles and takes little CPU from the uploads it waits for.
 ///
 /// The files waited for are the records under the named paths, plus every regular file found there when
 /// the wait starts: the engine applies file events asynchronously, so right after `cp` a file's record can

@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "MirrorFilesystem",
-            dependencies: ["CLinux", "FUSEAdapter", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLinux", "FUSEAdapter", "UploadStatus", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: protocol layer, server side (tusfs serve)
@@ -98,22 +98,30 @@ let package = Package(
             ]
         ),
 
+        // MARK: status vocabulary (states, records, xattr names, status.json; no GRDB, no FUSE)
+        .target(name: "UploadStatus"),
+        .testTarget(name: "UploadStatusTests", dependencies: ["UploadStatus"]),
+
         // MARK: upload engine
         .target(
             name: "UploadEngine",
             dependencies: [
+                "UploadStatus",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "UploadEngineTests", dependencies: ["UploadEngine", "TestSupport"]),
+        .testTarget(
+            name: "UploadEngineTests",
+            dependencies: ["UploadEngine", "UploadStatus", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
 
         // MARK: upload targets (the engine's UploadTarget over the HTTP clients)
         .target(
             name: "UploadTargets",
             dependencies: [
-                "UploadEngine", "TusClient", "MediaManagerClient", "MediaManagerAPI",
+                "UploadEngine", "UploadStatus", "TusClient", "MediaManagerClient", "MediaManagerAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -121,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "UploadTargetsTests",
             dependencies: [
-                "UploadTargets", "UploadEngine", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
+                "UploadTargets", "UploadEngine", "UploadStatus", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
                 "TusServer", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "UploadEngine", "UploadTargets",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "UploadEngine", "UploadStatus", "UploadTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -145,7 +153,7 @@ let package = Package(
 
         // MARK: tests
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
-        .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "TestSupport"]),
+        .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "UploadStatus", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
         .testTarget(
             name: "TusServerTests",

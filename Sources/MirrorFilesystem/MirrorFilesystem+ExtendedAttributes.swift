@@ -1,5 +1,6 @@
 import CLinux
 import FUSEAdapter
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import FUSEAdapter
 import Foundation
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import CLinux
 import FUSEAdapter
 import Foundation
 import Logging
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -26,19 +26,3 @@ public protocol MirrorStatusProvider: Sendable {
     /// `setfattr -n user.tusfs.retry` on a file: retry its upload now. Throws the errno to report.
     func retry(_ path: String) throws(FilesystemError)
 }
-
-/// The names the status surface uses.
-public enum StatusNames {
-    /// Prefix of the status xattrs.
-    public static let attributePrefix = "user.tusfs."
-    /// A directory's (or file's) totals, readable by name and not listed (so `rsync -aX` does not copy it).
-    public static let summaryAttribute = "user.tusfs.summary"
-    /// Setting this xattr retries a failed upload.
-    public static let retryAttribute = "user.tusfs.retry"
-    /// Suffix of a sidecar's name: `NAME.tusfs.json`.
-    public static let sidecarSuffix = ".tusfs.json"
-    /// The control directory at the mount's root.
-    public static let controlDirectory = ".tusfs"
-    /// The status document inside the control directory.
-    public static let statusDocument = "status.json"
-}

@@ -1,3 +1,4 @@
+import UploadStatus
 /// A change on the service that a state change made necessary: kept in the journal's outbox in the same
 /// transaction as that state change, and deleted once the service has done it, so a crash in between
 /// repeats it at the next start instead of leaving an orphan.
@@ -12,7 +13,7 @@ public enum RemoteOperation: Sendable, Hashable {
     /// What the operation acts on: operations on the same subject must run in order.
     var subject: String {
         switch self {
-        case .terminate(let resume): "upload:" + (resume.tusUploadURL ?? resume.plainUploadURL ?? resume.uploadToken ?? "")
+        case .terminate(let resume): "upload:" + resume.identity
         case .delete(let remoteId), .rename(let remoteId, _): "file:" + remoteId
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import UploadStatus
 
 /// Something the engine must do after a transition. Actions are data: the state machine decides, the
 /// engine carries them out in order, `persist`/`forget` first.
@@ -9,6 +10,9 @@ public enum UploadAction: Sendable, Hashable {
     case forget
     /// Deliver `writeBackElapsed` after this delay (restarts any earlier one).
     case scheduleWriteBack(after: Duration)
+    /// Let the target get ready for the upload while the file waits out its write-back delay (read its
+    /// content type, ask for an upload URL): ``UploadTarget/prepare(file:remotePath:)``, a hint.
+    case prepare
     /// Queue the file for a transfer slot; the engine answers with `slotGranted`.
     case enqueue
     /// Start the upload, or continue it from the server's offset when `resume` is given.

@@ -30,19 +30,3 @@ public struct UploadEngineConfiguration: Sendable {
         self.startsUploadsAtClose = startsUploadsAtClose
     }
 }
-
-/// What `status.json` shows: totals and the per-file list.
-public struct UploadSummary: Sendable, Hashable {
-    /// Files per state and bytes still to upload.
-    public var counts: UploadCounts
-    /// Every file the engine knows, ordered by path.
-    public var files: [UploadRecord]
-    /// Bytes per second acknowledged by the server over the last few seconds.
-    public var throughput: Double
-
-    public init(counts: UploadCounts, files: [UploadRecord], throughput: Double = 0) {
-        self.counts = counts
-        self.files = files
-        self.throughput = throughput
-    }
-}

@@ -1,3 +1,4 @@
+import UploadStatus
 /// What happened to a file: from the mirror filesystem, from the engine's timers and slots, or from the
 /// upload target. Events that report on an upload carry the `generation` it was started for, so a result
 /// of a superseded upload is ignored.

@@ -1,25 +1,11 @@
 import Foundation
 import GRDB
+import UploadStatus
 
 /// An error of the journal: the database could not be opened, read or written.
 public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ error: any Error) { description = "upload journal: \(error)" }
-}
-
-/// Totals for `status.json`.
-public struct UploadCounts: Sendable, Hashable, Codable {
-    /// Files per state; every state is present, zero when no file is in it.
-    public var files: [UploadState: Int]
-    /// Bytes not yet acknowledged by the server for files that are local, pending, uploading or failed.
-    public var bytesPending: Int64
-
-    public init(files: [UploadState: Int] = [:], bytesPending: Int64 = 0) {
-        var all = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, 0) })
-        all.merge(files) { $1 }
-        self.files = all
-        self.bytesPending = bytesPending
-    }
 }
 
 /// The durable upload journal, `CACHE/journal.sqlite`: one row per file plus an outbox of remote changes.
@@ -99,6 +85,41 @@ public final class UploadJournal: Sendable {
                       FROM upload;
                     DROP TABLE upload;
                     ALTER TABLE upload2 RENAME TO upload;
+                    """)
+        }
+        migrator.registerMigration("v3: resume data as the target's own values") { db in
+            // The engine no longer knows what the target keeps to resume an upload: one JSON column instead
+            // of three named after the Media Manager's fields (their values move into it under those names).
+            try db.execute(
+                sql: """
+                    CREATE TABLE upload3 (
+                      path TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, size INTEGER NOT NULL,
+                      uploadedBytes INTEGER NOT NULL, remoteId TEXT, url TEXT, error TEXT, attempts INTEGER NOT NULL,
+                      updatedAt DOUBLE NOT NULL, generation INTEGER NOT NULL, resume TEXT, nextAttemptAt DOUBLE,
+                      lastCloseAt DOUBLE, processingPolls INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    INSERT INTO upload3 SELECT path, state, size, uploadedBytes, remoteId, url, error, attempts, updatedAt,
+                      generation, NULL, nextAttemptAt, lastCloseAt, processingPolls FROM upload;
+                    CREATE TABLE remoteOperation3 (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, remoteId TEXT, newPath TEXT, resume TEXT
+                    );
+                    INSERT INTO remoteOperation3 (id, kind, remoteId, newPath) SELECT id, kind, remoteId, newPath FROM remoteOperation;
+                    """)
+            for table in ["upload", "remoteOperation"] {
+                let key = table == "upload" ? "path" : "id"
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT \(key) AS key, tusUploadURL, uploadToken, plainUploadURL FROM \(table) WHERE COALESCE(tusUploadURL, uploadToken, plainUploadURL) IS NOT NULL")
+                for row in rows {
+                    let resume = ResumeData(["tusUploadURL": row["tusUploadURL"], "uploadToken": row["uploadToken"], "plainUploadURL": row["plainUploadURL"]])
+                    try db.execute(sql: "UPDATE \(table)3 SET resume = ? WHERE \(key) = ?", arguments: [resume.json, row["key"]])
+                }
+            }
+            try db.execute(
+                sql: """
+                    DROP TABLE upload;
+                    ALTER TABLE upload3 RENAME TO upload;
+                    DROP TABLE remoteOperation;
+                    ALTER TABLE remoteOperation3 RENAME TO remoteOperation;
                     """)
         }
         return migrator
@@ -185,10 +206,9 @@ public final class UploadJournal: Sendable {
     public func pendingOperations() throws(UploadJournalError) -> [PendingRemoteOperation] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM remoteOperation ORDER BY id").compactMap { row in
-                let resume = ResumeData(tusUploadURL: row["tusUploadURL"], uploadToken: row["uploadToken"], plainUploadURL: row["plainUploadURL"])
                 let operation: RemoteOperation
                 switch row["kind"] as String {
-                case "terminate": operation = .terminate(resume)
+                case "terminate": operation = .terminate(Self.resume(from: row) ?? ResumeData())
                 case "delete": operation = .delete(remoteId: row["remoteId"])
                 case "rename": operation = .rename(remoteId: row["remoteId"], newPath: row["newPath"])
                 default: return nil
@@ -222,15 +242,15 @@ public final class UploadJournal: Sendable {
         try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO upload (path, state, size, uploadedBytes, remoteId, url, error, attempts, updatedAt,
-                  generation, tusUploadURL, uploadToken, plainUploadURL, nextAttemptAt, lastCloseAt, processingPolls)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  generation, resume, nextAttemptAt, lastCloseAt, processingPolls)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 record.path, record.state.rawValue, record.size, record.uploadedBytes, record.remoteId, record.url,
                 record.error, record.attempts, record.updatedAt.timeIntervalSinceReferenceDate, record.generation,
-                record.resume?.tusUploadURL, record.resume?.uploadToken, record.resume?.plainUploadURL,
-                record.nextAttemptAt?.timeIntervalSinceReferenceDate, record.lastCloseAt?.timeIntervalSinceReferenceDate, record.processingPolls,
+                record.resume?.json, record.nextAttemptAt?.timeIntervalSinceReferenceDate,
+                record.lastCloseAt?.timeIntervalSinceReferenceDate, record.processingPolls,
             ])
     }
 
@@ -242,19 +262,23 @@ public final class UploadJournal: Sendable {
         case .rename(let id, let path): kind = "rename"; remoteId = id; newPath = path
         }
         try db.cachedStatement(
-            sql: "INSERT INTO remoteOperation (kind, remoteId, newPath, tusUploadURL, uploadToken, plainUploadURL) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [kind, remoteId, newPath, resume?.tusUploadURL, resume?.uploadToken, resume?.plainUploadURL])
+            sql: "INSERT INTO remoteOperation (kind, remoteId, newPath, resume) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [kind, remoteId, newPath, resume?.json])
     }
 
     private static func record(from row: Row) -> UploadRecord {
-        let resume = ResumeData(tusUploadURL: row["tusUploadURL"], uploadToken: row["uploadToken"], plainUploadURL: row["plainUploadURL"])
-        return UploadRecord(
+        UploadRecord(
             path: row["path"], state: UploadState(rawValue: row["state"]) ?? .pending, size: row["size"],
             uploadedBytes: row["uploadedBytes"], remoteId: row["remoteId"], url: row["url"], error: row["error"],
             attempts: row["attempts"], updatedAt: Date(timeIntervalSinceReferenceDate: row["updatedAt"]), generation: row["generation"],
-            resume: resume.isEmpty ? nil : resume,
+            resume: resume(from: row),
             nextAttemptAt: (row["nextAttemptAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
             lastCloseAt: (row["lastCloseAt"] as Double?).map(Date.init(timeIntervalSinceReferenceDate:)),
             processingPolls: row["processingPolls"])
+    }
+
+    /// The resume data of a row, nil when it has none.
+    private static func resume(from row: Row) -> ResumeData? {
+        (row["resume"] as String?).flatMap(ResumeData.init(json:))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import UploadStatus
 
 /// The per-file upload state machine: a pure function from (record, event, now) to the new record and the
 /// actions the engine must carry out. No I/O, no clock, no randomness: it is tested without a target.
@@ -65,7 +66,7 @@ public struct UploadStateMachine: Sendable {
             next.size = size
             next.lastCloseAt = now
             // An upload named at finalize starts now; the finalize waits for the delay.
-            actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
+            actions += startsEarly(next) ? [.enqueue] : writeBack(after: writeBackDelay)
 
         case (_, .closed):
             // A close without a write (read-only handle, or the write was reported already): nothing changed.
@@ -75,7 +76,7 @@ public struct UploadStateMachine: Sendable {
         case (.pending, .writeBackElapsed):
             let due = (record.lastCloseAt ?? .distantPast).adding(writeBackDelay)
             if due > now {
-                return (record, [.scheduleWriteBack(after: .seconds(due.timeIntervalSince(now)))])
+                return (record, writeBack(after: .seconds(due.timeIntervalSince(now))))
             }
             return (record, [.enqueue])
 
@@ -223,7 +224,7 @@ public struct UploadStateMachine: Sendable {
                 break
             case .pending:
                 next.lastCloseAt = now
-                actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
+                actions += startsEarly(next) ? [.enqueue] : writeBack(after: writeBackDelay)
             case .uploading where keepsUpload(record, renamedTo: newPath),
                 .finalizing where keepsUpload(record, renamedTo: newPath) && finalizeDue(record, now: now) != nil:
                 // Named at finalize, which has not been asked for yet: the upload carries on, and the new name
@@ -237,7 +238,7 @@ public struct UploadStateMachine: Sendable {
                 next.resume = nil
                 next.uploadedBytes = 0
                 next.lastCloseAt = now
-                actions.append(startsEarly(next) ? .enqueue : .scheduleWriteBack(after: writeBackDelay))
+                actions += startsEarly(next) ? [.enqueue] : writeBack(after: writeBackDelay)
             case .processing:
                 if let remoteId = record.remoteId { actions.append(.renameRemote(remoteId: remoteId, newPath: newPath)) }
                 actions.append(.pollProcessing(after: .zero))
@@ -287,6 +288,12 @@ public struct UploadStateMachine: Sendable {
     }
 
     /// Whether `record`'s upload starts when the file is closed rather than after the write-back delay.
+    /// Wait out the write-back delay, and let the target prepare the upload meanwhile (a restart does not
+    /// prepare: the file was prepared before).
+    private func writeBack(after delay: Duration) -> [UploadAction] {
+        [.scheduleWriteBack(after: delay), .prepare]
+    }
+
     private func startsEarly(_ record: UploadRecord) -> Bool {
         guard let minimum = earlyStartMinimumSize else { return false }
         return record.size >= minimum

@@ -1,3 +1,4 @@
+import UploadStatus
 /// A file as the service stores it.
 public struct RemoteFile: Sendable, Hashable {
     /// The service's id of the file.

@@ -2,6 +2,7 @@ import Foundation
 import MediaManagerAPI
 import MediaManagerClient
 import UploadEngine
+import UploadStatus
 
 /// The plain flow: generate upload URL → journal → one PUT; and finding what an earlier PUT stored.
 extension MediaManagerTarget {

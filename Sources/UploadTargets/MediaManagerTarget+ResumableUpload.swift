@@ -3,6 +3,7 @@ import MediaManagerAPI
 import MediaManagerClient
 import TusClient
 import UploadEngine
+import UploadStatus
 
 /// The resumable flow: generate resumable upload URL → tus create (empty) → journal → PATCHes → (finalize).
 extension MediaManagerTarget {

@@ -4,6 +4,7 @@ import MediaManagerAPI
 import MediaManagerClient
 import TusClient
 import UploadEngine
+import UploadStatus
 
 /// The upload engine's target for a Media Manager service (the real one or `tusfs serve`).
 ///

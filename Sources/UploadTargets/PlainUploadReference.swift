@@ -1,4 +1,5 @@
 import Foundation
+import UploadStatus
 
 /// A plain (single PUT) upload URL as kept in `ResumeData.plainUploadURL`, together with what it was made
 /// for: the folder, the file name and the size.

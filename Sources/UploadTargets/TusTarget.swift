@@ -3,6 +3,7 @@ import Logging
 import MediaManagerClient
 import TusClient
 import UploadEngine
+import UploadStatus
 
 /// The upload engine's target for a plain tus server (tusd, tuspyserver, `TusServer`): each file becomes one
 /// tus upload, identified by its upload URL.

@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import TusServer
 import UploadEngine
+import UploadStatus
 
 /// `tusfs mount --metrics-listen HOST:PORT`: the mount's metrics as Prometheus text at `GET /metrics`.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import UploadEngine
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -169,31 +170,5 @@ enum MountStatus {
         } catch {
             throw CommandError("\(path) is not a tusfs status document")
         }
-    }
-}
-
-extension UploadStatusReport.File {
-    /// Failed, and no automatic retry is scheduled: it stays failed until retried by hand.
-    var failedForGood: Bool { state == .failed && next_attempt == nil }
-
-    /// Bytes not yet acknowledged by the service, counted as the engine counts `bytes_pending`.
-    var bytesPending: Int64 {
-        switch state {
-        case .local, .pending, .uploading, .failed: max(size - uploaded, 0)
-        case .finalizing, .processing, .ready: 0
-        }
-    }
-
-    /// The part of the file the service has: every byte once the upload is finalizing or later.
-    var fraction: Double {
-        switch state {
-        case .finalizing, .processing, .ready: 1
-        default: size > 0 ? min(1, Double(uploaded) / Double(size)) : 0
-        }
-    }
-
-    /// The error in one line, for tables and messages.
-    var errorLine: String? {
-        error.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import UploadEngine
+import UploadStatus
 
 /// The text of `tusfs status`: one row per file (state, progress bar, bytes, path, error), then a totals line.
 ///

@@ -2,6 +2,7 @@ import FUSEAdapter
 import Foundation
 import MirrorFilesystem
 import UploadEngine
+import UploadStatus
 
 /// Hands the mirror's file events to the upload engine (`UploadEngine.post` returns at once, so FUSE
 /// threads never wait for the journal).

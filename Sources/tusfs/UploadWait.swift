@@ -2,6 +2,7 @@ import CLinux
 import Foundation
 import MirrorFilesystem
 import UploadEngine
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,8 +35,8 @@ struct UploadWait {
         /// the state alone does not tell (false here).
         func settles(_ state: UploadState) -> Bool {
             switch self {
-            case .ready: state == .ready
-            case .uploaded: [.local, .processing, .ready].contains(state)
+            case .ready: state.isSettled(retryScheduled: true)
+            case .uploaded: state != .failed && !state.hasWorkLeft(retryScheduled: false)
             }
         }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 @testable import UploadEngine
+import UploadStatus
 
 /// An in-memory stand-in for the service with fault injection: fails the first N uploads, fails uploads
 /// with a probability drawn from a seeded generator (part-way, so the next attempt resumes), drops the
@@ -275,4 +276,13 @@ final class FakeService: Sendable {
     }
 
     func bytesReceived(for path: String) -> Int64 { state.withLock { $0.bytesReceived[path] ?? 0 } }
+}
+
+/// The resume values the fake target keeps (the engine never reads them).
+extension ResumeData {
+    init(tusUploadURL: String? = nil, uploadToken: String? = nil, plainUploadURL: String? = nil) {
+        self.init(["tusUploadURL": tusUploadURL, "uploadToken": uploadToken, "plainUploadURL": plainUploadURL])
+    }
+
+    var tusUploadURL: String? { self["tusUploadURL"] }
 }

@@ -3,78 +3,7 @@ import Logging
 import TestSupport
 import Testing
 @testable import UploadEngine
-
-/// Waits until `condition` holds, checking every 10 ms; fails the test after `timeout` seconds.
-func waitUntil(
-    timeout: Double = 20, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("timed out after \(timeout)s waiting until \(what)", sourceLocation: sourceLocation)
-    throw TestFailure("timed out: \(what)")
-}
-
-/// A cache directory, a journal and an engine over a fake target, with short timings.
-struct EngineHarness {
-    let directory: TemporaryDirectory
-    let cacheRoot: String
-    let journalPath: String
-    let target: FakeUploadTarget
-    let engine: UploadEngine
-
-    static let configuration = UploadEngineConfiguration(
-        writeBackDelay: .milliseconds(50), parallelTransfers: 4,
-        retryPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(80), maxAttempts: 100),
-        processingPollPolicy: RetryPolicy(base: .milliseconds(5), cap: .milliseconds(40), maxAttempts: .max),
-        remoteOperationPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50), maxAttempts: 5))
-
-    static let logger: Logger = {
-        var logger = Logger(label: "tusfs.upload-engine.test")
-        logger.logLevel = .error
-        return logger
-    }()
-
-    init(target: FakeUploadTarget = FakeUploadTarget(), directory: TemporaryDirectory? = nil) throws {
-        self.directory = try directory ?? TemporaryDirectory("engine")
-        cacheRoot = self.directory.appending("files")
-        journalPath = self.directory.appending("journal.sqlite")
-        try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
-        self.target = target
-        engine = UploadEngine(
-            journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: Self.configuration,
-            logger: Self.logger)
-    }
-
-    /// Writes `data` to the cache file like a writer through the mount: written, then closed.
-    func write(_ path: String, _ data: Data) async throws {
-        let full = cacheRoot + "/" + path
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try await engine.fileWritten(path)
-        try data.write(to: URL(fileURLWithPath: full))
-        try await engine.fileClosed(path, size: Int64(data.count))
-    }
-
-    func rename(_ from: String, _ to: String) async throws {
-        try FileManager.default.moveItem(atPath: cacheRoot + "/" + from, toPath: cacheRoot + "/" + to)
-        try await engine.fileRenamed(from: from, to: to)
-    }
-
-    func state(_ path: String) async -> UploadState? { await engine.status(of: path)?.state }
-}
-
-func content(_ seed: Int, size: Int) -> Data {
-    var bytes = [UInt8](repeating: 0, count: size)
-    var x = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-    for index in bytes.indices {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17
-        bytes[index] = UInt8(truncatingIfNeeded: x)
-    }
-    return Data(bytes)
-}
+import UploadStatus
 
 @Suite("Upload engine with a fault-injecting target", .timeLimit(.minutes(1)))
 struct UploadEngineTests {

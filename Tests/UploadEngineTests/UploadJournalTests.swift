@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import UploadEngine
+import UploadStatus
 
 @Suite("Upload journal")
 struct UploadJournalTests {

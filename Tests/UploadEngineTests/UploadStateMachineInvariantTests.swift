@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import UploadEngine
+import UploadStatus
 
 /// Random event sequences (seeded) against the state machine: whatever happens, its invariants hold.
 @Suite("Upload state machine invariants")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import UploadEngine
+import UploadStatus
 
 @Suite("Upload state machine")
 struct UploadStateMachineTests {
@@ -34,7 +35,7 @@ struct UploadStateMachineTests {
         #expect(next.state == .pending)
         #expect(next.size == 1234)
         #expect(next.lastCloseAt == t0.addingTimeInterval(5))
-        #expect(actions == [.persist, .scheduleWriteBack(after: .seconds(1))])
+        #expect(actions == [.persist, .scheduleWriteBack(after: .seconds(1)), .prepare], "the target prepares while the file waits")
     }
 
     @Test func writeBackElapsedEnqueuesOnlyWhenDue() {
@@ -213,7 +214,7 @@ struct UploadStateMachineTests {
         #expect(renamed.path == "dir/a.mp4")
         #expect(renamed.state == .pending)
         #expect(renamed.lastCloseAt == t0.addingTimeInterval(0.01), "the delay restarts")
-        #expect(actions == [.persist, .scheduleWriteBack(after: .seconds(1))])
+        #expect(actions == [.persist, .scheduleWriteBack(after: .seconds(1)), .prepare])
         #expect(!actions.contains { if case .startUpload = $0 { true } else { false } })
     }
 
@@ -230,7 +231,7 @@ struct UploadStateMachineTests {
         #expect(renamed.state == .pending)
         #expect(renamed.resume == nil)
         #expect(renamed.uploadedBytes == 0)
-        #expect(actions == [.persist, .cancelUpload, .terminateRemoteUpload(tusResume), .scheduleWriteBack(after: .seconds(1))])
+        #expect(actions == [.persist, .cancelUpload, .terminateRemoteUpload(tusResume), .scheduleWriteBack(after: .seconds(1)), .prepare])
     }
 
     @Test func renameAfterReadyRenamesRemotely() {
@@ -288,7 +289,7 @@ struct UploadStateMachineTests {
     @Test func recoveryAfterRestart() {
         let local = apply(record(.local), .restarted)
         #expect(local.0.state == .pending)
-        #expect(local.1 == [.persist, .scheduleWriteBack(after: .seconds(1))])
+        #expect(local.1 == [.persist, .scheduleWriteBack(after: .seconds(1))], "prepared before the restart")
 
         #expect(apply(record(.pending), .restarted).1 == [.enqueue])
 
@@ -341,7 +342,7 @@ struct EarlyStartTests {
         #expect(large.0.state == .pending)
         #expect(large.1 == [.persist, .enqueue])
         let small = apply(local, .closed(size: 999), after: 0)
-        #expect(small.1 == [.persist, .scheduleWriteBack(after: .seconds(1))])
+        #expect(small.1 == [.persist, .scheduleWriteBack(after: .seconds(1)), .prepare])
     }
 
     @Test func finalizeWaitsForTheDelayAfterTheLastClose() {
@@ -392,34 +393,5 @@ struct EarlyStartTests {
         #expect(written.0.state == .local)
         #expect(written.0.generation == 4)
         #expect(written.1 == [.persist, .cancelUpload, .terminateRemoteUpload(resume)])
-    }
-}
-
-@Suite("Status surface")
-struct UploadStatusReportTests {
-    let record = UploadRecord(
-        path: "videos/a.mp4", state: .ready, size: 100, uploadedBytes: 100, remoteId: "r1", url: "https://m/r1",
-        attempts: 0, updatedAt: Date(timeIntervalSince1970: 1_800_000_000))
-
-    @Test func xattrsInGetfattrOrder() {
-        #expect(record.statusAttributes.map(\.name) == [
-            "user.tusfs.state", "user.tusfs.progress", "user.tusfs.remote_id", "user.tusfs.url", "user.tusfs.attempts", "user.tusfs.updated",
-        ])
-        #expect(record.statusAttributes.map(\.value) == ["ready", "100/100", "r1", "https://m/r1", "0", "2027-01-15T08:00:00Z"])
-    }
-
-    @Test func sidecarAndStatusJSON() throws {
-        let sidecar = try JSONSerialization.jsonObject(with: record.sidecarJSON()) as? [String: Any]
-        #expect(sidecar?["state"] as? String == "ready")
-        #expect(sidecar?["remote_id"] as? String == "r1")
-        #expect(sidecar?["updated"] as? String == "2027-01-15T08:00:00Z")
-        let summary = UploadSummary(counts: UploadCounts(files: [.ready: 1], bytesPending: 0), files: [record], throughput: 12.5)
-        let status = try JSONSerialization.jsonObject(with: summary.statusJSON()) as? [String: Any]
-        #expect(status?["throughput"] as? Double == 12.5)
-        let totals = status?["totals"] as? [String: Int]
-        #expect(totals?["ready"] == 1)
-        #expect(totals?["failed"] == 0)
-        #expect(status?["bytes_pending"] as? Int == 0)
-        #expect((status?["files"] as? [[String: Any]])?.first?["path"] as? String == "videos/a.mp4")
     }
 }

@@ -7,6 +7,7 @@ import Testing
 import TusClient
 import UploadEngine
 @testable import UploadTargets
+import UploadStatus
 
 /// Folders, renames, deletes, termination and errors of `MediaManagerTarget` against an in-process service.
 @Suite("MediaManagerTarget files and folders", .serialized)

@@ -6,6 +6,7 @@ import Testing
 import TusClient
 import UploadEngine
 @testable import UploadTargets
+import UploadStatus
 
 /// `MediaManagerTarget` uploads against an in-process `tusfs serve` service on loopback.
 @Suite("MediaManagerTarget uploads", .serialized)

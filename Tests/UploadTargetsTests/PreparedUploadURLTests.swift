@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 import UploadEngine
 @testable import UploadTargets
+import UploadStatus
 
 /// `MediaManagerTarget.prepare` asks for a small file's upload URL while the file waits for its write-back
 /// delay; the upload then takes it and sends one PUT, but only if the URL still fits the file.

@@ -11,6 +11,7 @@ import TusClient
 import TusServer
 import UploadEngine
 @testable import UploadTargets
+import UploadStatus
 
 /// An in-process media service for one test, with a cache directory for the files to upload. The service
 /// can be restarted on the same data directory (it comes back on another port, as after a remount).

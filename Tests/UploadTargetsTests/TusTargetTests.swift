@@ -5,6 +5,7 @@ import TusClient
 import TusServer
 import UploadEngine
 @testable import UploadTargets
+import UploadStatus
 
 /// `TusTarget` against the project's own standalone `TusServer` on loopback.
 @Suite("TusTarget ↔ TusServer", .serialized)

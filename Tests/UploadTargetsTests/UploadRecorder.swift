@@ -1,5 +1,6 @@
 import Synchronization
 import UploadEngine
+import UploadStatus
 
 /// Collects what a target reports (resume data, progress) from any task.
 final class UploadRecorder: Sendable {

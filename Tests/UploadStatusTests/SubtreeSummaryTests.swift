@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import UploadEngine
+import UploadStatus
 
 @Suite("Subtree summaries (user.tusfs.summary)")
 struct SubtreeSummaryTests {

@@ -28,12 +28,9 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
     public mutating func add(_ record: UploadRecord) {
         files += 1
         totals[record.state, default: 0] += 1
-        if record.state == .failed && record.nextAttemptAt == nil { failed_for_good += 1 }
+        if record.isFailedForGood { failed_for_good += 1 }
         bytes += record.size
-        switch record.state {
-        case .finalizing, .processing, .ready: bytes_uploaded += record.size
-        case .local, .pending, .uploading, .failed: bytes_uploaded += min(max(record.uploadedBytes, 0), record.size)
-        }
+        bytes_uploaded += record.state.bytesUploaded(size: record.size, uploaded: record.uploadedBytes)
     }
 
     /// Whether the mount-relative `path` is `subtree` itself or lies below it; the root (`""`) holds every path.

@@ -57,6 +57,12 @@ public struct UploadRecord: Codable, Sendable, Hashable {
     /// `updatedAt` as RFC 3339 (`2026-11-21T06:40:00Z`), the form of `user.tusfs.updated`.
     public var updatedAtRFC3339: String { StatusJSONWriter.rfc3339(updatedAt) }
 
+    /// Failed with no automatic retry scheduled (``UploadState/isFailedForGood(retryScheduled:)``).
+    public var isFailedForGood: Bool { state.isFailedForGood(retryScheduled: nextAttemptAt != nil) }
+
+    /// Whether the mount still has something to send for this file (``UploadState/hasWorkLeft(retryScheduled:)``).
+    public var hasWorkLeft: Bool { state.hasWorkLeft(retryScheduled: nextAttemptAt != nil) }
+
     /// `UPLOADED/SIZE`, the form of `user.tusfs.progress`.
     public var progressText: String { "\(uploadedBytes)/\(size)" }
 }

@@ -89,3 +89,22 @@ public struct UploadStatusReport: Codable, Sendable {
         try JSONDecoder().decode(UploadStatusReport.self, from: data)
     }
 }
+
+extension UploadStatusReport.File {
+    /// Failed, and no automatic retry is scheduled: it stays failed until retried by hand.
+    public var failedForGood: Bool { state.isFailedForGood(retryScheduled: next_attempt != nil) }
+
+    /// Bytes not yet acknowledged by the service, counted as `bytes_pending` counts them.
+    public var bytesPending: Int64 { state.bytesPending(size: size, uploaded: uploaded) }
+
+    /// The part of the file the service has: every byte once the upload is finalizing or later.
+    public var fraction: Double {
+        guard size > 0 else { return state.serviceHasAllBytes ? 1 : 0 }
+        return Double(state.bytesUploaded(size: size, uploaded: uploaded)) / Double(size)
+    }
+
+    /// The error in one line, for tables and messages.
+    public var errorLine: String? {
+        error.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
+    }
+}

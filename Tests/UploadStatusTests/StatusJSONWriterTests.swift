@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import UploadEngine
+@testable import UploadStatus
 
 /// `StatusJSONWriter` writes exactly what `JSONEncoder` (sorted keys, pretty printed, slashes unescaped)
 /// writes for `UploadStatusReport`, which is what `status.json` and the sidecars were before it.

@@ -1,0 +1,60 @@
+import Foundation
+import UploadStatus
+
+/// Catching up with what happened while no engine ran, and winding down without losing work.
+extension UploadEngine {
+    /// Finds regular files in the cache that the journal does not know (written while the daemon was down)
+    /// and uploaded files whose cache copy changed since (size differs, or modified after `updatedAt`), and
+    /// queues them as if they had just been closed. Returns how many it queued. Call after `start()`.
+    /// `isExcluded` skips paths that belong to the mirror itself, not to the user.
+    @discardableResult
+    public func reconcileWithCache(isExcluded: @Sendable (String) -> Bool = { _ in false }) throws(UploadJournalError) -> Int {
+        guard let enumerator = FileManager.default.enumerator(atPath: cacheRoot) else { return 0 }
+        var found: [(path: String, size: Int64, modified: Date)] = []
+        while let path = enumerator.nextObject() as? String {
+            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
+                !isExcluded(path)
+            else { continue }
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            found.append((path, size, attributes[.modificationDate] as? Date ?? .distantPast))
+        }
+        var queuedCount = 0
+        for file in found.sorted(by: { $0.path < $1.path }) {
+            if let record = records[file.path] {
+                guard [.processing, .ready].contains(record.state),
+                    record.size != file.size || file.modified > record.updatedAt
+                else { continue }
+                try handle(.written, at: file.path)
+            }
+            try fileClosed(file.path, size: file.size)
+            queuedCount += 1
+        }
+        if queuedCount > 0 { logger.info("found files changed behind the journal", metadata: ["files": "\(queuedCount)"]) }
+        return queuedCount
+    }
+
+    /// Lets the chunks in flight land: waits until every upload that is moving bytes has reported new
+    /// progress or ended, or `grace` has passed. Nothing new starts meanwhile.
+    func waitForChunks(grace: Duration) async {
+        draining = true
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: grace)
+        var waiting = slots.allRequests.filter { records[$0.key]?.state == .uploading }
+            .mapValues { (token: $0.token, progress: $0.progress) }
+        if !waiting.isEmpty { logger.info("waiting for chunks in flight", metadata: ["uploads": "\(waiting.count)"]) }
+        while !waiting.isEmpty, clock.now < deadline {
+            for (path, start) in waiting {
+                guard let request = slots.request(at: path), request.token == start.token, request.progress == start.progress else {
+                    waiting[path] = nil  // ended, or its chunk was acknowledged
+                    continue
+                }
+            }
+            if !waiting.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
+
+    /// Whether a remote operation runs or a file has something left to send.
+    var hasWork: Bool {
+        !outbox.isEmpty || records.values.contains { $0.hasWorkLeft }
+    }
+}

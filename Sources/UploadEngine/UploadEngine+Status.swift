@@ -1,0 +1,36 @@
+import UploadStatus
+
+/// What the status surface asks: from the actor (`status(of:)`, `summary()`, `counts()`) or from any thread
+/// without waiting for it (the `current…` methods, which read the `StatusReadModel`).
+extension UploadEngine {
+    /// The record of one file, with the current upload progress.
+    public func status(of path: String) -> UploadRecord? { records[path] }
+
+    /// Totals per state, bytes pending and the per-file list, for `status.json`.
+    public func summary() -> UploadSummary {
+        UploadSummary(records: records.values, throughput: throughput())
+    }
+
+    /// Totals per state and bytes pending, without the per-file list.
+    public func counts() -> UploadCounts {
+        UploadCounts(counting: records.values)
+    }
+
+    /// Bytes per second the server acknowledged over the last 5 seconds; readable from any thread.
+    public nonisolated func throughput() -> Double { readModel.throughput() }
+
+    /// The record of one file, readable from any thread (FUSE worker threads) without waiting for the
+    /// engine. Events posted but not yet applied are not reflected.
+    public nonisolated func currentStatus(of path: String) -> UploadRecord? { readModel.record(at: path) }
+
+    /// The totals of the files at or below the mount-relative `path` (`""`: the whole mount), readable from any
+    /// thread.
+    public nonisolated func currentSubtreeSummary(of path: String) -> SubtreeSummary { readModel.subtreeSummary(of: path) }
+
+    /// `summary()` readable from any thread.
+    public nonisolated func currentSummary() -> UploadSummary { readModel.summary() }
+
+    /// `currentSummary()` as the JSON of `status.json`, readable from any thread; rebuilt only when a file
+    /// changed or the copy is a second old (see `StatusReadModel.statusJSON()`).
+    public nonisolated func currentStatusJSON() -> [UInt8] { readModel.statusJSON() }
+}

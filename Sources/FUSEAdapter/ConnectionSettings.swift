@@ -12,8 +12,8 @@ public struct ConnectionSettings: Sendable {
     /// Move request data through pipes with splice(2) instead of copying it through user space.
     public var splice: Bool = true
     /// Let the kernel cache writes and send them later. Off by default: with it, a `write()` that returned
-    /// may still sit in the kernel's page cache and be lost if the daemon dies (DESIGN.md: a returned
-    /// write is in the backing file).
+    /// may still sit in the kernel's page cache and be lost if the daemon dies (the mount promises that a
+    /// returned write is in the backing file: README, "A write() that returned is in the backing file").
     public var writebackCache: Bool = false
     /// Hand open files to the kernel (FUSE passthrough, Linux 6.9+, needs CAP_SYS_ADMIN) so their data never
     /// goes through the daemon. Falls back to serving reads and writes when the kernel refuses.

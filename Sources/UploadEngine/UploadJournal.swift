@@ -13,7 +13,7 @@ public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
 /// Times are stored as seconds since 2001-01-01 UTC (Foundation's reference date), which round-trips a
 /// `Date` exactly. SQLite in WAL mode. Every method is one transaction, committed when it returns, so the engine commits a
 /// state change before it carries out the actions that follow from it. `synchronous=NORMAL` survives a
-/// killed process (the case DESIGN.md asks for); pass `durableAgainstPowerLoss: true` for `FULL`.
+/// killed process (kill -9 of the daemon); pass `durableAgainstPowerLoss: true` for `FULL`.
 public final class UploadJournal: Sendable {
     private let database: DatabaseQueue
     /// The database file.

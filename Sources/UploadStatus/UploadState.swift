@@ -1,4 +1,4 @@
-/// Where a file is in its journey from the cache to the service (see DESIGN.md, "Upload states").
+/// Where a file is in its journey from the cache to the service (README, "How files are uploaded").
 ///
 /// Encoded as the lowercase names users see in `user.tusfs.state`, sidecars and `status.json`.
 public enum UploadState: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Hashable {

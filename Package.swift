@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UploadEngineTests",
-            dependencies: ["UploadEngine", "UploadStatus", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["UploadEngine", "UploadStatus", "UploadTargets", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         // MARK: upload targets (the engine's UploadTarget over the HTTP clients)

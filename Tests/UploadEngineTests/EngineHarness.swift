@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 @testable import UploadEngine
 import UploadStatus
+import UploadTargets
 
 /// Waits until `condition` holds, checking every 10 ms; fails the test after `timeout` seconds.
 func waitUntil(
@@ -19,12 +20,16 @@ func waitUntil(
     throw TestFailure("timed out: \(what)")
 }
 
-/// A cache directory, a journal and an engine over a fake target, with short timings.
+/// A cache directory, a journal and an engine over the fake service, with short timings. The engine talks to
+/// the fake target through a `FaultInjectingTarget` with the test's faults (none by default).
 struct EngineHarness {
     let directory: TemporaryDirectory
     let cacheRoot: String
     let journalPath: String
-    let target: FakeUploadTarget
+    /// What the engine talks to: `FaultInjectingTarget(wrapping: FakeUploadTarget(…), faults: …)`.
+    let target: FaultInjectingTarget
+    /// The fake service behind the target.
+    let service: FakeService
     let engine: UploadEngine
 
     static let configuration = UploadEngineConfiguration(
@@ -39,12 +44,17 @@ struct EngineHarness {
         return logger
     }()
 
-    init(target: FakeUploadTarget = FakeUploadTarget(), directory: TemporaryDirectory? = nil) throws {
+    init(
+        target fake: FakeUploadTarget = FakeUploadTarget(), faults: FaultInjectingTarget.Faults = .init(),
+        directory: TemporaryDirectory? = nil
+    ) throws {
         self.directory = try directory ?? TemporaryDirectory("engine")
         cacheRoot = self.directory.appending("files")
         journalPath = self.directory.appending("journal.sqlite")
         try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
+        let target = FaultInjectingTarget(wrapping: fake, faults: faults)
         self.target = target
+        service = fake.service
         engine = UploadEngine(
             journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: Self.configuration,
             logger: Self.logger)

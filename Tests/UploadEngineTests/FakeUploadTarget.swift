@@ -3,31 +3,12 @@ import Synchronization
 @testable import UploadEngine
 import UploadStatus
 
-/// An in-memory stand-in for the service with fault injection: fails the first N uploads, fails uploads
-/// with a probability drawn from a seeded generator (part-way, so the next attempt resumes), drops the
-/// connection after N bytes, stalls after N bytes (a daemon killed mid-upload), and records every call.
+/// An in-memory stand-in for the service: uploads go in chunks into a ``FakeService``, resume from the
+/// server's offset, and are finalized, processed, renamed, deleted or terminated there. Faults are injected by
+/// wrapping it in a `FaultInjectingTarget`, as any target can be.
 ///
 /// Two targets can share one `FakeService`, like two daemon runs talking to the same server.
 final class FakeUploadTarget: UploadTarget {
-    struct Faults: Sendable {
-        var failFirstUploads = 0
-        var failureRate = 0.0
-        var seed: UInt64 = 42
-        var dropAfterBytes: Int64?
-        var stallAfterBytes: Int64?
-        var permanentFailures = 0
-        /// Requests that hang until cancelled, like a daemon killed while waiting for them.
-        var stalls: Set<Stall> = []
-    }
-
-    enum Stall: Sendable, Hashable { case finalize, processingStatus, remoteOperations }
-
-    private func stallIfAsked(_ stall: Stall) async throws(UploadTargetError) {
-        guard faults.withLock({ $0.0.stalls.contains(stall) }) else { return }
-        while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
-        throw .retryable("cancelled")
-    }
-
     struct Options: Sendable {
         var chunkSize = 16 * 1024
         var chunkDelay: Duration = .zero
@@ -42,40 +23,10 @@ final class FakeUploadTarget: UploadTarget {
 
     let service: FakeService
     let options: Options
-    private let faults: Mutex<(Faults, uploadCalls: Int, random: UInt64)>
 
-    init(service: FakeService = FakeService(), faults: Faults = Faults(), options: Options = Options()) {
+    init(service: FakeService = FakeService(), options: Options = Options()) {
         self.service = service
         self.options = options
-        self.faults = Mutex((faults, 0, faults.seed))
-    }
-
-    /// Decides, under the lock, how this upload call fails: (byte offset at which to fail, retryable, stall).
-    private func plan(size: Int64) -> (failAt: Int64?, retryable: Bool, stall: Bool) {
-        faults.withLock { state in
-            state.uploadCalls += 1
-            if state.0.permanentFailures > 0 {
-                state.0.permanentFailures -= 1
-                return (0, false, false)
-            }
-            if let stall = state.0.stallAfterBytes {
-                state.0.stallAfterBytes = nil
-                return (stall, true, true)
-            }
-            if let drop = state.0.dropAfterBytes {
-                state.0.dropAfterBytes = nil
-                return (drop, true, false)
-            }
-            if state.uploadCalls <= state.0.failFirstUploads { return (0, true, false) }
-            state.random = state.random &+ 0x9E37_79B9_7F4A_7C15
-            var z = state.random
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            let draw = Double(z >> 11) / Double(1 << 53)
-            if draw < state.0.failureRate { return (Int64(Double(size) * draw / max(state.0.failureRate, 1e-9)), true, false) }
-            return (nil, true, false)
-        }
     }
 
     func upload(
@@ -84,11 +35,6 @@ final class FakeUploadTarget: UploadTarget {
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws(UploadTargetError) -> UploadOutcome {
         guard let content = FileManager.default.contents(atPath: file) else { throw .permanent("cannot read \(file)") }
-        let plan = plan(size: size)
-        if plan.failAt == 0 && !plan.stall {
-            service.log(.upload(path: remotePath, resumedAt: nil))
-            throw UploadTargetError(retryable: plan.retryable, message: "injected failure", status: plan.retryable ? 503 : 400)
-        }
         var offset: Int64
         let uploadURL: String
         if let url = resume?.tusUploadURL, let serverOffset = service.offset(of: url) {
@@ -103,13 +49,6 @@ final class FakeUploadTarget: UploadTarget {
         }
         while offset < size {
             if Task.isCancelled { throw .retryable("cancelled") }
-            if let failAt = plan.failAt, offset >= failAt {
-                if plan.stall {
-                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
-                    throw .retryable("cancelled")
-                }
-                throw .retryable("connection dropped", status: nil)
-            }
             let end = min(offset + Int64(options.chunkSize), size, Int64(content.count))
             guard end > offset else { throw .permanent("file shorter than \(size)") }
             guard service.append(content[Int(offset)..<Int(end)], to: uploadURL) else { throw .permanent("upload \(uploadURL) is gone", status: 404) }
@@ -123,7 +62,6 @@ final class FakeUploadTarget: UploadTarget {
 
     func finalize(resume: ResumeData, remotePath: String, size: Int64) async throws(UploadTargetError) -> RemoteFile {
         service.log(.finalize(path: remotePath))
-        try await stallIfAsked(.finalize)
         guard let url = resume.tusUploadURL, service.offset(of: url) == size else { throw .permanent("upload incomplete", status: 409) }
         if let minimum = options.namedAtFinalizeFromSize, size >= minimum {
             return try service.store(url, processingPolls: options.processingPolls, renamedTo: remotePath)
@@ -133,13 +71,11 @@ final class FakeUploadTarget: UploadTarget {
 
     func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus {
         service.log(.status(remoteId: remoteId))
-        try await stallIfAsked(.processingStatus)
         return service.status(remoteId)
     }
 
     func delete(remoteId: String) async throws(UploadTargetError) {
         service.log(.delete(remoteId: remoteId))
-        try await stallIfAsked(.remoteOperations)
         service.trash(remoteId)
     }
 
@@ -151,7 +87,6 @@ final class FakeUploadTarget: UploadTarget {
     func terminate(resume: ResumeData) async throws(UploadTargetError) {
         guard let url = resume.tusUploadURL else { return }
         service.log(.terminate(uploadURL: url))
-        try await stallIfAsked(.remoteOperations)
         service.terminate(url)
     }
 }

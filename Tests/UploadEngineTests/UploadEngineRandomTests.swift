@@ -14,16 +14,19 @@ struct UploadEngineRandomTests {
     ])
     func serviceEndsUpMirroringTheCache(seed: Int, restarts: Bool, earlyStart: Bool) async throws {
         let service = FakeService()
-        func makeTarget(_ round: Int) -> FakeUploadTarget {
-            FakeUploadTarget(
-                service: service, faults: .init(failureRate: 0.15, seed: UInt64(seed * 100 + round)),
-                options: .init(
-                    chunkSize: 4096, chunkDelay: .milliseconds(1), processingPolls: 1,
-                    namedAtFinalizeFromSize: earlyStart ? 10_000 : nil))
-        }
         let directory = try TemporaryDirectory("random")
         defer { directory.remove() }
-        var harness = try EngineHarness(target: makeTarget(0), directory: directory)
+        /// The engine of each daemon run: the same fake service, failing 15 % of uploads part-way.
+        func makeHarness(_ round: Int) throws -> EngineHarness {
+            try EngineHarness(
+                target: FakeUploadTarget(
+                    service: service,
+                    options: .init(
+                        chunkSize: 4096, chunkDelay: .milliseconds(1), processingPolls: 1,
+                        namedAtFinalizeFromSize: earlyStart ? 10_000 : nil)),
+                faults: .init(failureRate: 0.15, seed: UInt64(seed * 100 + round)), directory: directory)
+        }
+        var harness = try makeHarness(0)
         try await harness.engine.start()
         var stopped: [UploadEngine] = []
         var random = UploadStateMachineInvariantTests.Generator(state: UInt64(seed) &* 7919)
@@ -52,7 +55,7 @@ struct UploadEngineRandomTests {
                 // The daemon stops with uploads in flight; the next one resumes from the journal.
                 await harness.engine.shutdown(waitForUploads: false)
                 stopped.append(harness.engine)
-                harness = try EngineHarness(target: makeTarget(step), directory: directory)
+                harness = try makeHarness(step)
                 try await harness.engine.start()
             }
             if Int.random(in: 0..<3, using: &random) == 0 {

@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 @testable import UploadEngine
 import UploadStatus
+import UploadTargets
 
 @Suite("Upload engine with a fault-injecting target", .timeLimit(.minutes(1)))
 struct UploadEngineTests {
@@ -19,7 +20,7 @@ struct UploadEngineTests {
         #expect(record.uploadedBytes == 100_000)
         #expect(record.url?.hasPrefix("https://media.example/") == true)
         #expect(record.remoteId != nil)
-        #expect(harness.target.service.liveFiles == ["videos/2024/a.mp4": [data]])
+        #expect(harness.service.liveFiles == ["videos/2024/a.mp4": [data]])
         #expect(try UploadJournal(path: harness.journalPath).record(for: "videos/2024/a.mp4") == record)
         #expect(harness.engine.currentStatus(of: "videos/2024/a.mp4") == record, "readable from FUSE threads")
         #expect(harness.engine.currentSummary().files == [record])
@@ -30,9 +31,8 @@ struct UploadEngineTests {
     }
 
     @Test func twoHundredFilesWithTenPercentFailuresAllEndReady() async throws {
-        let target = FakeUploadTarget(
-            faults: .init(failureRate: 0.1, seed: 7), options: .init(chunkSize: 2048, processingPolls: 1))
-        let harness = try EngineHarness(target: target)
+        let harness = try EngineHarness(
+            target: FakeUploadTarget(options: .init(chunkSize: 2048, processingPolls: 1)), faults: .init(failureRate: 0.1, seed: 7))
         defer { harness.directory.remove() }
         try await harness.engine.start()
         var expected: [String: [Data]] = [:]
@@ -43,9 +43,9 @@ struct UploadEngineTests {
             try await harness.write(path, data)
         }
         try await waitUntil(timeout: 45, "200 ready") { await harness.engine.summary().counts.files[.ready] == 200 }
-        #expect(target.service.liveFiles == expected)
-        #expect(target.service.openUploads.isEmpty)
-        let failures = target.service.calls.filter { if case .upload(_, let resumedAt) = $0 { resumedAt != nil } else { false } }
+        #expect(harness.service.liveFiles == expected)
+        #expect(harness.service.openUploads.isEmpty)
+        let failures = harness.service.calls.filter { if case .upload(_, let resumedAt) = $0 { resumedAt != nil } else { false } }
         #expect(!failures.isEmpty, "some uploads failed part-way and were resumed")
         #expect(try UploadJournal(path: harness.journalPath).counts().files[.ready] == 200)
         await harness.engine.shutdown(waitForUploads: true)
@@ -84,7 +84,7 @@ struct UploadEngineTests {
         let directory = try TemporaryDirectory("crash")
         defer { directory.remove() }
         let first = try EngineHarness(
-            target: FakeUploadTarget(service: service, faults: .init(stallAfterBytes: 160 * 1024), options: options), directory: directory)
+            target: FakeUploadTarget(service: service, options: options), faults: .init(stallAfterBytes: 160 * 1024), directory: directory)
         try await first.engine.start()
         try await first.write("big.bin", data)
         try await waitUntil("stalled mid-upload") { service.bytesReceived(for: "big.bin") >= 160 * 1024 }
@@ -112,9 +112,9 @@ struct UploadEngineTests {
         try await harness.rename("photos/.IMG_0001.jpg.Ab12Cd", "photos/IMG_0001.jpg")
         try await waitUntil("ready") { await harness.state("photos/IMG_0001.jpg") == .ready }
         #expect(await harness.engine.status(of: "photos/.IMG_0001.jpg.Ab12Cd") == nil)
-        let uploads = harness.target.service.calls.compactMap { if case .upload(let path, _) = $0 { path } else { nil } }
+        let uploads = harness.service.calls.compactMap { if case .upload(let path, _) = $0 { path } else { nil } }
         #expect(uploads == ["photos/IMG_0001.jpg"])
-        #expect(harness.target.service.liveFiles == ["photos/IMG_0001.jpg": [data]])
+        #expect(harness.service.liveFiles == ["photos/IMG_0001.jpg": [data]])
         await harness.engine.shutdown(waitForUploads: true)
     }
 
@@ -129,7 +129,7 @@ struct UploadEngineTests {
         try await harness.rename("dir.tmp", "dir")
         try await waitUntil("ready") { await harness.state("tracked.txt") == .ready }
         #expect(await harness.engine.status(of: "dir") == nil, "directories are not uploaded")
-        #expect(harness.target.service.liveFiles == ["tracked.txt": [data]])
+        #expect(harness.service.liveFiles == ["tracked.txt": [data]])
         await harness.engine.shutdown(waitForUploads: true)
     }
 
@@ -164,16 +164,15 @@ struct UploadEngineTests {
         try await harness.engine.directoryRenamed(from: "inbox", to: "outbox")
         #expect(await harness.state("archive/a.txt") == .ready)
         #expect(await harness.state("outbox/b.txt") == .ready)
-        try await waitUntil("renamed remotely") { harness.target.service.liveFiles.keys.sorted() == ["archive/a.txt", "outbox/b.txt"] }
+        try await waitUntil("renamed remotely") { harness.service.liveFiles.keys.sorted() == ["archive/a.txt", "outbox/b.txt"] }
         try await harness.engine.fileRemoved("archive/a.txt")
-        try await waitUntil("in the trash") { harness.target.service.liveFiles.keys.sorted() == ["outbox/b.txt"] }
+        try await waitUntil("in the trash") { harness.service.liveFiles.keys.sorted() == ["outbox/b.txt"] }
         await harness.engine.shutdown(waitForUploads: true)
         #expect(try UploadJournal(path: harness.journalPath).allRecords().map(\.path) == ["outbox/b.txt"])
     }
 
     @Test func permanentFailureWaitsForTheUserToRetry() async throws {
-        let target = FakeUploadTarget(faults: .init(permanentFailures: 1))
-        let harness = try EngineHarness(target: target)
+        let harness = try EngineHarness(faults: .init(permanentFailures: 1))
         defer { harness.directory.remove() }
         try await harness.engine.start()
         try await harness.write("bad.bin", content(7, size: 5000))
@@ -190,15 +189,15 @@ struct UploadEngineTests {
     }
 
     @Test func retryableFailuresAreVisibleThenRetriedWithBackoff() async throws {
-        let target = FakeUploadTarget(faults: .init(failFirstUploads: 3))
-        let harness = try EngineHarness(target: target)
+        let harness = try EngineHarness(faults: .init(failFirstUploads: 3))
         defer { harness.directory.remove() }
         try await harness.engine.start()
         try await harness.write("flaky.bin", content(8, size: 5000))
         try await waitUntil("failed with an error") { await harness.engine.status(of: "flaky.bin")?.error == "503: injected failure" }
         try await waitUntil("ready") { await harness.state("flaky.bin") == .ready }
-        let uploads = target.service.calls.filter { if case .upload = $0 { true } else { false } }
-        #expect(uploads.count == 4)
+        #expect(harness.target.calls.uploads == 4)
+        let reachedService = harness.service.calls.filter { if case .upload = $0 { true } else { false } }
+        #expect(reachedService.count == 1, "the failures never reached the service")
         #expect(await harness.engine.status(of: "flaky.bin")?.attempts == 0)
         await harness.engine.shutdown(waitForUploads: true)
     }
@@ -277,7 +276,7 @@ struct UploadEngineTests {
         await harness.engine.flush()
         #expect(await harness.engine.status(of: ".x.tmp") == nil)
         try await waitUntil("ready") { await harness.state("x") == .ready }
-        #expect(harness.target.service.liveFiles == ["x": [data]])
+        #expect(harness.service.liveFiles == ["x": [data]])
         await harness.engine.shutdown(waitForUploads: true)
     }
 
@@ -314,9 +313,9 @@ struct UploadEngineTests {
         let data = content(16, size: size)
         let directory = try TemporaryDirectory("crash-\(state)")
         defer { directory.remove() }
-        let stall: FakeUploadTarget.Stall = state == .finalizing ? .finalize : .processingStatus
+        let stall: FaultInjectingTarget.Stall = state == .finalizing ? .finalize : .processingStatus
         let first = try EngineHarness(
-            target: FakeUploadTarget(service: service, faults: .init(stalls: [stall]), options: .init(processingPolls: 2)),
+            target: FakeUploadTarget(service: service, options: .init(processingPolls: 2)), faults: .init(stalls: [stall]),
             directory: directory)
         try await first.engine.start()
         try await first.write("doc.pdf", data)
@@ -336,7 +335,7 @@ struct UploadEngineTests {
         defer { directory.remove() }
         let options = FakeUploadTarget.Options(chunkSize: 4096, chunkDelay: .milliseconds(5))
         let first = try EngineHarness(
-            target: FakeUploadTarget(service: service, faults: .init(stalls: [.remoteOperations]), options: options), directory: directory)
+            target: FakeUploadTarget(service: service, options: options), faults: .init(stalls: [.remoteOperations]), directory: directory)
         try await first.engine.start()
         try await first.write("kept.bin", content(17, size: 2000))
         try await waitUntil("ready") { await first.state("kept.bin") == .ready }

@@ -43,6 +43,10 @@ let package = Package(
             dependencies: ["CLinux", "FUSEAdapter", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: shared foundations (time and retries)
+        .target(name: "Timekeeping"),
+        .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
+
         // MARK: protocol layer, server side (tusfs serve)
         .target(name: "TusCore", dependencies: ["CCRC32", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
@@ -102,6 +106,7 @@ let package = Package(
         .target(
             name: "UploadEngine",
             dependencies: [
+                "Timekeeping",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

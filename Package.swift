@@ -43,9 +43,16 @@ let package = Package(
             dependencies: ["CLinux", "FUSEAdapter", .product(name: "Logging", package: "swift-log")]
         ),
 
-        // MARK: shared foundations (time and retries)
+        // MARK: shared foundations (time and retries; a service run in the background)
         .target(name: "Timekeeping"),
         .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
+        .target(
+            name: "BackgroundServices",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // MARK: protocol layer, server side (tusfs serve)
         .target(name: "TusCore", dependencies: ["CCRC32", .product(name: "Crypto", package: "swift-crypto")]),
@@ -64,7 +71,7 @@ let package = Package(
         .target(
             name: "MediaService",
             dependencies: [
-                "TusServer", "TusCore", "MediaManagerAPI",
+                "TusServer", "TusCore", "MediaManagerAPI", "BackgroundServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -127,7 +134,7 @@ let package = Package(
             name: "UploadTargetsTests",
             dependencies: [
                 "UploadTargets", "UploadEngine", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
-                "TusServer", "TestSupport",
+                "TusServer", "BackgroundServices", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -137,7 +144,8 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "UploadEngine", "UploadTargets",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "BackgroundServices", "TusClient",
+                "MediaManagerClient", "UploadEngine", "UploadTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -155,14 +163,14 @@ let package = Package(
         .testTarget(
             name: "TusServerTests",
             dependencies: [
-                "TusServer", "TusCore", "CCRC32", "MediaService", "TestSupport",
+                "TusServer", "TusCore", "CCRC32", "MediaService", "BackgroundServices", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
             name: "MediaServiceTests",
             dependencies: [
-                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "TestSupport",
+                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "BackgroundServices", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

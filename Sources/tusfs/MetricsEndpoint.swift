@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import TusServer
+import BackgroundServices
 import UploadEngine
 
 /// `tusfs mount --metrics-listen HOST:PORT`: the mount's metrics as Prometheus text at `GET /metrics`.

@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "TusServer",
             dependencies: [
-                "TusCore", "CLinux",
+                "TusCore", "CLinux", "Timekeeping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "MediaService",
             dependencies: [
-                "TusServer", "TusCore", "MediaManagerAPI", "BackgroundServices",
+                "TusServer", "TusCore", "MediaManagerAPI", "Timekeeping", "BackgroundServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

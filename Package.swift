@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "TusClient",
             dependencies: [
-                "TusCore",
+                "TusCore", "Timekeeping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -157,7 +157,7 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CLinux", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
         .testTarget(
@@ -176,6 +176,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "MediaManagerClient", "TestSupport"]),
+        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "Timekeeping", "TestSupport"]),
+        .testTarget(
+            name: "MediaManagerClientTests",
+            dependencies: ["MediaManagerClient", "MediaManagerAPI", "TusClient", "TusCore", "TestSupport"]
+        ),
     ]
 )

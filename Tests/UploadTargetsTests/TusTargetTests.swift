@@ -34,7 +34,7 @@ struct TusTargetTests {
     }
 
     static func target(_ endpoint: URL, chunkSize: Int64 = 1 << 20) -> TusTarget {
-        TusTarget(endpoint: endpoint, tus: TusClient(configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries)))
+        TusTarget(endpoint: endpoint, tus: TusUploader(configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries)))
     }
 
     static func stored(_ server: TusEndpoint, _ remoteId: String) -> Data? {

@@ -176,10 +176,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "Timekeeping", "TestSupport"]),
+        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "TestSupport"]),
         .testTarget(
             name: "MediaManagerClientTests",
-            dependencies: ["MediaManagerClient", "MediaManagerAPI", "TusClient", "TusCore", "TestSupport"]
+            dependencies: [
+                "MediaManagerClient", "MediaManagerAPI", "TusClient", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -5,7 +5,6 @@ import NIOHTTP1
 import Synchronization
 import TusCore
 
-
 /// A tus 1.0.0 client on async-http-client.
 ///
 /// Each step of an upload is its own call, so a caller with a journal can stop after any of them and carry on

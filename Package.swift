@@ -43,13 +43,24 @@ let package = Package(
             dependencies: ["CLinux", "FUSEAdapter", "UploadStatus", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: shared foundations (time and retries; a service run in the background)
+        .target(name: "Timekeeping"),
+        .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
+        .target(
+            name: "BackgroundServices",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: protocol layer, server side (tusfs serve)
         .target(name: "TusCore", dependencies: ["CCRC32", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "MediaManagerAPI"),
         .target(
             name: "TusServer",
             dependencies: [
-                "TusCore", "CLinux",
+                "TusCore", "CLinux", "Timekeeping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,7 +71,7 @@ let package = Package(
         .target(
             name: "MediaService",
             dependencies: [
-                "TusServer", "TusCore", "MediaManagerAPI",
+                "TusServer", "TusCore", "MediaManagerAPI", "Timekeeping", "BackgroundServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -80,7 +91,7 @@ let package = Package(
         .target(
             name: "TusClient",
             dependencies: [
-                "TusCore",
+                "TusCore", "Timekeeping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +117,7 @@ let package = Package(
         .target(
             name: "UploadEngine",
             dependencies: [
-                "UploadStatus",
+                "UploadStatus", "Timekeeping",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -114,14 +125,14 @@ let package = Package(
         ),
         .testTarget(
             name: "UploadEngineTests",
-            dependencies: ["UploadEngine", "UploadStatus", "UploadTargets", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["UploadEngine", "UploadStatus", "UploadTargets", "Timekeeping", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         // MARK: upload targets (the engine's UploadTarget over the HTTP clients)
         .target(
             name: "UploadTargets",
             dependencies: [
-                "UploadEngine", "UploadStatus", "TusClient", "MediaManagerClient", "MediaManagerAPI",
+                "UploadEngine", "UploadStatus", "Timekeeping", "TusClient", "MediaManagerClient", "MediaManagerAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -130,7 +141,7 @@ let package = Package(
             name: "UploadTargetsTests",
             dependencies: [
                 "UploadTargets", "UploadEngine", "UploadStatus", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
-                "TusServer", "TestSupport",
+                "TusServer", "BackgroundServices", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -140,7 +151,8 @@ let package = Package(
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "UploadEngine", "UploadStatus", "UploadTargets",
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "BackgroundServices", "TusClient",
+                "MediaManagerClient", "UploadEngine", "UploadStatus", "UploadTargets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -152,25 +164,33 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CLinux", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "UploadStatus", "TestSupport"]),
         .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
         .testTarget(
             name: "TusServerTests",
             dependencies: [
-                "TusServer", "TusCore", "CCRC32", "MediaService", "TestSupport",
+                "TusServer", "TusCore", "CCRC32", "MediaService", "BackgroundServices", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
             name: "MediaServiceTests",
             dependencies: [
-                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "TestSupport",
+                "MediaService", "MediaManagerAPI", "TusCore", "TusServer", "BackgroundServices", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "MediaManagerClient", "TestSupport"]),
+        .testTarget(name: "TusClientTests", dependencies: ["TusClient", "TusCore", "TestSupport"]),
+        .testTarget(
+            name: "MediaManagerClientTests",
+            dependencies: [
+                "MediaManagerClient", "MediaManagerAPI", "TusClient", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -1,9 +1,11 @@
 import Foundation
+import Timekeeping
 
 // libFuzzer target `http-dates`: the HTTP-date headers the tus client reads, fed the input bytes as the value.
 //
-// Production code under test (compiled as is by Scripts/fuzz.sh): TusClient's `HTTPDate.parse` (`Upload-Expires`,
-// in the three forms of RFC 9110) and `RetryPolicy.parseRetryAfter` (`Retry-After`: seconds or a date).
+// Production code under test (compiled as is by Scripts/fuzz.sh): Timekeeping's `HTTPDate.parse` (`Upload-Expires`,
+// in the three forms of RFC 9110) and TusClient's `RequestRetryPolicy.parseRetryAfter` (`Retry-After`: seconds or
+// a date).
 //
 // Properties: nothing traps; a `Retry-After` wait is never negative; a parsed date of years 1970…9999 formats
 // (`HTTPDate.format`, the IMF-fixdate form) to a value that parses to the same date.
@@ -16,7 +18,7 @@ private let lastFourDigitYear = Date(timeIntervalSince1970: 253_402_300_799)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let value = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
-    if let wait = RetryPolicy.parseRetryAfter(value, now: now), wait < .zero {
+    if let wait = RequestRetryPolicy.parseRetryAfter(value, now: now), wait < .zero {
         fatalError("Retry-After: \(value.debugDescription) gives a negative wait \(wait)")
     }
     if let date = HTTPDate.parse(value), date.timeIntervalSince1970 >= 0, date <= lastFourDigitYear {

@@ -4,8 +4,8 @@
 #   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    (default: 60 seconds, every target)
 #
 # Each target is compiled by swiftc with -sanitize=fuzzer,address straight from the production sources it
-# tests (never a copy): the Foundation-only files of TusCore, MediaManagerAPI, and a few Foundation-only files of
-# TusClient and MediaService (see the lists below). Nothing here is part of `swift build` or `swift test`, and
+# tests (never a copy): the Foundation-only files of TusCore, MediaManagerAPI and Timekeeping, and a few
+# Foundation-only files of TusClient and MediaService (see the lists below). Nothing here is part of `swift build` or `swift test`, and
 # nothing is installed: libFuzzer ships with the Swift toolchain on Linux.
 #
 # Every run works on a copy of Fuzz/corpus/<target> in a temporary directory, so the repository is not filled
@@ -35,9 +35,10 @@ FLAGS=(-sanitize=fuzzer,address -parse-as-library "${OPT[@]}" -swift-version 6 -
 # parser is in the Foundation-only files.
 TUSCORE_SOURCES=()
 for f in Sources/TusCore/*.swift; do grep -qE '^import (Crypto|CCRC32)' "$f" || TUSCORE_SOURCES+=("$f"); done
-# TusClient's header parsing (Foundation-only): the OPTIONS answer, and the dates of Upload-Expires and Retry-After.
+# TusClient's header parsing (Foundation-only): the OPTIONS answer, and Retry-After (over Timekeeping's HTTP dates,
+# which Upload-Expires uses too).
 TUSCLIENT_HEADER_SOURCES=(Sources/TusClient/TusServerCapabilities.swift)
-TUSCLIENT_DATE_SOURCES=(Sources/TusClient/HTTPDate.swift Sources/TusClient/RetryPolicy.swift)
+TUSCLIENT_DATE_SOURCES=(Sources/TusClient/RequestRetryPolicy.swift)
 # MediaService's request decoding and the checks of decoded fields that need no database.
 MEDIASERVICE_SOURCES=(Sources/MediaService/JSONRequestBody.swift Sources/MediaService/NameRules.swift
     Sources/MediaService/PageCursor.swift Sources/MediaService/Base64URL.swift
@@ -74,7 +75,8 @@ build() {
         build_module TusCore "${TUSCORE_SOURCES[@]}"
         build_target tus-headers Fuzz/TusHeadersFuzz.swift "${TUSCLIENT_HEADER_SOURCES[@]}" -- TusCore ;;
     http-dates)
-        build_target http-dates Fuzz/HTTPDatesFuzz.swift "${TUSCLIENT_DATE_SOURCES[@]}" -- ;;
+        build_module Timekeeping Sources/Timekeeping/*.swift
+        build_target http-dates Fuzz/HTTPDatesFuzz.swift "${TUSCLIENT_DATE_SOURCES[@]}" -- Timekeeping ;;
     media-requests)
         build_module MediaManagerAPI Sources/MediaManagerAPI/*.swift
         build_target media-requests Fuzz/MediaRequestsFuzz.swift "${MEDIASERVICE_SOURCES[@]}" -- MediaManagerAPI ;;

@@ -44,7 +44,7 @@ extension MediaManagerClient {
     }
 
     /// Uploads the file at `path` to a plain upload URL: `PUT {uploadUrl}?filename=NAME`, the body streamed
-    /// from the file, no credentials. An interrupted PUT starts over (retried as ``RetryPolicy`` says).
+    /// from the file, no credentials. An interrupted PUT starts over (retried as ``RequestRetryPolicy`` says).
     public func put(file path: String, to uploadURL: URL, fileName: String, mimeType: String) async throws -> MediaManagerAPI.FileDescriptor {
         let url = try Self.url(uploadURL.absoluteString, adding: [URLQueryItem(name: "filename", value: fileName)])
         var headers = HTTPHeaders()

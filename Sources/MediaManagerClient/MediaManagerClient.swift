@@ -10,7 +10,7 @@ import TusClient
 /// folders and imports.
 ///
 /// Works the same against the real service and against `tusfs serve`. Management calls carry the credentials;
-/// upload URLs carry none. Calls are retried on network errors, 408, 429 and 5xx as ``RetryPolicy`` says.
+/// upload URLs carry none. Calls are retried on network errors, 408, 429 and 5xx as ``RequestRetryPolicy`` says.
 public final class MediaManagerClient: Sendable {
     /// Files at least this large go through the resumable (tus) flow; smaller ones by one PUT.
     public static let resumableThreshold: Int64 = 10 * 1024 * 1024
@@ -18,12 +18,12 @@ public final class MediaManagerClient: Sendable {
     /// The API base, e.g. `https://www.wixapis.com/site-media/v1`.
     public let baseURL: URL
     /// The tus client used for resumable uploads.
-    public let tus: TusClient
+    public let tus: TusUploader
     /// Finds MIME types for uploads that do not name one.
     public let mimeTypes: MimeTypeDetector
     let credentials: MediaManagerCredentials
     let httpClient: HTTPClient
-    let retryPolicy: RetryPolicy
+    let retryPolicy: RequestRetryPolicy
     let requestTimeout: Duration
     let logger: Logger
 
@@ -34,13 +34,13 @@ public final class MediaManagerClient: Sendable {
     ///   - tus: the tus client for resumable uploads (default: one on the same HTTP client).
     public init(
         endpoint: URL, credentials: MediaManagerCredentials = .init(), httpClient: HTTPClient = .shared,
-        tus: TusClient? = nil, mimeTypes: MimeTypeDetector = .shared, retryPolicy: RetryPolicy = .default,
+        tus: TusUploader? = nil, mimeTypes: MimeTypeDetector = .shared, retryPolicy: RequestRetryPolicy = .default,
         requestTimeout: Duration = .seconds(600), logger: Logger = Logger(label: "tusfs.media-manager-client")
     ) {
         self.baseURL = Self.apiBase(endpoint)
         self.credentials = credentials
         self.httpClient = httpClient
-        self.tus = tus ?? TusClient(httpClient: httpClient, logger: logger)
+        self.tus = tus ?? TusUploader(httpClient: httpClient, logger: logger)
         self.mimeTypes = mimeTypes
         self.retryPolicy = retryPolicy
         self.requestTimeout = requestTimeout

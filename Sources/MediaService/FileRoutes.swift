@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MediaManagerAPI
+import Timekeeping
 import TusServer
 
 /// The file calls of the management API (`/site-media/v1/files…`, `/site-media/v1/bulk/files/delete`).
@@ -215,12 +216,5 @@ struct FileRoutes {
         let claims = DownloadClaims(fileId: file.id, exp: Date().addingTimeInterval(Double(minutes) * 60).timeIntervalSince1970)
         let url = "\(service.baseURL)/media/\(file.id)?token=\(service.signer.sign(claims))"
         return try JSON.response(GenerateDownloadURLResponse(downloadUrls: [DownloadURL(url: url, assetKey: "src")]))
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

@@ -19,7 +19,7 @@ final class MediaService: Sendable {
     let logger: Logger
     let processor: FileProcessor
     let importer: Importer
-    let tusServer: TusServer
+    let tusEndpoint: TusEndpoint
     /// Processing, imports and webhooks in flight; cancelled by ``stopBackgroundWork()``.
     let background = BackgroundTasks()
     /// Cuts each plain upload URL's first PUT once (fault injection `--drop-after-bytes`).
@@ -53,7 +53,7 @@ final class MediaService: Sendable {
         importer = Importer(
             database: database, contentDirectory: contentDirectory, maxSize: configuration.importMaxSize,
             processor: processor, background: background, logger: logger)
-        tusServer = try TusServer(
+        tusEndpoint = try TusEndpoint(
             configuration: TusServerConfiguration(
                 storageDirectory: data.appendingPathComponent("tus"), maxSize: configuration.maxUploadSize,
                 uploadLifetime: configuration.expireAfter ?? .seconds(24 * 3600), faults: configuration.faults),
@@ -75,7 +75,7 @@ final class MediaService: Sendable {
     /// of expired tus uploads.
     func resumeBackgroundWork() async throws {
         processor.setBaseURL(baseURL)
-        let store = tusServer.store
+        let store = tusEndpoint.store
         let logger = logger
         let period = min(configuration.expireAfter ?? .seconds(600), .seconds(600))
         background.run {

@@ -15,36 +15,36 @@ struct ResumableUploadHooks: TusHooks {
 
     func authorizeCreation(_ creation: UploadCreation) async throws -> String? {
         let ticket = try ticket(creation.parameters)
-        guard !ticket.isExpired else { throw TusError.forbidden("the upload URL has expired") }
+        guard !ticket.isExpired else { throw TusRefusal.forbidden("the upload URL has expired") }
         guard let token = creation.metadata[ResumableUploadMetadataKey.token], !token.isEmpty else {
-            throw TusError.forbidden("Upload-Metadata must carry the uploadToken as \"token\"")
+            throw TusRefusal.forbidden("Upload-Metadata must carry the uploadToken as \"token\"")
         }
         guard ConstantTime.equals(token, UploadToken.make(for: ticket, signer: signer)) else {
-            throw TusError.forbidden("the upload token does not belong to this upload URL")
+            throw TusRefusal.forbidden("the upload token does not belong to this upload URL")
         }
         if let name = creation.metadata[ResumableUploadMetadataKey.filename] {
             do { _ = try NameRules.checkName(name, field: "filename") } catch let error as MediaServiceError {
-                throw TusError.badRequest(error.message)
+                throw TusRefusal.badRequest(error.message)
             }
         }
         if let size = ticket.sizeInBytes, let length = creation.length, size != length {
-            throw TusError.badRequest("Upload-Length \(length) differs from the sizeInBytes \(size) of the upload URL")
+            throw TusRefusal.badRequest("Upload-Length \(length) differs from the sizeInBytes \(size) of the upload URL")
         }
         guard try await database.claimUploadToken(nonce: ticket.nonce, uploadID: creation.uploadID) else {
-            throw TusError.forbidden("the upload token was already used")
+            throw TusRefusal.forbidden("the upload token was already used")
         }
         return ticket.nonce
     }
 
     func authorizeAccess(to upload: UploadInfo, parameters: Parameters) async throws {
         let ticket = try ticket(parameters)
-        guard upload.owner == ticket.nonce else { throw TusError.notFound }
+        guard upload.owner == ticket.nonce else { throw TusRefusal.notFound }
     }
 
     private func ticket(_ parameters: Parameters) throws -> UploadTicket {
         guard let text = parameters.get("ticket"), let ticket = try? signer.verify(text, as: UploadTicket.self),
             ticket.kind == .tus
-        else { throw TusError.forbidden("the upload URL's signature is not valid") }
+        else { throw TusRefusal.forbidden("the upload URL's signature is not valid") }
         return ticket
     }
 }

@@ -12,7 +12,7 @@ struct UploadRoutes {
     func add<Context: ChannelRequestContext>(to router: Router<Context>) {
         router.put("upload/put/:ticket") { request, context in try await put(request, context) }
         let tus = router.group("upload/tus/:ticket")
-        service.tusServer.addRoutes(to: tus)
+        service.tusEndpoint.addRoutes(to: tus)
         // Finalize reuses the tus route's path shape: its last segment (`uploadID`) is the upload token here.
         tus.put(":uploadID") { request, context in try await finalize(request, context) }
     }
@@ -100,7 +100,7 @@ struct UploadRoutes {
             return try JSON.response(FileDescriptorResponse(file: service.descriptor(file)))  // finalized before
         }
         let info: UploadInfo
-        do { info = try await service.tusServer.store.info(uploadID) } catch {
+        do { info = try await service.tusEndpoint.store.info(uploadID) } catch {
             throw MediaServiceError.conflict("the tus upload of this token no longer exists")
         }
         guard info.isComplete else {
@@ -114,7 +114,7 @@ struct UploadRoutes {
             labels: ticket.labels, externalInfo: ticket.externalInfo.map { ExternalInfo(origin: $0.origin, externalIds: $0.externalIds) },
             size: info.offset)
         let staging = service.stagingDirectory.appendingPathComponent(UploadInfo.makeID())
-        try await service.tusServer.store.takeData(uploadID, to: staging)
+        try await service.tusEndpoint.store.takeData(uploadID, to: staging)
         return try await store(file, from: staging.path, nonce: ticket.nonce, uploadID: uploadID)
     }
 }

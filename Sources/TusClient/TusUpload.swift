@@ -3,8 +3,8 @@ import TusCore
 
 /// An upload as the server knows it: where it lives, how much of it the server has, until when it is kept.
 ///
-/// The upload engine persists `url` in its journal right after `TusClient.create`, so that after a crash it can
-/// call `TusClient.resume` with it.
+/// The upload engine persists `url` in its journal right after `TusUploader.create`, so that after a crash it can
+/// call `TusUploader.resume` with it.
 public struct TusUpload: Sendable, Equatable {
     /// The upload's own URL (the `Location` of the creation answer, made absolute).
     public var url: URL

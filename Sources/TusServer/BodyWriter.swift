@@ -37,11 +37,11 @@ public struct BodyWriter: ~Copyable {
     ///     (keyed by `path`); ``sync()`` marks the file complete.
     public init(path: String, offset: Int64, checksum: ChecksumAlgorithm?, backgroundDigest: ChecksumAlgorithm? = nil) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw TusError.storage("cannot open the data file (errno \(errno))") }
+        guard fd >= 0 else { throw TusRefusal.storage("cannot open the data file (errno \(errno))") }
         guard ftruncate(fd, off_t(offset)) == 0 else {
             let e = errno
             close(fd)
-            throw TusError.storage("cannot truncate the data file (errno \(e))")
+            throw TusRefusal.storage("cannot truncate the data file (errno \(e))")
         }
         self.path = path
         startOffset = offset
@@ -54,7 +54,7 @@ public struct BodyWriter: ~Copyable {
     /// The digest of the bytes written, when a checksum algorithm was given.
     public func digest() -> Data? { hasher?.finalize() }
 
-    /// Writes `body` until it ends, `limit` bytes were written (more is ``TusError/tooLarge(_:)``), or the
+    /// Writes `body` until it ends, `limit` bytes were written (more is ``TusRefusal/tooLarge(_:)``), or the
     /// connection drops (the error is rethrown; ``written`` holds what arrived).
     /// - Parameters:
     ///   - dropAfterBytes: inject a dropped connection once this many bytes were written (fault injection).
@@ -74,7 +74,7 @@ public struct BodyWriter: ~Copyable {
             if let limit, written + Int64(piece.readableBytes) > limit {
                 let fits = Int(limit - written)
                 try append(piece.getSlice(at: piece.readerIndex, length: fits)!, onBytes: onBytes)
-                throw TusError.tooLarge("the body is longer than the upload's remaining length (\(limit) bytes)")
+                throw TusRefusal.tooLarge("the body is longer than the upload's remaining length (\(limit) bytes)")
             }
             try append(piece, onBytes: onBytes)
             if dropNow {
@@ -92,7 +92,7 @@ public struct BodyWriter: ~Copyable {
                 let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(startOffset + written + Int64(done)))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw TusError.storage("write failed (errno \(errno))")
+                    throw TusRefusal.storage("write failed (errno \(errno))")
                 }
                 done += n
             }
@@ -118,7 +118,7 @@ public struct BodyWriter: ~Copyable {
     public func sync() async throws {
         let fd = fd
         try await runBlocking {
-            guard fsync(fd) == 0 else { throw TusError.storage("fsync failed (errno \(errno))") }
+            guard fsync(fd) == 0 else { throw TusRefusal.storage("fsync failed (errno \(errno))") }
         }
         if let backgroundDigest {
             let size = startOffset + written

@@ -2,7 +2,7 @@ import HTTPTypes
 
 /// An error that knows how it is answered over HTTP: a status, a message for the JSON body, extra headers.
 ///
-/// Every typed error of the server modules (``TusError``, the media service's errors) conforms;
+/// Every typed error of the server modules (``TusRefusal``, the media service's errors) conforms;
 /// ``JSONErrorMiddleware`` is the one place that turns them (and any other error) into a response.
 public protocol ServerError: Error, Sendable {
     /// The HTTP status of the answer.

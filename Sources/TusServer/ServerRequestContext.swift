@@ -7,7 +7,7 @@ public protocol ChannelRequestContext: RequestContext {
     var channel: any Channel { get }
 }
 
-/// The request context of `tusfs serve` and of a standalone ``TusServer``: JSON bodies up to 1 MiB.
+/// The request context of `tusfs serve` and of a standalone ``TusEndpoint``: JSON bodies up to 1 MiB.
 public struct ServerRequestContext: ChannelRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: any Channel

@@ -17,7 +17,7 @@ public struct UploadCreation: Sendable {
 ///
 /// All methods have default implementations that allow everything and do nothing.
 public protocol TusHooks: Sendable {
-    /// Decides whether an upload may be created; throw a ``TusError`` (e.g. `.forbidden`) to refuse.
+    /// Decides whether an upload may be created; throw a ``TusRefusal`` (e.g. `.forbidden`) to refuse.
     /// Returns an owner tag stored with the upload; ``authorizeAccess(to:parameters:)`` can check it later.
     func authorizeCreation(_ creation: UploadCreation) async throws -> String?
     /// Decides whether a HEAD, PATCH or DELETE may touch an existing upload; throw to refuse.

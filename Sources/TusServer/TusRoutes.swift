@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Timekeeping
 import TusCore
 
-/// The request handlers of ``TusServer``, one per tus method.
-extension TusServer {
+/// The request handlers of ``TusEndpoint``, one per tus method.
+extension TusEndpoint {
     // MARK: OPTIONS
 
     func options(_ request: Request) -> Response {
@@ -23,18 +24,18 @@ extension TusServer {
     func create<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
         try Self.checkVersion(request)
         if request.headers[.uploadConcat] != nil {
-            throw TusError.badRequest("concatenation is not supported by this server")
+            throw TusRefusal.badRequest("concatenation is not supported by this server")
         }
         let length = try parseCreationLength(request)
         let metadata: UploadMetadata
         do {
             metadata = try UploadMetadata.parse(request.headers[.uploadMetadata] ?? "")
         } catch {
-            throw TusError.badRequest(error.description)
+            throw TusRefusal.badRequest(error.description)
         }
         let withBody = Self.isOffsetOctetStream(request.headers[.contentType])
         if request.headers[.contentType] != nil, !withBody, Self.hasBody(request) {
-            throw TusError.wrongContentType(request.headers[.contentType])
+            throw TusRefusal.wrongContentType(request.headers[.contentType])
         }
         let checksum = try Self.parseChecksum(request)
 
@@ -54,7 +55,7 @@ extension TusServer {
         ]
         if withBody, Self.hasBody(request) {
             info = try await withWriter(id) { [info] in
-                if configuration.faults.shouldFail() { throw TusError.injectedFailure }
+                if configuration.faults.shouldFail() { throw TusRefusal.injectedFailure }
                 return try await receive(request.body, into: info, checksum: checksum, context: context)
             }
             headers[.uploadOffset] = String(info.offset)
@@ -71,16 +72,16 @@ extension TusServer {
         let deferHeader = request.headers[.uploadDeferLength]
         switch (lengthHeader, deferHeader) {
         case (nil, nil):
-            throw TusError.badRequest("Upload-Length or Upload-Defer-Length: 1 is required")
+            throw TusRefusal.badRequest("Upload-Length or Upload-Defer-Length: 1 is required")
         case (.some, .some):
-            throw TusError.badRequest("send either Upload-Length or Upload-Defer-Length, not both")
+            throw TusRefusal.badRequest("send either Upload-Length or Upload-Defer-Length, not both")
         case (nil, .some(let value)):
-            guard value == "1" else { throw TusError.badRequest("Upload-Defer-Length must be 1") }
+            guard value == "1" else { throw TusRefusal.badRequest("Upload-Defer-Length must be 1") }
             return nil
         case (.some(let value), nil):
             let length = try Self.parseCount(value, header: TusHeader.uploadLength)
             if let max = configuration.maxSize, length > max {
-                throw TusError.tooLarge("Upload-Length \(length) exceeds Tus-Max-Size \(max)")
+                throw TusRefusal.tooLarge("Upload-Length \(length) exceeds Tus-Max-Size \(max)")
             }
             return length
         }
@@ -107,10 +108,10 @@ extension TusServer {
     func patch<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
         try Self.checkVersion(request)
         guard Self.isOffsetOctetStream(request.headers[.contentType]) else {
-            throw TusError.wrongContentType(request.headers[.contentType])
+            throw TusRefusal.wrongContentType(request.headers[.contentType])
         }
         guard let offsetHeader = request.headers[.uploadOffset] else {
-            throw TusError.badRequest("Upload-Offset is required")
+            throw TusRefusal.badRequest("Upload-Offset is required")
         }
         let offset = try Self.parseCount(offsetHeader, header: TusHeader.uploadOffset)
         let newLength = try request.headers[.uploadLength].map { value in try Self.parseCount(value, header: TusHeader.uploadLength) }
@@ -119,25 +120,25 @@ extension TusServer {
         let existing = try await existingUpload(context)
         let (info, becameComplete) = try await withWriter(existing.id) {
             var info = try await store.info(existing.id)  // re-read under the lock
-            if info.isExpired(at: Date()) { throw TusError.gone("the upload expired") }
-            guard offset == info.offset else { throw TusError.offsetMismatch(expected: info.offset, got: offset) }
+            if info.isExpired(at: Date()) { throw TusRefusal.gone("the upload expired") }
+            guard offset == info.offset else { throw TusRefusal.offsetMismatch(expected: info.offset, got: offset) }
             if let newLength {
                 if let length = info.length {
                     guard length == newLength else {
-                        throw TusError.badRequest("Upload-Length \(newLength) differs from the upload's length \(length)")
+                        throw TusRefusal.badRequest("Upload-Length \(newLength) differs from the upload's length \(length)")
                     }
                 } else {
                     guard newLength >= info.offset else {
-                        throw TusError.badRequest("Upload-Length \(newLength) is less than the bytes already received")
+                        throw TusRefusal.badRequest("Upload-Length \(newLength) is less than the bytes already received")
                     }
                     if let max = configuration.maxSize, newLength > max {
-                        throw TusError.tooLarge("Upload-Length \(newLength) exceeds Tus-Max-Size \(max)")
+                        throw TusRefusal.tooLarge("Upload-Length \(newLength) exceeds Tus-Max-Size \(max)")
                     }
                     info.length = newLength
                     try await store.save(info)
                 }
             }
-            if configuration.faults.shouldFail() { throw TusError.injectedFailure }
+            if configuration.faults.shouldFail() { throw TusRefusal.injectedFailure }
             let wasComplete = info.isComplete
             info = try await receive(request.body, into: info, checksum: checksum, context: context)
             return (info, info.isComplete && !wasComplete)
@@ -168,7 +169,7 @@ extension TusServer {
         try await hooks.authorizeAccess(to: info, parameters: context.parameters)
         if !allowExpired, info.isExpired(at: Date()) {
             await store.remove(id)
-            throw TusError.gone("the upload expired")
+            throw TusRefusal.gone("the upload expired")
         }
         return info
     }
@@ -204,7 +205,7 @@ extension TusServer {
             guard matches else {
                 writer.truncate(to: info.offset)
                 if let failure { throw failure }
-                throw TusError.checksumMismatch
+                throw TusRefusal.checksumMismatch
             }
         }
         if writer.written > 0 {
@@ -244,7 +245,7 @@ extension TusServer {
 
     static func checkVersion(_ request: Request) throws {
         let version = request.headers[.tusResumable]
-        guard version == TusVersion.current else { throw TusError.unsupportedVersion(version) }
+        guard version == TusVersion.current else { throw TusRefusal.unsupportedVersion(version) }
     }
 
     static func isOffsetOctetStream(_ contentType: String?) -> Bool {
@@ -263,7 +264,7 @@ extension TusServer {
         do {
             return try UploadChecksum.parse(header)
         } catch {
-            throw TusError.badRequest(error.description)
+            throw TusRefusal.badRequest(error.description)
         }
     }
 
@@ -271,7 +272,7 @@ extension TusServer {
         do {
             return try ByteCount.parse(text, header: header)
         } catch {
-            throw TusError.badRequest(error.description)
+            throw TusRefusal.badRequest(error.description)
         }
     }
 
@@ -279,13 +280,5 @@ extension TusServer {
         var base = path
         while base.hasSuffix("/") { base.removeLast() }
         return "\(base)/\(id)"
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Settings of a ``TusServer``.
+/// Settings of a ``TusEndpoint``.
 public struct TusServerConfiguration: Sendable {
     /// Where upload data and info records are stored (created if missing).
     public var storageDirectory: URL

@@ -30,43 +30,43 @@ public actor UploadStore {
 
     /// Stores a new upload with an empty data file.
     public func create(_ info: UploadInfo) throws {
-        guard UploadInfo.isValidID(info.id) else { throw TusError.badRequest("invalid upload id") }
+        guard UploadInfo.isValidID(info.id) else { throw TusRefusal.badRequest("invalid upload id") }
         guard FileManager.default.createFile(atPath: dataPath(info.id), contents: nil) else {
-            throw TusError.storage("cannot create the data file")
+            throw TusRefusal.storage("cannot create the data file")
         }
         try save(info)
     }
 
     /// The info of upload `id`.
-    /// - Throws: ``TusError/notFound`` when there is no such upload (or `id` is not an upload id at all).
+    /// - Throws: ``TusRefusal/notFound`` when there is no such upload (or `id` is not an upload id at all).
     public func info(_ id: String) throws -> UploadInfo {
-        guard UploadInfo.isValidID(id) else { throw TusError.notFound }
-        guard let data = FileManager.default.contents(atPath: infoPath(id)) else { throw TusError.notFound }
+        guard UploadInfo.isValidID(id) else { throw TusRefusal.notFound }
+        guard let data = FileManager.default.contents(atPath: infoPath(id)) else { throw TusRefusal.notFound }
         do {
             return try JSONDecoder().decode(UploadInfo.self, from: data)
         } catch {
-            throw TusError.storage("unreadable info record of upload \(id)")
+            throw TusRefusal.storage("unreadable info record of upload \(id)")
         }
     }
 
     /// Replaces the info record of an upload, durably.
     public func save(_ info: UploadInfo) throws {
         let data: Data
-        do { data = try JSONEncoder().encode(info) } catch { throw TusError.storage("cannot encode upload info") }
+        do { data = try JSONEncoder().encode(info) } catch { throw TusRefusal.storage("cannot encode upload info") }
         do {
             try data.write(to: URL(fileURLWithPath: infoPath(info.id)), options: .atomic)
         } catch {
-            throw TusError.storage("cannot write the info record: \(error.localizedDescription)")
+            throw TusRefusal.storage("cannot write the info record: \(error.localizedDescription)")
         }
     }
 
     /// Takes the writer lock of upload `id`, waiting up to `wait` for the current writer to finish.
-    /// - Throws: ``TusError/locked`` when the upload stays busy.
+    /// - Throws: ``TusRefusal/locked`` when the upload stays busy.
     public func acquireWriter(_ id: String, wait: Duration) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: wait)
         while writers.contains(id) {
-            guard clock.now < deadline else { throw TusError.locked }
+            guard clock.now < deadline else { throw TusRefusal.locked }
             try await Task.sleep(for: .milliseconds(20))
         }
         writers.insert(id)
@@ -87,12 +87,12 @@ public actor UploadStore {
 
     /// Moves the data file of a complete upload to `destination` and forgets the upload.
     public func takeData(_ id: String, to destination: URL) throws {
-        guard UploadInfo.isValidID(id) else { throw TusError.notFound }
+        guard UploadInfo.isValidID(id) else { throw TusRefusal.notFound }
         try? FileManager.default.removeItem(at: destination)
         do {
             try FileManager.default.moveItem(atPath: dataPath(id), toPath: destination.path)
         } catch {
-            throw TusError.storage("cannot move the upload's data: \(error.localizedDescription)")
+            throw TusRefusal.storage("cannot move the upload's data: \(error.localizedDescription)")
         }
         try? FileManager.default.removeItem(atPath: infoPath(id))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Timekeeping
 
 /// Exponential backoff with jitter and a cap, used for retries of failed uploads and for processing polls.
 ///
@@ -28,10 +29,9 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The delay before attempt `attempt + 1`, where `attempt` counts from 1: base·2^(attempt−1), jittered,
     /// never above `cap`.
     public func delay(afterAttempt attempt: Int, seed: UInt64) -> Duration {
-        let exponent = Double(min(max(attempt - 1, 0), 62))
-        let full = min(base.seconds * pow(2, exponent), cap.seconds)
-        let fraction = Double(Self.mix(seed) >> 11) / Double(1 << 53)
-        return .seconds(full * (1 - jitter * fraction))
+        Backoff.delay(
+            initial: base, multiplier: 2, cap: cap, failures: attempt, jitter: jitter,
+            random: SplitMix64.unitInterval(SplitMix64.mix(seed)))
     }
 
     /// A stable hash of `text`, for seeding `delay(afterAttempt:seed:)`.
@@ -40,22 +40,6 @@ public struct RetryPolicy: Sendable, Hashable {
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         for number in numbers { hash = (hash ^ UInt64(bitPattern: number)) &* 0x100_0000_01b3 }
         return hash
-    }
-
-    /// SplitMix64 finaliser: spreads similar seeds over the whole range.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }
 

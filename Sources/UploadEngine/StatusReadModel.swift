@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Timekeeping
 import UploadStatus
 
 /// The read side of the engine: a copy of every record that the FUSE threads read without waiting for the

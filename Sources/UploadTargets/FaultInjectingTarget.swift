@@ -1,4 +1,5 @@
 import Synchronization
+import Timekeeping
 import UploadEngine
 import UploadStatus
 
@@ -145,7 +146,7 @@ public final class FaultInjectingTarget: UploadTarget {
             if let offset = state.faults.stallAfterBytes, offset <= size { return .interrupt(at: offset, .stalledUpload) }
             if let offset = state.faults.dropAfterBytes, offset <= size { return .interrupt(at: offset, .droppedConnection) }
             guard state.faults.failureRate > 0 else { return .pass }
-            let draw = state.random.nextUnitInterval()
+            let draw = SplitMix64.unitInterval(state.random.next())
             guard draw < state.faults.failureRate else { return .pass }
             return .interrupt(at: Int64(Double(size) * draw / state.faults.failureRate), .failedPartWay)
         }
@@ -304,22 +305,4 @@ private final class Interruption: Sendable {
         }
         task?.cancel()
     }
-}
-
-/// SplitMix64 (Steele, Lea and Flood): a small seeded generator, so a run with faults can be repeated.
-private struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in [0, 1) with 53 random bits.
-    mutating func nextUnitInterval() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
 }

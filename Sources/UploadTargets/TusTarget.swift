@@ -15,7 +15,7 @@ public struct TusTarget: UploadTarget {
     /// Where uploads are created (`POST`).
     public let endpoint: URL
     /// The tus client.
-    public let tus: TusClient
+    public let tus: TusUploader
     /// Finds the MIME type sent as `filetype`.
     public let mimeTypes: MimeTypeDetector
     let logger: Logger
@@ -25,7 +25,7 @@ public struct TusTarget: UploadTarget {
     ///   - tus: the tus client (chunk size, retries, extra headers such as authentication).
     ///   - mimeTypes: finds the `filetype` of each file.
     public init(
-        endpoint: URL, tus: TusClient, mimeTypes: MimeTypeDetector = .shared,
+        endpoint: URL, tus: TusUploader, mimeTypes: MimeTypeDetector = .shared,
         logger: Logger = Logger(label: "tusfs.tus-target")
     ) {
         self.endpoint = endpoint

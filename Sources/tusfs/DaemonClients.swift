@@ -11,13 +11,13 @@ import TusClient
 /// upload engine, which shows the file as `failed` with the error and the time of its next attempt, and
 /// retries it with a longer backoff.
 enum DaemonClients {
-    static let retryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
+    static let retryPolicy = RequestRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
 
-    static func tus(http: HTTPClient) -> TusClient {
-        TusClient(httpClient: http, configuration: TusClient.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))
+    static func tus(http: HTTPClient) -> TusUploader {
+        TusUploader(httpClient: http, configuration: TusUploader.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))
     }
 
-    static func mediaManager(endpoint: URL, credentials: MediaManagerCredentials, http: HTTPClient, tus: TusClient) -> MediaManagerClient {
+    static func mediaManager(endpoint: URL, credentials: MediaManagerCredentials, http: HTTPClient, tus: TusUploader) -> MediaManagerClient {
         MediaManagerClient(
             endpoint: endpoint, credentials: credentials, httpClient: http, tus: tus, retryPolicy: retryPolicy,
             logger: Logger(label: "tusfs.media-manager-client"))

@@ -25,7 +25,7 @@ struct ImportCommand: AsyncParsableCommand {
         guard timeout > 0 else { throw CommandFailure("--timeout must be positive") }
         let logger = CommandLogging.logger("tusfs.import", verbose: verbose)
         let descriptor = try await HTTPClient.withCommandClient(caFile: service.caFile) { http in
-            let client = try service.client(http: http, tus: TusClient(httpClient: http, logger: logger), logger: logger)
+            let client = try service.client(http: http, tus: TusUploader(httpClient: http, logger: logger), logger: logger)
             let pending = try await client.importFile(ImportFileRequest(url: url, displayName: name, filePath: folder))
             return try await client.waitUntilProcessed(fileID: pending.id, timeout: .seconds(timeout))
         }

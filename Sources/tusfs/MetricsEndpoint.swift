@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import TusServer
+import BackgroundServices
 import UploadEngine
 import UploadStatus
 

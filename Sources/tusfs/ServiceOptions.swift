@@ -48,7 +48,7 @@ struct ServiceOptions: ParsableArguments {
         return key
     }
 
-    func client(http: HTTPClient, tus: TusClient, logger: Logger) throws -> MediaManagerClient {
+    func client(http: HTTPClient, tus: TusUploader, logger: Logger) throws -> MediaManagerClient {
         guard let endpoint else { throw CommandFailure("--endpoint URL is required") }
         return MediaManagerClient(
             endpoint: try Self.url(endpoint, flag: "--endpoint"), credentials: try credentials(), httpClient: http, tus: tus,

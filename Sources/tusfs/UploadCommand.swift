@@ -52,10 +52,10 @@ struct UploadCommand: AsyncParsableCommand {
     }
 
     private func upload(sizes: [Int64], http: HTTPClient, logger: Logger) async throws {
-        var tusConfiguration = TusClient.Configuration()
+        var tusConfiguration = TusUploader.Configuration()
         if let chunkSize { tusConfiguration.chunkSize = chunkSize }
         tusConfiguration.sendsChecksums = !noChecksum
-        let tus = TusClient(httpClient: http, configuration: tusConfiguration, logger: logger)
+        let tus = TusUploader(httpClient: http, configuration: tusConfiguration, logger: logger)
         let bar = ProgressBar(total: sizes.reduce(0, +), enabled: isatty(STDERR_FILENO) == 1)
 
         var failures = 0
@@ -83,7 +83,7 @@ struct UploadCommand: AsyncParsableCommand {
         if failures > 0 { throw ExitCode.failure }
     }
 
-    private func uploadToTus(_ path: String, endpoint: URL, tus: TusClient, bar: ProgressBar) async throws -> String {
+    private func uploadToTus(_ path: String, endpoint: URL, tus: TusUploader, bar: ProgressBar) async throws -> String {
         let name = (path as NSString).lastPathComponent
         let metadata = ["filename": name, "filetype": MimeTypeDetector.shared.mimeType(ofFile: path)]
         let upload = try await tus.upload(file: path, to: endpoint, metadata: metadata, progress: { bar.update($0.acknowledged) })
@@ -91,7 +91,7 @@ struct UploadCommand: AsyncParsableCommand {
     }
 
     private func uploadToService(
-        _ path: String, http: HTTPClient, tus: TusClient, logger: Logger, bar: ProgressBar
+        _ path: String, http: HTTPClient, tus: TusUploader, logger: Logger, bar: ProgressBar
     ) async throws -> String {
         let client = try service.client(http: http, tus: tus, logger: logger)
         var descriptor = try await client.upload(

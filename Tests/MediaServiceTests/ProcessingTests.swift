@@ -1,7 +1,7 @@
+import BackgroundServices
 import Crypto
 import Foundation
 import Hummingbird
-import TusServer
 import Synchronization
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+internal import Timekeeping
 
 /// Builds the tree the mount must copy faithfully: empty files, a large file, a 255-byte name, UTF-8 names
 /// with spaces, deep directories, symlinks (relative, absolute, dangling), hard links, unusual modes, and
@@ -50,14 +51,11 @@ public enum MixedTree {
             return FileHandle(forWritingAtPath: path)
         }() else { throw TestFailure("cannot create \(path)") }
         defer { try? handle.close() }
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var generator = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         var block = [UInt64](repeating: 0, count: (1 << 20) / 8)
         var written = 0
         while written < size {
-            for index in block.indices {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                block[index] = state
-            }
+            for index in block.indices { block[index] = generator.next() }
             let count = min(1 << 20, size - written)
             block.withUnsafeBytes { handle.write(Data($0.prefix(count))) }
             written += count

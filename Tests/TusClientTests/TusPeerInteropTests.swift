@@ -23,7 +23,7 @@ struct TusPeerInteropTests {
         defer { dir.remove() }
         let data = try TestFiles.make(dir.appending("f.bin"), size: size)
         let progress = ProgressRecorder()
-        let tus = TusClient(configuration: .init(chunkSize: 1024 * 1024, creationWithUploadLimit: 0))
+        let tus = TusUploader(configuration: .init(chunkSize: 1024 * 1024, creationWithUploadLimit: 0))
 
         let upload = try await tus.upload(
             file: dir.appending("f.bin"), to: server.endpoint, metadata: Self.metadata("f.bin"),
@@ -42,7 +42,7 @@ struct TusPeerInteropTests {
         let dir = try TemporaryDirectory("cwu")
         defer { dir.remove() }
         let data = try TestFiles.make(dir.appending("small.bin"), size: 5000)
-        let tus = TusClient()
+        let tus = TusUploader()
         #expect(try await tus.capabilities(of: server.endpoint).supports("creation-with-upload"))
         let created = try await tus.create(at: server.endpoint, file: dir.appending("small.bin"), metadata: Self.metadata("small.bin"))
         #expect(created.offset == 5000)
@@ -58,7 +58,7 @@ struct TusPeerInteropTests {
         defer { dir.remove() }
         let size = 8 * 1024 * 1024
         let data = try TestFiles.make(dir.appending("big.bin"), size: size)
-        let tus = TusClient(configuration: .init(chunkSize: 512 * 1024))
+        let tus = TusUploader(configuration: .init(chunkSize: 512 * 1024))
         let created = try await tus.create(at: server.endpoint, length: Int64(size), metadata: Self.metadata("big.bin"))
 
         // Cancel the task once the server has acknowledged 2 MiB, as a crash or a stop would.
@@ -91,14 +91,14 @@ struct TusPeerInteropTests {
         let partial = dir.appending("partial.bin")
         try data.prefix(1024 * 1024).write(to: URL(fileURLWithPath: partial))
 
-        let first = TusClient(configuration: .init(chunkSize: 256 * 1024))
+        let first = TusUploader(configuration: .init(chunkSize: 256 * 1024))
         let created = try await first.create(at: server.endpoint, length: Int64(size), metadata: Self.metadata("f.bin"))
         // Send only the first MiB (a file holding just that part), as if the process died after it.
         let partialDone = try await first.resume(created.url, file: partial, from: 0)
         #expect(partialDone.offset == 1024 * 1024)
         let journalURL = created.url
 
-        let second = TusClient(configuration: .init(chunkSize: 1024 * 1024))
+        let second = TusUploader(configuration: .init(chunkSize: 1024 * 1024))
         let status = try await second.status(of: journalURL)
         #expect(status.offset == 1024 * 1024)
         #expect(status.length == Int64(size))
@@ -111,7 +111,7 @@ struct TusPeerInteropTests {
     func terminate() async throws {
         let server = try TusPeerServer.start()
         defer { server.stop() }
-        let tus = TusClient()
+        let tus = TusUploader()
         let created = try await tus.create(at: server.endpoint, length: 1000, metadata: Self.metadata("x.bin"))
         try await tus.terminate(created.url)
         await #expect(throws: TusError.uploadNotFound(created.url)) { _ = try await tus.offset(of: created.url) }

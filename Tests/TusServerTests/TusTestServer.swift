@@ -1,15 +1,16 @@
+import BackgroundServices
 import Foundation
 import TestSupport
 import TusServer
 
-/// A standalone ``TusServer`` on a free loopback port, for one test; `stop()` ends it and removes its files.
+/// A standalone ``TusEndpoint`` on a free loopback port, for one test; `stop()` ends it and removes its files.
 final class TusTestServer: Sendable {
     let endpoint: URL
-    let server: TusServer
+    let server: TusEndpoint
     let storage: TemporaryDirectory
     private let background: BackgroundService<URL>
 
-    private init(server: TusServer, storage: TemporaryDirectory, background: BackgroundService<URL>) {
+    private init(server: TusEndpoint, storage: TemporaryDirectory, background: BackgroundService<URL>) {
         self.endpoint = background.value
         self.server = server
         self.storage = storage
@@ -20,7 +21,7 @@ final class TusTestServer: Sendable {
         maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init()
     ) async throws -> TusTestServer {
         let storage = try TemporaryDirectory("tus")
-        let server = try TusServer(
+        let server = try TusEndpoint(
             configuration: TusServerConfiguration(
                 storageDirectory: URL(fileURLWithPath: storage.path), maxSize: maxSize, uploadLifetime: lifetime,
                 lockWait: .milliseconds(300), faults: faults))

@@ -3,6 +3,7 @@ import Logging
 import TestSupport
 import Testing
 @testable import UploadEngine
+import Timekeeping
 import UploadStatus
 import UploadTargets
 
@@ -78,11 +79,12 @@ struct EngineHarness {
 }
 
 func content(_ seed: Int, size: Int) -> Data {
+    var generator = SplitMix64(seed: UInt64(seed))
     var bytes = [UInt8](repeating: 0, count: size)
-    var x = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-    for index in bytes.indices {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17
-        bytes[index] = UInt8(truncatingIfNeeded: x)
+    for index in stride(from: 0, to: size, by: 8) {
+        withUnsafeBytes(of: generator.next()) { word in
+            for offset in 0..<min(8, size - index) { bytes[index + offset] = word[offset] }
+        }
     }
     return Data(bytes)
 }

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import UploadEngine
+import Timekeeping
 
 /// Random writes, overwrites, renames and removals (seeded) against the engine with a flaky target; once
 /// things settle, the service holds exactly the cache's files, with the same contents, and nothing else.
@@ -29,7 +30,7 @@ struct UploadEngineRandomTests {
         var harness = try makeHarness(0)
         try await harness.engine.start()
         var stopped: [UploadEngine] = []
-        var random = UploadStateMachineInvariantTests.Generator(state: UInt64(seed) &* 7919)
+        var random = SplitMix64(seed: UInt64(seed) &* 7919)
         let names = ["a", "b", "c", "dir/d", "dir/e", "dir/.e.tmp"]
         try FileManager.default.createDirectory(atPath: harness.cacheRoot + "/dir", withIntermediateDirectories: true)
         func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: harness.cacheRoot + "/" + name) }

@@ -1,23 +1,13 @@
 import Foundation
 import Testing
 @testable import UploadEngine
+import Timekeeping
 import UploadStatus
 
 /// Random event sequences (seeded) against the state machine: whatever happens, its invariants hold.
 @Suite("Upload state machine invariants")
 struct UploadStateMachineInvariantTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    func randomEvent(for record: UploadRecord, using random: inout Generator) -> UploadEvent {
+    func randomEvent(for record: UploadRecord, using random: inout SplitMix64) -> UploadEvent {
         // Results mostly for the current generation, sometimes for a stale one.
         let generation = Int.random(in: 0..<5, using: &random) == 0 ? record.generation - 1 : record.generation
         let resume = ResumeData(tusUploadURL: "u\(Int.random(in: 0..<100, using: &random))")
@@ -37,7 +27,7 @@ struct UploadStateMachineInvariantTests {
 
     @Test(arguments: 0..<20)
     func invariantsHoldForRandomEventSequences(seed: Int) {
-        var random = Generator(state: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         let machine = UploadStateMachine(
             writeBackDelay: .seconds(1), retryPolicy: RetryPolicy(base: .seconds(1), cap: .seconds(8), maxAttempts: 4))
         var now = Date(timeIntervalSince1970: 1_800_000_000)

@@ -62,7 +62,7 @@ final class TargetTestService: Sendable {
 
     /// A Media Manager client of the running service, with small tus chunks and quick retries.
     func client(apiKey: String? = nil, chunkSize: Int64 = 1 << 20, httpClient: HTTPClient = .shared) throws -> MediaManagerClient {
-        let tus = TusClient(httpClient: httpClient, configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries))
+        let tus = TusUploader(httpClient: httpClient, configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries))
         return MediaManagerClient(
             endpoint: try service.baseURL, credentials: .init(apiKey: apiKey ?? self.apiKey), httpClient: httpClient, tus: tus,
             retryPolicy: quickRetries)

@@ -1,3 +1,4 @@
+import BackgroundServices
 import Foundation
 import TestSupport
 import Testing
@@ -7,18 +8,18 @@ import UploadEngine
 @testable import UploadTargets
 import UploadStatus
 
-/// `TusTarget` against the project's own standalone `TusServer` on loopback.
+/// `TusTarget` against the project's own standalone `TusEndpoint` on loopback.
 @Suite("TusTarget ↔ TusServer", .serialized)
 struct TusTargetTests {
     /// A standalone tus server on a free port, with a cache directory; both removed afterwards.
-    static func withTusServer(_ body: (URL, TusServer, TemporaryDirectory) async throws -> Void) async throws {
+    static func withTusServer(_ body: (URL, TusEndpoint, TemporaryDirectory) async throws -> Void) async throws {
         let storage = try TemporaryDirectory("targets-tus")
         let cache = try TemporaryDirectory("targets-tus-cache")
         defer {
             storage.remove()
             cache.remove()
         }
-        let server = try TusServer(
+        let server = try TusEndpoint(
             configuration: TusServerConfiguration(
                 storageDirectory: URL(fileURLWithPath: storage.path), maxSize: 1 << 30, uploadLifetime: .seconds(3600)))
         let background = try await BackgroundService<URL>.start(logger: .init(label: "test")) { listening in
@@ -34,10 +35,10 @@ struct TusTargetTests {
     }
 
     static func target(_ endpoint: URL, chunkSize: Int64 = 1 << 20) -> TusTarget {
-        TusTarget(endpoint: endpoint, tus: TusClient(configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries)))
+        TusTarget(endpoint: endpoint, tus: TusUploader(configuration: .init(chunkSize: chunkSize, retryPolicy: quickRetries)))
     }
 
-    static func stored(_ server: TusServer, _ remoteId: String) -> Data? {
+    static func stored(_ server: TusEndpoint, _ remoteId: String) -> Data? {
         FileManager.default.contents(atPath: server.store.dataPath(URL(string: remoteId)!.lastPathComponent))
     }
 

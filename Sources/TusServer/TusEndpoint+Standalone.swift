@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-extension TusServer {
+extension TusEndpoint {
     /// A Hummingbird application serving only this tus server on `host:port`, its endpoint at `path`
     /// (e.g. `/files`). Run it with `runService()` (stops on SIGINT/SIGTERM) or inside a `ServiceGroup`.
     /// `onListening` gets the endpoint URL once the listener is bound (with the real port for port 0).

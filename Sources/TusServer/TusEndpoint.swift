@@ -3,13 +3,14 @@ import Hummingbird
 import Logging
 import TusCore
 
-/// A tus 1.0.0 server: creation (with upload and deferred length), HEAD, PATCH, termination, checksum (sha1, md5,
-/// crc32, sha256) and expiration, with uploads streamed to disk by an ``UploadStore``.
+/// A tus 1.0.0 endpoint, the server side of the protocol: creation (with upload and deferred length), HEAD, PATCH,
+/// termination, checksum (sha1, md5, crc32, sha256) and expiration, with uploads streamed to disk by an
+/// ``UploadStore``.
 ///
 /// Mount it under any path with ``addRoutes(to:)``: `POST` and `OPTIONS` on the group's path create and describe;
 /// `HEAD`, `PATCH`, `DELETE` on `PATH/ID` work on one upload. ``TusHooks`` let the embedding service authorise
 /// creation and learn of completed uploads.
-public struct TusServer: Sendable {
+public struct TusEndpoint: Sendable {
     /// The extensions this server supports, as advertised by OPTIONS.
     public static let extensions: [TusExtension] = [
         .creation, .creationWithUpload, .creationDeferLength, .expiration, .checksum, .termination,

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Timekeeping
 import TusCore
 import NIOCore
 import NIOHTTP1
@@ -26,7 +27,7 @@ struct RetryableFailure {
     var retryAfter: Duration?
 }
 
-extension TusClient {
+extension TusUploader {
     /// Largest response body read; tus answers are empty and error bodies are short.
     static let maxResponseBody = 1024 * 1024
 
@@ -114,7 +115,7 @@ extension TusClient {
             throw HTTPStatusFailure(
                 status: response.status,
                 message: serverMessage(response.body, reason: HTTPResponseStatus(statusCode: response.status).reasonPhrase),
-                retryAfter: response.headers.first(name: HTTPHeaderName.retryAfter).flatMap { RetryPolicy.parseRetryAfter($0) })
+                retryAfter: response.headers.first(name: HTTPHeaderName.retryAfter).flatMap { RequestRetryPolicy.parseRetryAfter($0) })
         }
         return response
     }
@@ -124,7 +125,7 @@ extension TusClient {
         if Task.isCancelled || error is CancellationError { throw CancellationError() }
         switch error {
         case let failure as HTTPStatusFailure:
-            guard RetryPolicy.isRetryable(status: failure.status) else { throw failure.tusError }
+            guard RequestRetryPolicy.isRetryable(status: failure.status) else { throw failure.tusError }
             return RetryableFailure(error: failure.tusError, retryAfter: failure.retryAfter)
         case let failure as TusError:
             throw failure

@@ -26,7 +26,7 @@ struct MediaManagerServeTests {
         defer { dir.remove() }
         let small = try TestFiles.make(dir.appending("small.bin"), size: 300_000, seed: 1)
         let large = try TestFiles.make(dir.appending("large.bin"), size: 12 * 1024 * 1024 + 5, seed: 2)
-        let tus = TusClient(configuration: .init(chunkSize: 4 * 1024 * 1024))
+        let tus = TusUploader(configuration: .init(chunkSize: 4 * 1024 * 1024))
         let client = MediaManagerClient(endpoint: server.baseURL, tus: tus)
         let progress = ProgressRecorder()
 
@@ -99,11 +99,11 @@ struct MediaManagerServeTests {
         for (index, size) in sizes.enumerated() {
             contents.append(try TestFiles.make(dir.appending("f\(index).bin"), size: size, seed: UInt64(index + 7)))
         }
-        let tus = TusClient(
-            configuration: .init(chunkSize: chunk, retryPolicy: RetryPolicy(maxAttempts: 12, initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))))
+        let tus = TusUploader(
+            configuration: .init(chunkSize: chunk, retryPolicy: RequestRetryPolicy(maxAttempts: 12, initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))))
         let client = MediaManagerClient(
             endpoint: server.baseURL, tus: tus,
-            retryPolicy: RetryPolicy(maxAttempts: 12, initialDelay: .milliseconds(20), maxDelay: .milliseconds(200)))
+            retryPolicy: RequestRetryPolicy(maxAttempts: 12, initialDelay: .milliseconds(20), maxDelay: .milliseconds(200)))
         let before = try await server.metric("tusfs_server_bytes_received_total")
 
         let descriptors = try await withThrowingTaskGroup(of: (Int, MediaManagerAPI.FileDescriptor).self) { group in

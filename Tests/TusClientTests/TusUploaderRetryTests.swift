@@ -7,12 +7,12 @@ import Testing
 
 /// The client against a tus server that fails on purpose (TusFlakyServer), with waits recorded, not slept.
 @Suite("tus client retries")
-struct TusClientRetryTests {
-    func client(chunkSize: Int64 = 64 * 1024, sleeper: SleepRecorder, attempts: Int = 5) -> TusClient {
-        TusClient(
+struct TusUploaderRetryTests {
+    func client(chunkSize: Int64 = 64 * 1024, sleeper: SleepRecorder, attempts: Int = 5) -> TusUploader {
+        TusUploader(
             configuration: .init(
                 chunkSize: chunkSize,
-                retryPolicy: RetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(100), maxDelay: .seconds(5)),
+                retryPolicy: RequestRetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(100), maxDelay: .seconds(5)),
                 sleep: { try await sleeper.sleep($0) }, random: { 0 }))
     }
 
@@ -120,7 +120,7 @@ struct TusClientRetryTests {
         let dir = try TemporaryDirectory("override")
         defer { dir.remove() }
         try TestFiles.make(dir.appending("f.bin"), size: 1000)
-        let tus = TusClient(configuration: .init(useMethodOverride: true))
+        let tus = TusUploader(configuration: .init(useMethodOverride: true))
         let upload = try await tus.upload(file: dir.appending("f.bin"), to: server.endpoint)
         try await tus.terminate(upload.url)
         let log = try await server.requestLog()

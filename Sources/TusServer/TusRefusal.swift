@@ -3,7 +3,7 @@ import TusCore
 
 /// Why the tus server refused a request. Each case is answered with the status the tus 1.0.0 specification
 /// gives for it (see ``status``), a JSON message, and `Tus-Resumable` (plus `Tus-Version` on 412).
-public enum TusError: Error, Sendable, Equatable {
+public enum TusRefusal: Error, Sendable, Equatable {
     /// `Tus-Resumable` is missing or names a version this server does not speak. (412)
     case unsupportedVersion(String?)
     /// A header is malformed or missing, or the request contradicts the upload. (400)
@@ -30,7 +30,7 @@ public enum TusError: Error, Sendable, Equatable {
     case storage(String)
 }
 
-extension TusError: ServerError {
+extension TusRefusal: ServerError {
     /// The HTTP status of each case: the one mapping from tus errors to statuses.
     public var status: HTTPResponse.Status {
         switch self {
@@ -92,21 +92,4 @@ extension TusError: ServerError {
         if case .unsupportedVersion = self { fields[.tusVersion] = TusVersion.supported.joined(separator: ",") }
         return fields
     }
-}
-
-extension HTTPField.Name {
-    static let tusResumable = HTTPField.Name(TusHeader.resumable)!
-    static let tusVersion = HTTPField.Name(TusHeader.version)!
-    static let tusExtension = HTTPField.Name(TusHeader.extensions)!
-    static let tusMaxSize = HTTPField.Name(TusHeader.maxSize)!
-    static let tusChecksumAlgorithm = HTTPField.Name(TusHeader.checksumAlgorithm)!
-    static let uploadOffset = HTTPField.Name(TusHeader.uploadOffset)!
-    static let uploadLength = HTTPField.Name(TusHeader.uploadLength)!
-    static let uploadDeferLength = HTTPField.Name(TusHeader.uploadDeferLength)!
-    static let uploadMetadata = HTTPField.Name(TusHeader.uploadMetadata)!
-    static let uploadExpires = HTTPField.Name(TusHeader.uploadExpires)!
-    static let uploadChecksum = HTTPField.Name(TusHeader.uploadChecksum)!
-    static let uploadConcat = HTTPField.Name(TusHeader.uploadConcat)!
-    /// `X-HTTP-Method-Override`.
-    public static let methodOverride = HTTPField.Name(TusHeader.methodOverride)!
 }

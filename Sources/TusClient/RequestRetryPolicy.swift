@@ -1,14 +1,15 @@
 import Foundation
+import Timekeeping
 
 /// When and how long to wait before trying a failed request again.
 ///
-/// Exponential backoff with jitter: the n-th consecutive failure waits
+/// Exponential backoff with jitter (``Backoff``): the n-th consecutive failure waits
 /// `min(maxDelay, initialDelay × multiplier^(n-1))`, of which a random share up to `jitter` is taken off so that
 /// many clients do not retry in step. A server's `Retry-After` replaces the computed delay (capped at
 /// `maxDelay`). The failure count starts again at zero whenever the server acknowledges new bytes, so a long
 /// upload over a flaky link is never given up while it still moves; `maxAttempts` consecutive failures without
 /// progress end it.
-public struct RetryPolicy: Sendable, Equatable {
+public struct RequestRetryPolicy: Sendable, Equatable {
     /// Attempts in a row that may fail without any progress before the operation fails (1 = never retry).
     public var maxAttempts: Int
     /// Wait after the first failure.
@@ -32,9 +33,9 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// The policy used when none is given: up to 10 attempts in a row, 200 ms doubling up to 30 s.
-    public static let `default` = RetryPolicy()
+    public static let `default` = RequestRetryPolicy()
     /// Never retry.
-    public static let never = RetryPolicy(maxAttempts: 1)
+    public static let never = RequestRetryPolicy(maxAttempts: 1)
 
     /// The wait before the next attempt after `failures` consecutive failures (1 for the first).
     /// - Parameters:
@@ -42,10 +43,8 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - random: a number in 0..<1 (injected so tests are repeatable).
     public func delay(afterFailures failures: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
         if let retryAfter { return min(max(retryAfter, .zero), maxDelay) }
-        let exponent = Double(max(0, failures - 1))
-        let base = min(initialDelay.seconds * pow(multiplier, exponent), maxDelay.seconds)
-        let jittered = base * (1 - jitter * min(max(random, 0), 1))
-        return .nanoseconds(Int64(jittered * 1e9))
+        return Backoff.delay(
+            initial: initialDelay, multiplier: multiplier, cap: maxDelay, failures: failures, jitter: jitter, random: random)
     }
 
     /// Whether an HTTP status is worth another try: 408, 409 (after a fresh HEAD), 423, 429, 460 (checksum
@@ -72,32 +71,4 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The longest wait, in seconds, taken from a `Retry-After` date: about 31 years.
     static let longestRetryAfterDate: Double = 1e9
-}
-
-/// Counts failures in a row and decides whether one more attempt is allowed. Reset on progress.
-public struct RetryBudget: Sendable {
-    /// The policy the budget follows.
-    public let policy: RetryPolicy
-    /// Failures since the last progress.
-    public private(set) var consecutiveFailures = 0
-
-    public init(policy: RetryPolicy) { self.policy = policy }
-
-    /// Records a failure; returns the wait before the next attempt, or nil when the budget is spent.
-    public mutating func recordFailure(retryAfter: Duration?, random: Double) -> Duration? {
-        consecutiveFailures += 1
-        guard consecutiveFailures < policy.maxAttempts else { return nil }
-        return policy.delay(afterFailures: consecutiveFailures, retryAfter: retryAfter, random: random)
-    }
-
-    /// The server acknowledged new bytes: the next failure starts from the first delay again.
-    public mutating func recordProgress() { consecutiveFailures = 0 }
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -14,11 +14,11 @@ extension HTTPClient.Configuration {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         if let caFile {
-            guard FileManager.default.isReadableFile(atPath: caFile) else { throw CommandFailure("cannot read --ca-file \(caFile)") }
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw MountError("cannot read --ca-file \(caFile)") }
             do {
                 _ = try NIOSSLCertificate.fromPEMFile(caFile)
             } catch {
-                throw CommandFailure("--ca-file \(caFile) holds no PEM certificate: \(error)")
+                throw MountError("--ca-file \(caFile) holds no PEM certificate: \(error)")
             }
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.additionalTrustRoots = [.file(caFile)]
@@ -30,7 +30,7 @@ extension HTTPClient.Configuration {
 
 extension HTTPClient {
     /// Runs `body` with an HTTP client for one command run, shut down afterwards whatever happens.
-    static func withCommandClient<T>(caFile: String? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
+    public static func withCommandClient<T>(caFile: String? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: try HTTPClient.Configuration.tusfsCommand(caFile: caFile))
         do {
             let result = try await body(http)

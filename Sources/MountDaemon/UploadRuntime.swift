@@ -52,7 +52,7 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
             do {
                 journal = try UploadJournal(path: cache.journal)
             } catch {
-                throw CommandError("cannot open the upload journal \(cache.journal): \(error)")
+                throw MountError("cannot open the upload journal \(cache.journal): \(error)")
             }
             let engine = UploadEngine(
                 journal: journal, target: target, cacheRoot: cache.files, configuration: configuration,
@@ -61,7 +61,7 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
                 try await engine.start()
                 try await engine.reconcileWithCache()
             } catch {
-                throw CommandError("cannot resume from the upload journal \(cache.journal): \(error)")
+                throw MountError("cannot resume from the upload journal \(cache.journal): \(error)")
             }
             return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description)
         } catch {

@@ -1,7 +1,5 @@
 import CLinux
 import Foundation
-import MirrorFilesystem
-import UploadEngine
 import UploadStatus
 #if canImport(Glibc)
 import Glibc
@@ -23,8 +21,9 @@ import Glibc
 /// the wait starts: the engine applies file events asynchronously, so right after `cp` a file's record can
 /// lag by a few milliseconds, and such a file counts as not settled until its record shows up (or the file
 /// is removed).
-struct UploadWait {
-    enum Goal {
+public struct UploadWait {
+    /// What counts as done.
+    public enum Goal: Sendable {
         /// `tusfs wait`: every file `ready`, or `failed` with no retry scheduled.
         case ready
         /// `tusfs unmount --wait`: nothing left to send, that is no file `pending`, `uploading`, `finalizing`
@@ -33,24 +32,24 @@ struct UploadWait {
 
         /// Whether a file in `state` has settled; a `failed` one has only when no retry is scheduled, which
         /// the state alone does not tell (false here).
-        func settles(_ state: UploadState) -> Bool {
+        public func settles(_ state: UploadState) -> Bool {
             switch self {
             case .ready: state.isSettled(retryScheduled: true)
             case .uploaded: state != .failed && !state.hasWorkLeft(retryScheduled: false)
             }
         }
 
-        func isSettled(_ file: UploadStatusReport.File) -> Bool {
+        public func isSettled(_ file: UploadStatusReport.File) -> Bool {
             settles(file.state) || file.failedForGood
         }
 
         /// How many of the files a summary counts are settled.
-        func settledCount(_ summary: SubtreeSummary) -> Int {
+        public func settledCount(_ summary: SubtreeSummary) -> Int {
             UploadState.allCases.filter(settles).reduce(summary.failed_for_good) { $0 + (summary.totals[$1] ?? 0) }
         }
 
         /// The word the progress line and the timeout message use for settled files.
-        var settledWord: String {
+        public var settledWord: String {
             switch self {
             case .ready: "ready"
             case .uploaded: "uploaded"
@@ -59,26 +58,50 @@ struct UploadWait {
     }
 
     /// Where the wait ended.
-    struct Outcome {
+    public struct Outcome: Sendable {
         /// Files failed for good, as (display path, error).
-        var failed: [(path: String, error: String)] = []
+        public var failed: [(path: String, error: String)] = []
         /// Files not settled when time ran out, as `path (state)`; empty when everything settled.
-        var unsettled: [String] = []
+        public var unsettled: [String] = []
         /// Files waited for.
-        var total = 0
-        var timedOut: Bool { !unsettled.isEmpty }
+        public var total = 0
+        /// Nothing waited for yet.
+        public init() {}
+
+        /// Time ran out before every file settled.
+        public var timedOut: Bool { !unsettled.isEmpty }
+
+        /// `timed out after 5 s: 2 of 3 files not ready: a.txt (uploading 40%), b.txt (pending)`, at most five named.
+        public func timeoutMessage(after seconds: Double, settledWord: String) -> String {
+            let shown = unsettled.prefix(5).joined(separator: ", ")
+            let more = unsettled.count > 5 ? ", …" : ""
+            return "timed out after \(String(format: "%g", seconds)) s: \(unsettled.count) of \(total) files not "
+                + "\(settledWord): \(shown)\(more)"
+        }
     }
 
-    let selection: StatusSelection
-    let goal: Goal
+    public let selection: StatusSelection
+    public let goal: Goal
     /// Seconds; nil waits for ever.
-    let timeout: Double?
+    public let timeout: Double?
     /// Seconds between two checks.
-    let interval: Double
+    public let interval: Double
     /// Draw a progress line on stderr (when it is a terminal).
-    let showsProgress: Bool
+    public let showsProgress: Bool
 
-    func run() throws -> Outcome {
+    /// A wait for the files under `selection` to reach `goal`: checked every `interval` seconds, for at most
+    /// `timeout` seconds (nil: for ever), with a progress line on stderr when `showsProgress`.
+    public init(selection: StatusSelection, goal: Goal, timeout: Double?, interval: Double, showsProgress: Bool) {
+        self.selection = selection
+        self.goal = goal
+        self.timeout = timeout
+        self.interval = interval
+        self.showsProgress = showsProgress
+    }
+
+    /// Polls until every file has settled or the timeout passed; a one-line error when a mount's status
+    /// cannot be read.
+    public func run() throws -> Outcome {
         let start = Date()
         let currentDirectory = FileManager.default.currentDirectoryPath
         var expected = expectedFiles()
@@ -256,26 +279,5 @@ struct UploadWait {
                 files.insert(path)
             }
         }
-    }
-}
-
-/// `[=====>     ]  48%  3/10 files ready, 1 failed, 4.1 MiB/12.0 MiB` on stderr, redrawn in place.
-struct WaitProgressLine {
-    let enabled: Bool
-    let settledWord: String
-
-    func draw(settled: Int, failed: Int, total: Int, bytesDone: Double, bytesTotal: Int64) {
-        guard enabled else { return }
-        let fraction = bytesTotal > 0 ? bytesDone / Double(bytesTotal) : (total == settled ? 1 : 0)
-        var text = "\r\u{1B}[2K" + ProgressText.bar(fraction, width: 30)
-            + "  \(settled - failed)/\(total) files \(settledWord)"
-        if failed > 0 { text += ", \(failed) failed" }
-        text += ", " + ProgressText.bytes(bytesDone) + "/" + ProgressText.bytes(bytesTotal)
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    func clear() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
 }

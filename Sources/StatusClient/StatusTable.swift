@@ -1,5 +1,4 @@
 import Foundation
-import UploadEngine
 import UploadStatus
 
 /// The text of `tusfs status`: one row per file (state, progress bar, bytes, path, error), then a totals line.
@@ -10,7 +9,7 @@ import UploadStatus
 /// failed     [                    ]   0%  0 B/1.0 KiB          c.txt      retry in 12s: connection refused
 /// 2 files (1 uploading, 1 failed), 5.2 MiB pending, 1.2 MiB/s
 /// ```
-struct StatusTable {
+public struct StatusTable {
     static let barWidth = 20
     static let errorWidth = 60
 
@@ -19,7 +18,15 @@ struct StatusTable {
     let currentDirectory: String
     let now: Date
 
-    var text: String {
+    /// The table of `snapshots`' files; paths below `currentDirectory` relative to it, retry times from `now`.
+    public init(snapshots: [MountSnapshot], currentDirectory: String, now: Date) {
+        self.snapshots = snapshots
+        self.currentDirectory = currentDirectory
+        self.now = now
+    }
+
+    /// The rows and the totals line, each ending in a newline.
+    public var text: String {
         var rows: [[String]] = []
         for snapshot in snapshots {
             for file in snapshot.files {
@@ -83,7 +90,7 @@ struct StatusTable {
 }
 
 extension String {
-    var trimmingTrailingSpaces: String {
+    fileprivate var trimmingTrailingSpaces: String {
         var text = self
         while text.hasSuffix(" ") { text.removeLast() }
         return text

@@ -38,7 +38,7 @@ final class MetricsEndpoint: Sendable {
     static func address(_ text: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
-        else { throw CommandError("metrics-listen must be HOST:PORT, got \(text)") }
+        else { throw MountError("metrics-listen must be HOST:PORT, got \(text)") }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)
@@ -68,7 +68,7 @@ final class MetricsEndpoint: Sendable {
                     onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) }, logger: logger)
             }
         } catch {
-            throw CommandError("cannot listen for metrics on \(host):\(port): \(error)")
+            throw MountError("cannot listen for metrics on \(host):\(port): \(error)")
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return MetricsEndpoint(background: background, url: URL(string: "http://\(shownHost):\(background.value)")!)

@@ -6,12 +6,12 @@ import Glibc
 
 /// Starts `tusfs mount --foreground` as a detached daemon and waits until it reports that the mount is
 /// ready (or why it failed), so `tusfs mount` returns only when the mount can be used.
-enum BackgroundDaemon {
+public enum BackgroundDaemon {
     /// Starts the daemon with `arguments`, adding `environment` to ours (for secrets, which must not be
     /// arguments: every user sees those in `ps`).
-    static func start(arguments: [String], environment: [String: String] = [:], log: String) throws {
+    public static func start(arguments: [String], environment: [String: String] = [:], log: String) throws {
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw CommandError("pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&pipeEnds) == 0 else { throw MountError("pipe: \(String(cString: strerror(errno)))") }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         // Only the dup2'd copy (fd 3) may reach the daemon, or the pipe would never see end-of-file.
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
@@ -49,7 +49,7 @@ enum BackgroundDaemon {
         close(writeEnd)
         guard spawned == 0 else {
             close(readEnd)
-            throw CommandError("cannot start the tusfs daemon: \(String(cString: strerror(spawned)))")
+            throw MountError("cannot start the tusfs daemon: \(String(cString: strerror(spawned)))")
         }
         var message = Data()
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -68,22 +68,7 @@ enum BackgroundDaemon {
         if text == "ok" { return }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        if text.hasPrefix("error: ") { throw CommandError(String(text.dropFirst(7))) }
-        throw CommandError("the tusfs daemon exited before the mount was ready; see \(log)")
-    }
-}
-
-/// The daemon's side of the readiness pipe.
-struct ReadinessReport {
-    let descriptor: Int32?
-
-    func ready() { send("ok\n") }
-    func failed(_ message: String) { send("error: \(message)\n") }
-
-    private func send(_ line: String) {
-        guard let descriptor else { return }
-        var bytes = Array(line.utf8)
-        _ = write(descriptor, &bytes, bytes.count)
-        close(descriptor)
+        if text.hasPrefix("error: ") { throw MountError(String(text.dropFirst(7))) }
+        throw MountError("the tusfs daemon exited before the mount was ready; see \(log)")
     }
 }

@@ -3,11 +3,11 @@ import Glibc
 #endif
 
 /// Memory settings for long uploads.
-enum DaemonMemory {
+public enum DaemonMemory {
     /// Body blocks are allocated on one thread and freed on an event loop thread. With glibc's sliding mmap
     /// threshold they end up in per-thread arenas that fragment (peak RSS of a 4 GiB upload: 105 MiB); a
     /// fixed threshold keeps 256 KiB blocks in mmap and the peak near 60 MiB.
-    static func limitArenaGrowth() {
+    public static func limitArenaGrowth() {
         #if canImport(Glibc)
         _ = glibcMallopt(glibcMmapThreshold, 128 * 1024)
         #endif

@@ -9,35 +9,35 @@ import TOMLKit
 /// those of the `[mount]` table below (docs/CONFIGURATION.md lists them); an unknown key is an error, so a
 /// typo never goes unnoticed. The API key itself is never in this file: `api_key_file` names a file that
 /// holds it (mode 0600).
-struct ConfigurationFile {
+public struct ConfigurationFile: Sendable {
     /// The `[mount]` table: the settings of `tusfs mount`.
-    struct Mount: Decodable {
-        var endpoint: String?
-        var api_key_file: String?
-        var site_id: String?
-        var tus: String?
-        var remote_folder: String?
-        var transfers: Int?
-        var write_back: Number?
-        var cache: String?
-        var threads: Int?
-        var passthrough: Bool?
-        var log_level: String?
-        var log_format: String?
-        var metrics_listen: String?
-        var ca_file: String?
-        var options: [String]?
+    public struct Mount: Decodable, Sendable {
+        public var endpoint: String?
+        public var api_key_file: String?
+        public var site_id: String?
+        public var tus: String?
+        public var remote_folder: String?
+        public var transfers: Int?
+        public var write_back: Number?
+        public var cache: String?
+        public var threads: Int?
+        public var passthrough: Bool?
+        public var log_level: String?
+        public var log_format: String?
+        public var metrics_listen: String?
+        public var ca_file: String?
+        public var options: [String]?
 
-        static let keys: Set<String> = [
+        public static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "cache",
             "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options",
         ]
     }
 
     /// A TOML integer or float.
-    struct Number: Decodable {
-        var value: Double
-        init(from decoder: any Decoder) throws {
+    public struct Number: Decodable, Sendable {
+        public var value: Double
+        public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let integer = try? container.decode(Int.self) {
                 value = Double(integer)
@@ -52,19 +52,19 @@ struct ConfigurationFile {
     }
 
     /// The file read, nil when none was found.
-    var path: String?
-    var mount: Mount
+    public var path: String?
+    public var mount: Mount
 
     /// No file: every setting comes from flags, the environment or the defaults.
-    static let none = ConfigurationFile(path: nil, mount: Mount())
+    public static let none = ConfigurationFile(path: nil, mount: Mount())
 
     /// Reads `explicit` (which must exist), or the first default location that exists.
-    static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> ConfigurationFile
     {
         if let explicit {
             guard FileManager.default.fileExists(atPath: explicit) else {
-                throw CommandError("config file \(explicit) does not exist")
+                throw MountError("config file \(explicit) does not exist")
             }
             return try read(explicit)
         }
@@ -75,7 +75,7 @@ struct ConfigurationFile {
     }
 
     /// `$XDG_CONFIG_HOME/tusfs/tusfs.toml` (or `~/.config/…`), then `/etc/tusfs/tusfs.toml`.
-    static func defaultPaths(environment: [String: String]) -> [String] {
+    public static func defaultPaths(environment: [String: String]) -> [String] {
         let base: String
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
             base = xdg
@@ -87,27 +87,27 @@ struct ConfigurationFile {
 
     private static func read(_ path: String) throws -> ConfigurationFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandError("cannot read config file \(path)")
+            throw MountError("cannot read config file \(path)")
         }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch {
-            throw CommandError("config file \(path): \(error)")
+            throw MountError("config file \(path): \(error)")
         }
         for key in table.keys where key != "mount" {
-            throw CommandError("config file \(path): unknown table or key '\(key)' (expected [mount])")
+            throw MountError("config file \(path): unknown table or key '\(key)' (expected [mount])")
         }
         for key in table["mount"]?.table?.keys ?? [] where !Mount.keys.contains(key) {
-            throw CommandError("config file \(path): unknown key 'mount.\(key)'")
+            throw MountError("config file \(path): unknown key 'mount.\(key)'")
         }
         do {
             let document = try TOMLDecoder().decode(Document.self, from: table)
             return ConfigurationFile(path: path, mount: document.mount ?? Mount())
         } catch let error as DecodingError {
-            throw CommandError("config file \(path): \(describe(error))")
+            throw MountError("config file \(path): \(describe(error))")
         } catch {
-            throw CommandError("config file \(path): \(error)")
+            throw MountError("config file \(path): \(error)")
         }
     }
 

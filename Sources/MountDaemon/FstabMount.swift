@@ -9,9 +9,9 @@ import Foundation
 ///   `config=`, …, with `_` or `-`) become the matching flag; `no_passthrough` too;
 /// - mount(8)'s own options (`defaults`, `auto`, `noauto`, `user`, `users`, `nofail`, `_netdev`, `x-…`,
 ///   `comment=…`) are dropped; everything else (`allow_other`, `ro`, `noatime`, …) goes to FUSE as `-o`.
-enum FstabMount {
+public enum FstabMount {
     /// True when the program was started under a mount helper's name.
-    static func isHelper(_ programPath: String) -> Bool {
+    public static func isHelper(_ programPath: String) -> Bool {
         let name = (programPath.split(separator: "/").last.map(String.init)) ?? programPath
         return name == "mount.fuse.tusfs" || name == "mount.tusfs"
     }
@@ -23,15 +23,16 @@ enum FstabMount {
     ]
     static let mountOnlyOptions: Set<String> = ["defaults", "auto", "noauto", "user", "users", "nouser", "owner", "group", "nofail", "_netdev"]
 
-    /// The `tusfs mount …` arguments for a helper invocation; throws a one-line error for a malformed one.
-    static func arguments(_ helperArguments: [String]) throws -> [String] {
+    /// The `tusfs mount …` arguments for a helper invocation (empty for `-f`, pretend); throws a one-line
+    /// error for a malformed one.
+    public static func arguments(_ helperArguments: [String]) throws -> [String] {
         var positional: [String] = []
         var options: [String] = []
         var index = 0
         while index < helperArguments.count {
             let argument = helperArguments[index]
             if argument == "-o" {
-                guard index + 1 < helperArguments.count else { throw CommandError("-o needs a value") }
+                guard index + 1 < helperArguments.count else { throw MountError("-o needs a value") }
                 options += helperArguments[index + 1].split(separator: ",").map(String.init)
                 index += 2
                 continue
@@ -47,7 +48,7 @@ enum FstabMount {
             index += 1
         }
         guard positional.count == 2 else {
-            throw CommandError("usage: mount.fuse.tusfs SOURCE MOUNTPOINT [-o OPTIONS] (as mount(8) runs it)")
+            throw MountError("usage: mount.fuse.tusfs SOURCE MOUNTPOINT [-o OPTIONS] (as mount(8) runs it)")
         }
         let (source, mountpoint) = (positional[0], positional[1])
         var result = ["mount", mountpoint]
@@ -64,7 +65,7 @@ enum FstabMount {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0].replacingOccurrences(of: "-", with: "_")
             if let flag = valueOptions[key] {
-                guard parts.count == 2 else { throw CommandError("mount option \(parts[0]) needs a value (\(parts[0])=…)") }
+                guard parts.count == 2 else { throw MountError("mount option \(parts[0]) needs a value (\(parts[0])=…)") }
                 result += [flag, parts[1]]
             } else if key == "no_passthrough" {
                 result.append("--no-passthrough")

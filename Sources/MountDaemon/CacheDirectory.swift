@@ -38,14 +38,14 @@ struct CacheDirectory {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CommandError("cannot create cache directory \(path): \(CacheDirectory.reason(error))")
+            throw MountError("cannot create cache directory \(path): \(CacheDirectory.reason(error))")
         }
         chmod(path, 0o700)
         guard access(path, W_OK | X_OK) == 0 else {
-            throw CommandError("cache directory \(path) is not writable")
+            throw MountError("cache directory \(path) is not writable")
         }
         if mkdir(cache.files, 0o755) != 0 && errno != EEXIST {
-            throw CommandError("cannot create \(cache.files): \(String(cString: strerror(errno)))")
+            throw MountError("cannot create \(cache.files): \(String(cString: strerror(errno)))")
         }
         return cache
     }
@@ -54,11 +54,11 @@ struct CacheDirectory {
     func lock() throws -> Int32 {
         let descriptor = tusfs_openat(AT_FDCWD, lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw CommandError("cannot open \(lockFile): \(String(cString: strerror(errno)))")
+            throw MountError("cannot open \(lockFile): \(String(cString: strerror(errno)))")
         }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             close(descriptor)
-            throw CommandError("cache directory \(path) is in use by another tusfs mount")
+            throw MountError("cache directory \(path) is in use by another tusfs mount")
         }
         return descriptor
     }

@@ -21,9 +21,9 @@ struct UploadDestination: CustomStringConvertible {
 
     init(settings: MountSettings) throws {
         if let endpoint = settings.endpoint {
-            kind = .mediaManager(try ServiceOptions.url(endpoint, flag: "endpoint"))
+            kind = .mediaManager(try ServiceURL.parse(endpoint, flag: "endpoint"))
         } else if let tus = settings.tus {
-            kind = .tus(try ServiceOptions.url(tus, flag: "tus"))
+            kind = .tus(try ServiceURL.parse(tus, flag: "tus"))
         } else {
             kind = .embedded
         }
@@ -31,7 +31,7 @@ struct UploadDestination: CustomStringConvertible {
         caFile = settings.caFile
         let folder = settings.remoteFolder ?? ""
         guard !folder.contains("\0"), folder.split(separator: "/").allSatisfy({ $0 != "." && $0 != ".." }) else {
-            throw CommandError("--remote-folder must be a folder path such as /backup, got \(folder)")
+            throw MountError("--remote-folder must be a folder path such as /backup, got \(folder)")
         }
         remoteFolder = folder.split(separator: "/").isEmpty ? "" : "/" + folder.split(separator: "/").joined(separator: "/")
     }

@@ -19,7 +19,7 @@ struct EmbeddedService {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CommandError("cannot create \(directory.path): \(error.localizedDescription)")
+            throw MountError("cannot create \(directory.path): \(error.localizedDescription)")
         }
         let apiKey = try Self.apiKey(in: directory.appendingPathComponent("api-key").path)
         let portFile = directory.appendingPathComponent("port").path
@@ -33,11 +33,11 @@ struct EmbeddedService {
                 running = try await MediaServer(configuration: configuration, logger: logger).start()
                 break
             } catch {
-                if port == 0 { throw CommandError("cannot start the embedded service: \(error)") }
+                if port == 0 { throw MountError("cannot start the embedded service: \(error)") }
                 logger.notice("port \(port) of the embedded service is taken, picking another")
             }
         }
-        guard let running else { throw CommandError("cannot start the embedded service") }
+        guard let running else { throw MountError("cannot start the embedded service") }
         try? "\(running.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
         logger.info("embedded service listening on \(running.baseURL.absoluteString)")
         return EmbeddedService(running: running, apiKey: apiKey)
@@ -56,11 +56,11 @@ struct EmbeddedService {
         let key = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CommandError("cannot write \(file): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw MountError("cannot write \(file): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         let line = Array((key + "\n").utf8)
         guard write(descriptor, line, line.count) == line.count else {
-            throw CommandError("cannot write \(file): \(String(cString: strerror(errno)))")
+            throw MountError("cannot write \(file): \(String(cString: strerror(errno)))")
         }
         return key
     }

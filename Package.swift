@@ -151,9 +151,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .testTarget(
+            name: "MountDaemonTests",
+            dependencies: [
+                "MountDaemon", "MirrorFilesystem", "FUSEAdapter", "UploadEngine", "UploadStatus", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: status client (reads a mount's status.json and summaries: tusfs status, wait, unmount --wait)
         .target(name: "StatusClient", dependencies: ["UploadStatus", "CLinux"]),
+        .testTarget(name: "StatusClientTests", dependencies: ["StatusClient", "UploadStatus", "TestSupport"]),
 
         // MARK: command line (parsing only; the work is in MountDaemon and StatusClient)
         .executableTarget(

@@ -147,19 +147,41 @@ let package = Package(
             ]
         ),
 
-        // MARK: command line
-        .executableTarget(
-            name: "tusfs",
+        // MARK: the mount's daemon (settings, cache, upload runtime, FUSE session, metrics, systemd, fstab)
+        .target(
+            name: "MountDaemon",
             dependencies: [
-                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "TusServer", "BackgroundServices", "TusClient",
-                "MediaManagerClient", "UploadEngine", "UploadStatus", "UploadTargets",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "BackgroundServices", "TusClient", "MediaManagerClient",
+                "UploadEngine", "UploadStatus", "UploadTargets",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(
+            name: "MountDaemonTests",
+            dependencies: [
+                "MountDaemon", "MirrorFilesystem", "FUSEAdapter", "UploadEngine", "UploadStatus", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: status client (reads a mount's status.json and summaries: tusfs status, wait, unmount --wait)
+        .target(name: "StatusClient", dependencies: ["UploadStatus", "CLinux"]),
+        .testTarget(name: "StatusClientTests", dependencies: ["StatusClient", "UploadStatus", "TestSupport"]),
+
+        // MARK: command line (parsing only; the work is in MountDaemon and StatusClient)
+        .executableTarget(
+            name: "tusfs",
+            dependencies: [
+                "MountDaemon", "StatusClient", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "MediaManagerAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

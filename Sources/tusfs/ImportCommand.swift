@@ -3,6 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import MediaManagerAPI
 import MediaManagerClient
+import MountDaemon
+import StatusClient
 import TusClient
 
 /// `tusfs import URL`: asks the service to fetch a file from a public URL (Import File) and waits until it is
@@ -21,7 +23,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(help: "Log requests and retries on stderr.") var verbose = false
 
     func run() async throws {
-        _ = try ServiceOptions.url(url, flag: "URL")
+        _ = try ServiceURL.parse(url, flag: "URL")
         guard timeout > 0 else { throw CommandFailure("--timeout must be positive") }
         let logger = CommandLogging.logger("tusfs.import", verbose: verbose)
         let descriptor = try await HTTPClient.withCommandClient(caFile: service.caFile) { http in

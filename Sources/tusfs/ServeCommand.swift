@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MediaService
+import MountDaemon
 import TusServer
 
 /// `tusfs serve`: runs the stand-in Media Manager service with its tus server (see docs/SERVER.md).
@@ -53,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let apiKeyFile {
             guard key == nil else { throw ServeError("give --api-key or --api-key-file, not both") }
             // The same rules as the mount's key file: refused when group or others may read it.
-            key = try ServiceOptions.readKeyFile(apiKeyFile, source: "--api-key-file")
+            key = try APIKeyFile.read(apiKeyFile, source: "--api-key-file")
         }
         if let k = key, k.isEmpty { throw ServeError("--api-key must not be empty") }
         let webhookURL = try webhook.map { text -> URL in

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import UploadEngine
+import StatusClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +33,7 @@ struct StatusCommand: ParsableCommand {
             throw CommandError("--json takes paths in one mount only; these are in \(selection.roots.joined(separator: " and "))")
         }
         guard watch else {
-            try write(render(selection, compact: false))
+            try write(StatusOutput.render(selection, json: json, compact: false))
             return
         }
         // Interrupting a watch is the normal way to end it.
@@ -41,7 +41,7 @@ struct StatusCommand: ParsableCommand {
         let terminal = isatty(STDOUT_FILENO) == 1 && !json
         var first = true
         while true {
-            let text = try render(selection, compact: true)
+            let text = try StatusOutput.render(selection, json: json, compact: true)
             // On a terminal, redraw in place; otherwise one table after the other, a blank line between.
             try write(terminal ? "\u{1B}[H\u{1B}[2J" + text : (first || json ? "" : "\n") + text)
             first = false
@@ -49,29 +49,8 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    private func render(_ selection: StatusSelection, compact: Bool) throws -> String {
-        let snapshots = try selection.snapshots()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes]
-                : [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            return String(decoding: try encoder.encode(snapshots[0].filteredReport), as: UTF8.self) + "\n"
-        }
-        return StatusTable(snapshots: snapshots, currentDirectory: FileManager.default.currentDirectoryPath, now: Date()).text
-    }
-
+    /// The reader going away (`tusfs status --watch | head`) ends the command normally.
     private func write(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                // The reader went away (`tusfs status --watch | head`): nothing left to do.
-                if errno == EPIPE { throw ExitCode.success }
-                throw CommandError("cannot write the status: \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
+        guard try CommandOutput.write(text) else { throw ExitCode.success }
     }
 }

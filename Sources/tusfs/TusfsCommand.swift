@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MountDaemon
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import MediaManagerAPI
 import MediaManagerClient
-import NIOCore
+import MountDaemon
+import StatusClient
 import TusClient
 
 #if canImport(Glibc)
@@ -64,7 +65,7 @@ struct UploadCommand: AsyncParsableCommand {
             do {
                 let line: String
                 if let tusEndpoint {
-                    line = try await uploadToTus(path, endpoint: try ServiceOptions.url(tusEndpoint, flag: "--tus"), tus: tus, bar: bar)
+                    line = try await uploadToTus(path, endpoint: try ServiceURL.parse(tusEndpoint, flag: "--tus"), tus: tus, bar: bar)
                 } else {
                     line = try await uploadToService(path, http: http, tus: tus, logger: logger, bar: bar)
                 }
@@ -101,107 +102,5 @@ struct UploadCommand: AsyncParsableCommand {
             if descriptor.operationStatus == .failed { throw CommandFailure("the service failed to process the file") }
         }
         return try CommandOutput.jsonLine(descriptor)
-    }
-}
-
-/// A one-line error for the user: printed as `tusfs: MESSAGE` on stderr, exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-
-    static func report(_ message: String) {
-        FileHandle.standardError.write(Data("tusfs: \(message)\n".utf8))
-    }
-
-    /// The size of a regular file, or a one-line error saying why it cannot be uploaded.
-    static func regularFileSize(_ path: String) throws -> Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw CommandFailure("\(path): \(String(cString: strerror(errno)))") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw CommandFailure("\(path): not a regular file") }
-        guard access(path, R_OK) == 0 else { throw CommandFailure("\(path): \(String(cString: strerror(errno)))") }
-        return Int64(info.st_size)
-    }
-}
-
-extension CommandFailure: LocalizedError {
-    var errorDescription: String? { description }
-}
-
-/// Output helpers for the upload commands.
-enum CommandOutput {
-    /// One compact JSON line with sorted keys.
-    static func jsonLine<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
-
-/// Loggers for the commands: always on stderr (stdout carries results), warnings only unless verbose.
-enum CommandLogging {
-    static func logger(_ label: String, verbose: Bool) -> Logger {
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = verbose ? .debug : .warning
-        return logger
-    }
-}
-
-/// A one-line progress bar on stderr, redrawn at most 10 times a second; silent when stderr is not a terminal.
-final class ProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
-    private let total: Int64
-    private let enabled: Bool
-    private let started = Date()
-    private var finishedBytes: Int64 = 0
-    private var current: Int64 = 0
-    private var fileName = ""
-    private var lastDraw = Date.distantPast
-
-    init(total: Int64, enabled: Bool) {
-        self.total = total
-        self.enabled = enabled
-    }
-
-    func start(file name: String, size: Int64) {
-        lock.withLock {
-            fileName = name
-            current = 0
-        }
-        update(0)
-    }
-
-    /// Bytes of the current file acknowledged by the server.
-    func update(_ acknowledged: Int64) {
-        guard enabled else { return }
-        lock.withLock {
-            current = acknowledged
-            let now = Date()
-            guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-            lastDraw = now
-            draw(now: now)
-        }
-    }
-
-    func finish(file size: Int64) {
-        lock.withLock {
-            finishedBytes += size
-            current = 0
-        }
-    }
-
-    func clear() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-    }
-
-    private func draw(now: Date) {
-        let done = finishedBytes + current
-        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
-        let elapsed = max(0.001, now.timeIntervalSince(started))
-        let rate = Double(done) / elapsed
-        let line = String(
-            format: "\r\u{1B}[2K%@ %@/%@ %@/s %@", ProgressText.bar(fraction, width: 30), ProgressText.bytes(Double(done)),
-            ProgressText.bytes(Double(total)), ProgressText.bytes(rate), String(fileName.prefix(40)))
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StatusClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,18 +52,10 @@ struct WaitCommand: ParsableCommand {
             throw ExitCode(Self.cannotWaitExitCode)
         }
         if outcome.timedOut {
-            CommandFailure.report(Self.timeoutMessage(outcome, after: timeout ?? 0, settledWord: "ready"))
+            CommandFailure.report(outcome.timeoutMessage(after: timeout ?? 0, settledWord: "ready"))
             throw ExitCode(Self.timedOutExitCode)
         }
         for failure in outcome.failed { CommandFailure.report("\(failure.path): failed: \(failure.error)") }
         if !outcome.failed.isEmpty { throw ExitCode(Self.failedExitCode) }
-    }
-
-    /// `timed out after 5 s: 2 of 3 files not ready: a.txt (uploading 40%), b.txt (pending)`, at most five named.
-    static func timeoutMessage(_ outcome: UploadWait.Outcome, after seconds: Double, settledWord: String) -> String {
-        let shown = outcome.unsettled.prefix(5).joined(separator: ", ")
-        let more = outcome.unsettled.count > 5 ? ", …" : ""
-        return "timed out after \(String(format: "%g", seconds)) s: \(outcome.unsettled.count) of \(outcome.total) files not "
-            + "\(settledWord): \(shown)\(more)"
     }
 }

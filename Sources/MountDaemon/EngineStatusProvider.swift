@@ -1,0 +1,41 @@
+import FUSEAdapter
+import MirrorFilesystem
+import UploadEngine
+import UploadStatus
+
+/// Answers the mirror's status questions from the engine's in-memory snapshot: never waits for the engine.
+public struct EngineStatusProvider: MirrorStatusProvider {
+    let engine: UploadEngine
+
+    /// Reads `engine`'s status read model.
+    public init(engine: UploadEngine) {
+        self.engine = engine
+    }
+
+    public func statusAttributes(of path: String) -> [StatusAttribute]? {
+        guard let record = engine.currentStatus(of: path) else { return nil }
+        return record.statusAttributes.map {
+            StatusAttribute(String($0.name.dropFirst(StatusNames.attributePrefix.count)), $0.value)
+        }
+    }
+
+    public func sidecar(of path: String) -> [UInt8]? {
+        guard let record = engine.currentStatus(of: path), let json = try? record.sidecarJSON() else { return nil }
+        return Array(json) + [UInt8(ascii: "\n")]
+    }
+
+    public func statusDocument() -> [UInt8] {
+        engine.currentStatusJSON() + [UInt8(ascii: "\n")]
+    }
+
+    public func subtreeSummary(of path: String) -> [UInt8] {
+        engine.currentSubtreeSummary(of: path).jsonBytes()
+    }
+
+    /// Retries a failed upload now; a file in another state is left alone. A file the engine does not know
+    /// (a directory, a file never written through the mount) answers ENODATA.
+    public func retry(_ path: String) throws(FilesystemError) {
+        guard engine.currentStatus(of: path) != nil else { throw .noData }
+        engine.post(.retry(path))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import BackgroundServices
+import UploadEngine
+import UploadStatus
+
+/// `tusfs mount --metrics-listen HOST:PORT`: the mount's metrics as Prometheus text at `GET /metrics`.
+///
+/// Counters and histograms come through swift-metrics (bytes uploaded, uploads finished by outcome, retries,
+/// errors, FUSE operation latency); the gauges of uploads by state and bytes pending are read from the
+/// engine at each scrape.
+final class MetricsEndpoint: Sendable {
+    private let background: BackgroundService<Int>
+    /// Where it listens (`http://HOST:PORT`).
+    let url: URL
+
+    private init(background: BackgroundService<Int>, url: URL) {
+        self.background = background
+        self.url = url
+    }
+
+    /// Makes swift-metrics report to a Prometheus registry; call once, before the engine is created.
+    static func bootstrap() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
+    /// Parses `HOST:PORT` (`[::1]:9100` for IPv6).
+    static func address(_ text: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw MountError("metrics-listen must be HOST:PORT, got \(text)") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry, engine: UploadEngine, logger: Logger)
+        async throws -> MetricsEndpoint
+    {
+        var gauges: [UploadState: Metrics.Gauge] = [:]
+        for state in UploadState.allCases { gauges[state] = Metrics.Gauge(label: "tusfs_uploads", dimensions: [("state", state.rawValue)]) }
+        let pending = Metrics.Gauge(label: "tusfs_upload_bytes_pending")
+        let states = gauges
+        let router = Router()
+        router.get("metrics") { _, _ in
+            let counts = engine.currentSummary().counts
+            for (state, gauge) in states { gauge.record(counts.files[state] ?? 0) }
+            pending.record(counts.bytesPending)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        let background: BackgroundService<Int>
+        do {
+            background = try await BackgroundService<Int>.start(logger: logger) { listening in
+                Application(
+                    router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                    onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) }, logger: logger)
+            }
+        } catch {
+            throw MountError("cannot listen for metrics on \(host):\(port): \(error)")
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return MetricsEndpoint(background: background, url: URL(string: "http://\(shownHost):\(background.value)")!)
+    }
+
+    func stop() async {
+        await background.stop()
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+
+/// The settings given as `tusfs mount` flags, as typed: nil (or empty, false) where no flag was given.
+/// `MountSettings` merges them with the `TUSFS_…` variables and the config file.
+public struct MountFlags: Sendable {
+    public var endpoint: String?
+    public var apiKey: String?
+    public var apiKeyFile: String?
+    public var siteId: String?
+    public var caFile: String?
+    public var tus: String?
+    public var remoteFolder: String?
+    public var transfers: Int?
+    public var writeBack: Double?
+    public var cache: String?
+    public var threads: UInt32?
+    public var noPassthrough: Bool
+    public var logLevel: String?
+    public var logFormat: LogFormat?
+    public var metricsListen: String?
+    /// `-o` values, each possibly comma-separated.
+    public var options: [String]
+
+    /// Flags as given; every one may be left out.
+    public init(
+        endpoint: String? = nil, apiKey: String? = nil, apiKeyFile: String? = nil, siteId: String? = nil,
+        caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil,
+        writeBack: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
+        logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = []
+    ) {
+        self.endpoint = endpoint
+        self.apiKey = apiKey
+        self.apiKeyFile = apiKeyFile
+        self.siteId = siteId
+        self.caFile = caFile
+        self.tus = tus
+        self.remoteFolder = remoteFolder
+        self.transfers = transfers
+        self.writeBack = writeBack
+        self.cache = cache
+        self.threads = threads
+        self.noPassthrough = noPassthrough
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.metricsListen = metricsListen
+        self.options = options
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import MediaManagerClient
+
+/// Every setting of a mount, resolved once: a flag wins over its environment variable (`TUSFS_…`), which
+/// wins over the config file (`[mount]` in tusfs.toml), which wins over the default. The background launcher
+/// hands the resolved values to the daemon as flags (the API key in its environment).
+public struct MountSettings: Sendable {
+    /// Where files go: at most one of `endpoint` and `tus`; neither means the embedded stand-in service.
+    public var endpoint: String?
+    public var tus: String?
+    public var credentials: MediaManagerCredentials
+    public var remoteFolder: String?
+    public var transfers: Int
+    public var writeBack: Double
+    public var cache: String?
+    public var threads: UInt32
+    public var passthrough: Bool
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var options: [String]
+    /// PEM certificates to trust besides the system's.
+    public var caFile: String?
+    /// `HOST:PORT` of the Prometheus endpoint, if any.
+    public var metricsListen: String?
+    /// The config file read, if any.
+    public var configPath: String?
+
+    /// The environment variables read, by setting.
+    public enum Variable {
+        public static let endpoint = "TUSFS_ENDPOINT"
+        public static let apiKey = "TUSFS_API_KEY"
+        public static let apiKeyFile = "TUSFS_API_KEY_FILE"
+        public static let siteId = "TUSFS_SITE_ID"
+        public static let tus = "TUSFS_TUS"
+        public static let remoteFolder = "TUSFS_REMOTE_FOLDER"
+        public static let transfers = "TUSFS_TRANSFERS"
+        public static let writeBack = "TUSFS_WRITE_BACK"
+        public static let cache = "TUSFS_CACHE"
+        public static let threads = "TUSFS_THREADS"
+        public static let passthrough = "TUSFS_PASSTHROUGH"
+        public static let logLevel = "TUSFS_LOG_LEVEL"
+        public static let logFormat = "TUSFS_LOG_FORMAT"
+        public static let options = "TUSFS_OPTIONS"
+        public static let metricsListen = "TUSFS_METRICS_LISTEN"
+        public static let caFile = "TUSFS_CA_FILE"
+    }
+
+    /// Merges `flags` with `environment` (`TUSFS_…`) and `file`; throws a one-line error for a value out of
+    /// range or malformed, naming where it came from.
+    public init(flags: MountFlags, environment: [String: String], file: ConfigurationFile) throws {
+        let env = environment.filter { !$0.value.isEmpty }
+        let config = file.mount
+        let fileName = file.path.map { "config file \($0)" } ?? "config file"
+        configPath = file.path
+
+        // The destination is one setting: the first source that names one decides.
+        let destinations: [(endpoint: String?, tus: String?, source: String)] = [
+            (flags.endpoint, flags.tus, "--endpoint and --tus"),
+            (env[Variable.endpoint], env[Variable.tus], "\(Variable.endpoint) and \(Variable.tus)"),
+            (config.endpoint, config.tus, "endpoint and tus in the \(fileName)"),
+        ]
+        if let chosen = destinations.first(where: { $0.endpoint != nil || $0.tus != nil }) {
+            guard chosen.endpoint == nil || chosen.tus == nil else { throw MountError("give \(chosen.source) not both") }
+            endpoint = chosen.endpoint
+            tus = chosen.tus
+        }
+
+        var key = flags.apiKey
+        if key == nil, let path = flags.apiKeyFile { key = try APIKeyFile.read(path, source: "--api-key-file") }
+        if key == nil { key = env[Variable.apiKey] }
+        if key == nil, let path = env[Variable.apiKeyFile] { key = try APIKeyFile.read(path, source: Variable.apiKeyFile) }
+        if key == nil, let path = config.api_key_file { key = try APIKeyFile.read(path, source: "api_key_file of the \(fileName)") }
+        credentials = MediaManagerCredentials(apiKey: key, siteID: flags.siteId ?? env[Variable.siteId] ?? config.site_id)
+        remoteFolder = flags.remoteFolder ?? env[Variable.remoteFolder] ?? config.remote_folder
+        cache = flags.cache ?? env[Variable.cache] ?? config.cache
+
+        transfers = try Self.pick(flags.transfers, env[Variable.transfers], config.transfers, default: 4, name: "transfers")
+        guard (1...64).contains(transfers) else { throw MountError("transfers must be between 1 and 64, got \(transfers)") }
+        writeBack = try Self.pick(flags.writeBack, env[Variable.writeBack], config.write_back?.value, default: 1, name: "write-back")
+        guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
+            throw MountError("write-back must be between 0 and 86400 seconds, got \(writeBack)")
+        }
+        let threadCount = try Self.pick(flags.threads.map(Int.init), env[Variable.threads], config.threads, default: 8, name: "threads")
+        guard (1...256).contains(threadCount) else { throw MountError("threads must be between 1 and 256, got \(threadCount)") }
+        threads = UInt32(threadCount)
+
+        if flags.noPassthrough {
+            passthrough = false
+        } else if let text = env[Variable.passthrough] {
+            guard let value = Self.boolean(text) else { throw MountError("\(Variable.passthrough) must be true or false, got \(text)") }
+            passthrough = value
+        } else {
+            passthrough = config.passthrough ?? true
+        }
+
+        let levelText = flags.logLevel ?? env[Variable.logLevel] ?? config.log_level ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw MountError("log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error")
+        }
+        logLevel = level
+        let formatText = flags.logFormat?.rawValue ?? env[Variable.logFormat] ?? config.log_format ?? "text"
+        guard let format = LogFormat(rawValue: formatText) else {
+            throw MountError("log format \"\(formatText)\" is not one of text, json")
+        }
+        logFormat = format
+        caFile = flags.caFile ?? env[Variable.caFile] ?? config.ca_file
+        metricsListen = flags.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
+        if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
+        if !flags.options.isEmpty {
+            options = flags.options
+        } else if let text = env[Variable.options] {
+            options = [text]
+        } else {
+            options = config.options ?? []
+        }
+    }
+
+    /// The flag's value, else the variable's (parsed), else the file's, else `fallback`.
+    private static func pick<T: LosslessStringConvertible>(_ flag: T?, _ variable: String?, _ file: T?, default fallback: T, name: String)
+        throws -> T
+    {
+        if let flag { return flag }
+        if let variable {
+            guard let value = T(variable) else {
+                throw MountError("TUSFS_\(name.uppercased().replacingOccurrences(of: "-", with: "_")) is not a valid \(name): \(variable)")
+            }
+            return value
+        }
+        return file ?? fallback
+    }
+
+    private static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MediaManagerClient
+import TusClient
+import UploadEngine
+import UploadTargets
+
+/// The upload side of a running mount: the HTTP client, the embedded service when used, the target and the
+/// engine with its journal (`CACHE/journal.sqlite`). Started before the mount is offered to the kernel, so
+/// the first file event finds a running engine; stopped after unmount.
+final class UploadRuntime: Sendable, CustomStringConvertible {
+    let engine: UploadEngine
+    private let http: HTTPClient
+    private let embedded: EmbeddedService?
+    let description: String
+
+    private init(engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String) {
+        self.engine = engine
+        self.http = http
+        self.embedded = embedded
+        self.description = description
+    }
+
+    static func start(
+        destination: UploadDestination, cache: CacheDirectory, configuration: UploadEngineConfiguration, logger: Logger
+    ) async throws -> UploadRuntime {
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: try HTTPClient.Configuration.tusfsCommand(caFile: destination.caFile))
+        var embedded: EmbeddedService?
+        do {
+            let target: any UploadTarget
+            let tus = DaemonClients.tus(http: http)
+            var description = destination.description
+            switch destination.kind {
+            case .tus(let endpoint):
+                target = TusTarget(endpoint: endpoint, tus: tus, logger: Logger(label: "tusfs.target"))
+            case .mediaManager(let endpoint):
+                target = MediaManagerTarget(
+                    client: DaemonClients.mediaManager(endpoint: endpoint, credentials: destination.credentials, http: http, tus: tus),
+                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+            case .embedded:
+                let service = try await EmbeddedService.start(cache: cache, logger: Logger(label: "tusfs.embedded-service"))
+                embedded = service
+                description += " at \(service.running.baseURL.absoluteString)"
+                target = MediaManagerTarget(
+                    client: DaemonClients.mediaManager(
+                        endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus),
+                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+            }
+            let journal: UploadJournal
+            do {
+                journal = try UploadJournal(path: cache.journal)
+            } catch {
+                throw MountError("cannot open the upload journal \(cache.journal): \(error)")
+            }
+            let engine = UploadEngine(
+                journal: journal, target: target, cacheRoot: cache.files, configuration: configuration,
+                logger: Logger(label: "tusfs.upload-engine"))
+            do {
+                try await engine.start()
+                try await engine.reconcileWithCache()
+            } catch {
+                throw MountError("cannot resume from the upload journal \(cache.journal): \(error)")
+            }
+            return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description)
+        } catch {
+            await embedded?.stop()
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    /// Stops the engine (unfinished uploads stay in the journal, after the chunks in flight have landed, for
+    /// 30 s at most), the HTTP client and the embedded service.
+    func stop() async {
+        await engine.shutdown(waitForUploads: false, chunkGrace: .seconds(30))
+        try? await http.shutdown()
+        await embedded?.stop()
+    }
+}

@@ -1,0 +1,7 @@
+/// A mistake the user can fix, reported as one line (`Error: ...`) with a non-zero exit, never a trace.
+public struct CommandError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    /// An error shown as `description`.
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import MountDaemon
+
+/// `--log-format text|json` (`tusfs mount`, `tusfs serve`).
+extension LogFormat: ExpressibleByArgument {}

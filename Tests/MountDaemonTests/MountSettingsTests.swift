@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+@testable import MountDaemon
+import TestSupport
+import Testing
+
+@Suite("Mount settings: flags, then TUSFS_* variables, then the config file, then the defaults")
+struct MountSettingsTests {
+    func file(_ toml: String, in directory: TemporaryDirectory) throws -> ConfigurationFile {
+        let path = directory.appending("tusfs.toml")
+        try toml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try ConfigurationFile.load(explicit: path, environment: [:])
+    }
+
+    @Test func flagsWinOverVariablesWhichWinOverTheFile() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let config = try file(
+            """
+            [mount]
+            transfers = 2
+            write_back = 5
+            remote_folder = "/from-file"
+            log_level = "debug"
+            """, in: directory)
+        let settings = try MountSettings(
+            flags: MountFlags(writeBack: 0.5),
+            environment: ["TUSFS_WRITE_BACK": "3", "TUSFS_REMOTE_FOLDER": "/from-env", "TUSFS_TRANSFERS": ""], file: config)
+        #expect(settings.transfers == 2)  // file (an empty variable counts as unset)
+        #expect(settings.writeBack == 0.5)  // flag over variable over file
+        #expect(settings.remoteFolder == "/from-env")  // variable over file
+        #expect(settings.logLevel == .debug)  // file over default
+        #expect(settings.threads == 8)  // default
+        #expect(settings.configPath == config.path)
+    }
+
+    @Test func withNothingGivenEverySettingIsItsDefault() throws {
+        let settings = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
+        #expect(settings.endpoint == nil && settings.tus == nil)
+        #expect(settings.transfers == 4)
+        #expect(settings.writeBack == 1)
+        #expect(settings.threads == 8)
+        #expect(settings.passthrough)
+        #expect(settings.logLevel == .info)
+        #expect(settings.logFormat == .text)
+        #expect(settings.options.isEmpty)
+        #expect(settings.configPath == nil)
+    }
+
+    @Test func theDestinationComesWhole() throws {
+        let settings = try MountSettings(
+            flags: MountFlags(tus: "http://flag/files"), environment: ["TUSFS_ENDPOINT": "http://env/api"], file: .none)
+        #expect(settings.tus == "http://flag/files")
+        #expect(settings.endpoint == nil, "the flag's destination wins whole, the variable's endpoint is not mixed in")
+        #expect(throws: MountError.self) {
+            try MountSettings(flags: MountFlags(endpoint: "http://a", tus: "http://b"), environment: [:], file: .none)
+        }
+    }
+
+    @Test func theNoPassthroughFlagWinsOverTheVariable() throws {
+        #expect(try MountSettings(flags: MountFlags(noPassthrough: true), environment: ["TUSFS_PASSTHROUGH": "yes"], file: .none)
+            .passthrough == false)
+        #expect(try MountSettings(flags: MountFlags(), environment: ["TUSFS_PASSTHROUGH": "off"], file: .none).passthrough == false)
+    }
+
+    @Test(arguments: [
+        (["TUSFS_TRANSFERS": "many"], "TUSFS_TRANSFERS is not a valid transfers: many"),
+        (["TUSFS_TRANSFERS": "65"], "transfers must be between 1 and 64, got 65"),
+        (["TUSFS_WRITE_BACK": "-1"], "write-back must be between 0 and 86400 seconds, got -1.0"),
+        (["TUSFS_LOG_LEVEL": "loud"], "log level \"loud\" is not one of trace, debug, info, notice, warning, error"),
+        (["TUSFS_PASSTHROUGH": "maybe"], "TUSFS_PASSTHROUGH must be true or false, got maybe"),
+        (["TUSFS_METRICS_LISTEN": "nowhere"], "metrics-listen must be HOST:PORT, got nowhere"),
+    ])
+    func aBadValueIsOneLineNamingIt(environment: [String: String], message: String) {
+        #expect {
+            try MountSettings(flags: MountFlags(), environment: environment, file: .none)
+        } throws: { error in
+            (error as? MountError)?.description == message
+        }
+    }
+
+    @Test func anUnknownKeyInTheFileIsAnError() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        #expect {
+            try file("[mount]\ntransfer = 2\n", in: directory)
+        } throws: { error in
+            (error as? MountError)?.description.hasSuffix("unknown key 'mount.transfer'") == true
+        }
+    }
+
+    @Test func theDaemonGetsEverySettingButTheKey() throws {
+        let settings = try MountSettings(
+            flags: MountFlags(apiKey: "secret", siteId: "site", caFile: "/ca.pem", transfers: 3, options: ["ro"]),
+            environment: ["TUSFS_ENDPOINT": "https://example.com/api"], file: .none)
+        let daemon = MountedDaemon(mountpoint: "/mnt/up", settings: settings, maxInodes: 300)
+        let arguments = daemon.daemonArguments(cache: CacheDirectory(path: "/var/cache/up"))
+        #expect(arguments.starts(with: ["mount", "/mnt/up", "--foreground", "--cache", "/var/cache/up"]))
+        #expect(!arguments.contains("secret"))
+        for (flag, value) in [
+            ("--endpoint", "https://example.com/api"), ("--site-id", "site"), ("--ca-file", "/ca.pem"), ("--transfers", "3"),
+            ("-o", "ro"), ("--max-inodes", "300"), ("--log-format", "text"),
+        ] {
+            let index = try #require(arguments.firstIndex(of: flag), "\(flag) missing from \(arguments)")
+            #expect(arguments[index + 1] == value)
+        }
+        #expect(try UploadDestination(settings: settings).daemonEnvironment == ["TUSFS_API_KEY": "secret"])
+    }
+}

@@ -19,6 +19,7 @@ public struct ConfigurationFile: Sendable {
         public var remote_folder: String?
         public var transfers: Int?
         public var write_back: Number?
+        public var retry_max_delay: Number?
         public var cache: String?
         public var threads: Int?
         public var passthrough: Bool?
@@ -29,7 +30,7 @@ public struct ConfigurationFile: Sendable {
         public var options: [String]?
 
         public static let keys: Set<String> = [
-            "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "cache",
+            "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "retry_max_delay", "cache",
             "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options",
         ]
     }

@@ -12,6 +12,8 @@ public struct MountFlags: Sendable {
     public var remoteFolder: String?
     public var transfers: Int?
     public var writeBack: Double?
+    /// `--retry-max-delay`: the longest wait, in seconds, between automatic retries of a failed upload.
+    public var retryMaxDelay: Double?
     public var cache: String?
     public var threads: UInt32?
     public var noPassthrough: Bool
@@ -25,7 +27,7 @@ public struct MountFlags: Sendable {
     public init(
         endpoint: String? = nil, apiKey: String? = nil, apiKeyFile: String? = nil, siteId: String? = nil,
         caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil,
-        writeBack: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
+        writeBack: Double? = nil, retryMaxDelay: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
         logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = []
     ) {
         self.endpoint = endpoint
@@ -37,6 +39,7 @@ public struct MountFlags: Sendable {
         self.remoteFolder = remoteFolder
         self.transfers = transfers
         self.writeBack = writeBack
+        self.retryMaxDelay = retryMaxDelay
         self.cache = cache
         self.threads = threads
         self.noPassthrough = noPassthrough

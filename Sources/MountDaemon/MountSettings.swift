@@ -13,6 +13,9 @@ public struct MountSettings: Sendable {
     public var remoteFolder: String?
     public var transfers: Int
     public var writeBack: Double
+    /// The longest wait, in seconds, between automatic retries of an upload that failed in a way that may
+    /// pass (uploads are retried for as long as it takes). Default 300.
+    public var retryMaxDelay: Double
     public var cache: String?
     public var threads: UInt32
     public var passthrough: Bool
@@ -36,6 +39,7 @@ public struct MountSettings: Sendable {
         public static let remoteFolder = "TUSFS_REMOTE_FOLDER"
         public static let transfers = "TUSFS_TRANSFERS"
         public static let writeBack = "TUSFS_WRITE_BACK"
+        public static let retryMaxDelay = "TUSFS_RETRY_MAX_DELAY"
         public static let cache = "TUSFS_CACHE"
         public static let threads = "TUSFS_THREADS"
         public static let passthrough = "TUSFS_PASSTHROUGH"
@@ -80,6 +84,11 @@ public struct MountSettings: Sendable {
         writeBack = try Self.pick(flags.writeBack, env[Variable.writeBack], config.write_back?.value, default: 1, name: "write-back")
         guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
             throw MountError("write-back must be between 0 and 86400 seconds, got \(writeBack)")
+        }
+        retryMaxDelay = try Self.pick(
+            flags.retryMaxDelay, env[Variable.retryMaxDelay], config.retry_max_delay?.value, default: 300, name: "retry-max-delay")
+        guard retryMaxDelay >= 0.01, retryMaxDelay <= 86_400, retryMaxDelay.isFinite else {
+            throw MountError("retry-max-delay must be between 0.01 and 86400 seconds, got \(retryMaxDelay)")
         }
         let threadCount = try Self.pick(flags.threads.map(Int.init), env[Variable.threads], config.threads, default: 8, name: "threads")
         guard (1...256).contains(threadCount) else { throw MountError("threads must be between 1 and 256, got \(threadCount)") }

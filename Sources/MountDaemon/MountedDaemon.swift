@@ -57,7 +57,8 @@ public struct MountedDaemon: Sendable {
         let uploads = try await UploadRuntime.start(
             destination: destination, cache: cache,
             configuration: UploadEngineConfiguration(
-                writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers),
+                writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers,
+                retryPolicy: RetryPolicy(cap: .milliseconds(Int64(settings.retryMaxDelay * 1000)))),
             logger: logger)
         var metrics: MetricsEndpoint?
         let session: FUSESession
@@ -147,7 +148,8 @@ public struct MountedDaemon: Sendable {
         if let caFile = settings.caFile { arguments += ["--ca-file", MountpointCheck.absolute(caFile)] }
         if let maxInodes { arguments += ["--max-inodes", "\(maxInodes)"] }
         arguments += [
-            "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)", "--log-level", settings.logLevel.rawValue,
+            "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)",
+            "--retry-max-delay", "\(settings.retryMaxDelay)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,
         ]
         return arguments

@@ -49,7 +49,7 @@ struct RemoteOperationOutbox {
     }
 
     /// Carries out `operation` against `target`, retrying failures that may pass with `policy`'s backoff up to
-    /// its `maxAttempts`; a refusal, or the last failure, is logged and given up.
+    /// its `maxAttempts` (unlimited by default); a refusal, or the last failure, is logged and given up.
     static func perform(
         _ operation: RemoteOperation, id: Int64, target: any UploadTarget, policy: RetryPolicy, logger: Logger
     ) async {

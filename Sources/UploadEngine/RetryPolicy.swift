@@ -10,12 +10,14 @@ public struct RetryPolicy: Sendable, Hashable {
     public var base: Duration
     /// No delay is longer than this.
     public var cap: Duration
-    /// Failures after which automatic retries stop (the user can still retry).
+    /// Failures after which automatic retries stop (the user can still retry). Unlimited by default: a
+    /// failure that may pass (network, timeout, 408, 429, 5xx) is retried for as long as it takes, each wait
+    /// at most `cap`, so no outage, however long, leaves a file failed for good.
     public var maxAttempts: Int
     /// Fraction of the delay that is random: 0.5 means a delay in [d/2, d].
     public var jitter: Double
 
-    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300), maxAttempts: Int = 10, jitter: Double = 0.5) {
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300), maxAttempts: Int = .max, jitter: Double = 0.5) {
         self.base = base
         self.cap = cap
         self.maxAttempts = maxAttempts

@@ -4,11 +4,13 @@ public struct UploadEngineConfiguration: Sendable {
     public var writeBackDelay: Duration
     /// Uploads that move bytes at the same time. Default 4.
     public var parallelTransfers: Int
-    /// Backoff of failed uploads, and after how many failures automatic retries stop.
+    /// Backoff of failed uploads (retried for as long as it takes by default; `tusfs mount --retry-max-delay`
+    /// sets its cap).
     public var retryPolicy: RetryPolicy
     /// Backoff between processing polls while the service says PENDING.
     public var processingPollPolicy: RetryPolicy
-    /// Backoff of remote deletes, renames and terminations; given up after `maxAttempts` (logged).
+    /// Backoff of remote deletes, renames and terminations; retried for as long as they may pass, given up
+    /// (logged) only when the service refuses them.
     public var remoteOperationPolicy: RetryPolicy
     /// Uploads the target names only at finalize (``UploadTarget/namedAtFinalizeFromSize``) start sending when
     /// the file is closed, and only their finalize waits for the write-back delay. Default true.
@@ -19,7 +21,7 @@ public struct UploadEngineConfiguration: Sendable {
         parallelTransfers: Int = 4,
         retryPolicy: RetryPolicy = RetryPolicy(),
         processingPollPolicy: RetryPolicy = .processingPolls,
-        remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 8),
+        remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60)),
         startsUploadsAtClose: Bool = true
     ) {
         self.writeBackDelay = writeBackDelay

@@ -5,7 +5,7 @@ import TusClient
 import UploadEngine
 import UploadStatus
 
-/// The upload engine's target for a plain tus server (tusd, tuspyserver, `TusServer`): each file becomes one
+/// The upload engine's target for a plain tus server (tusd, tuspyserver, `TusEndpoint`): each file becomes one
 /// tus upload, identified by its upload URL.
 ///
 /// The upload's metadata carries `filename` (the path's last component), `filetype` (the MIME type) and

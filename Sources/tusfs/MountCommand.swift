@@ -34,6 +34,11 @@ struct MountCommand: AsyncParsableCommand {
     var writeBack: Double?
 
     @Option(help: ArgumentHelp(
+        "Longest wait between automatic retries of a failed upload (default 300); uploads that fail in a way that may pass are retried for as long as it takes.",
+        valueName: "seconds"))
+    var retryMaxDelay: Double?
+
+    @Option(help: ArgumentHelp(
         "Settings file (TOML, [mount] table; default: $XDG_CONFIG_HOME/tusfs/tusfs.toml, then /etc/tusfs/tusfs.toml). Flags win over TUSFS_* variables, which win over the file.",
         valueName: "file"))
     var config: String?
@@ -85,6 +90,7 @@ struct MountCommand: AsyncParsableCommand {
         MountFlags(
             endpoint: service.endpoint, apiKey: service.apiKey, apiKeyFile: service.apiKeyFile, siteId: service.siteId,
             caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, writeBack: writeBack,
+            retryMaxDelay: retryMaxDelay,
             cache: cache, threads: threads, noPassthrough: noPassthrough, logLevel: logLevel, logFormat: logFormat,
             metricsListen: metricsListen, options: options)
     }

@@ -34,11 +34,22 @@ struct MountSettingsTests {
         #expect(settings.configPath == config.path)
     }
 
+    @Test func theLongestRetryDelayComesFromTheFlagTheVariableOrTheFile() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let config = try file("[mount]\nretry_max_delay = 60\n", in: directory)
+        #expect(try MountSettings(flags: MountFlags(), environment: [:], file: config).retryMaxDelay == 60)
+        #expect(try MountSettings(flags: MountFlags(), environment: ["TUSFS_RETRY_MAX_DELAY": "2.5"], file: config).retryMaxDelay == 2.5)
+        #expect(try MountSettings(flags: MountFlags(retryMaxDelay: 2), environment: ["TUSFS_RETRY_MAX_DELAY": "9"], file: config)
+            .retryMaxDelay == 2)
+    }
+
     @Test func withNothingGivenEverySettingIsItsDefault() throws {
         let settings = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
         #expect(settings.endpoint == nil && settings.tus == nil)
         #expect(settings.transfers == 4)
         #expect(settings.writeBack == 1)
+        #expect(settings.retryMaxDelay == 300)
         #expect(settings.threads == 8)
         #expect(settings.passthrough)
         #expect(settings.logLevel == .info)
@@ -67,6 +78,8 @@ struct MountSettingsTests {
         (["TUSFS_TRANSFERS": "many"], "TUSFS_TRANSFERS is not a valid transfers: many"),
         (["TUSFS_TRANSFERS": "65"], "transfers must be between 1 and 64, got 65"),
         (["TUSFS_WRITE_BACK": "-1"], "write-back must be between 0 and 86400 seconds, got -1.0"),
+        (["TUSFS_RETRY_MAX_DELAY": "0"], "retry-max-delay must be between 0.01 and 86400 seconds, got 0.0"),
+        (["TUSFS_RETRY_MAX_DELAY": "soon"], "TUSFS_RETRY_MAX_DELAY is not a valid retry-max-delay: soon"),
         (["TUSFS_LOG_LEVEL": "loud"], "log level \"loud\" is not one of trace, debug, info, notice, warning, error"),
         (["TUSFS_PASSTHROUGH": "maybe"], "TUSFS_PASSTHROUGH must be true or false, got maybe"),
         (["TUSFS_METRICS_LISTEN": "nowhere"], "metrics-listen must be HOST:PORT, got nowhere"),

@@ -35,9 +35,9 @@ struct EngineHarness {
 
     static let configuration = UploadEngineConfiguration(
         writeBackDelay: .milliseconds(50), parallelTransfers: 4,
-        retryPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(80), maxAttempts: 100),
+        retryPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(80)),
         processingPollPolicy: RetryPolicy(base: .milliseconds(5), cap: .milliseconds(40), maxAttempts: .max),
-        remoteOperationPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50), maxAttempts: 5))
+        remoteOperationPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50)))
 
     static let logger: Logger = {
         var logger = Logger(label: "tusfs.upload-engine.test")

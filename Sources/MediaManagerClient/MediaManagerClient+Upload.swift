@@ -45,12 +45,16 @@ extension MediaManagerClient {
 
     /// Uploads the file at `path` to a plain upload URL: `PUT {uploadUrl}?filename=NAME`, the body streamed
     /// from the file, no credentials. An interrupted PUT starts over (retried as ``RequestRetryPolicy`` says).
-    public func put(file path: String, to uploadURL: URL, fileName: String, mimeType: String) async throws -> MediaManagerAPI.FileDescriptor {
+    /// With `size`, exactly the first `size` bytes are sent (the size the URL was asked for), however much the
+    /// file has grown since; without it, the whole file as it is when the PUT starts.
+    public func put(
+        file path: String, size: Int64? = nil, to uploadURL: URL, fileName: String, mimeType: String
+    ) async throws -> MediaManagerAPI.FileDescriptor {
         let url = try Self.url(uploadURL.absoluteString, adding: [URLQueryItem(name: "filename", value: fileName)])
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: mimeType)
         let bytes = try await withRetries("PUT upload URL") {
-            let (body, _) = try HTTPClientRequest.Body.fileRegion(path: path)
+            let (body, _) = try HTTPClientRequest.Body.fileRegion(path: path, length: size)
             return try await self.send(.PUT, url, headers: headers, body: body)
         }
         return try Self.decodeDescriptor(bytes, what: "PUT upload URL")

@@ -47,9 +47,9 @@ extension MediaManagerTarget {
     /// leave that file behind with nobody knowing its id. A task cancelled before the PUT starts sends nothing.
     private func put(_ upload: Upload, to url: URL) async throws -> UploadOutcome {
         let client = self.client
-        let (file, name, mimeType) = (upload.file, upload.location.fileName, upload.mimeType)
+        let (file, size, name, mimeType) = (upload.file, upload.size, upload.location.fileName, upload.mimeType)
         try Task.checkCancellation()  // not sent yet: nothing can be stored
-        let descriptor = try await Task { try await client.put(file: file, to: url, fileName: name, mimeType: mimeType) }.value
+        let descriptor = try await Task { try await client.put(file: file, size: size, to: url, fileName: name, mimeType: mimeType) }.value
         upload.progress(upload.size)
         return .stored(Self.remoteFile(descriptor))
     }

@@ -155,3 +155,23 @@ struct MediaManagerServeTests {
         await #expect(throws: TusError.uploadNotFound(created.url)) { _ = try await client.tus.status(of: created.url) }
     }
 }
+
+@Suite("Plain PUT of a growing file")
+struct GrowingFilePutTests {
+    /// A file that grew after its upload URL was asked for: the PUT sends the size the URL was made for, and
+    /// the service takes it (sending the whole file would be refused, after streaming it all).
+    @Test func aPutSendsExactlyTheSizeItsURLWasMadeFor() async throws {
+        let server = try ServeProcess.start(arguments: ["--processing-delay", "0"])
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("grow")
+        defer { dir.remove() }
+        let content = try TestFiles.make(dir.appending("log.txt"), size: 20_000, seed: 3)
+        let client = MediaManagerClient(endpoint: server.baseURL)
+        let url = try await client.generateUploadURL(
+            GenerateFileUploadURLRequest(mimeType: "text/plain", fileName: "log.txt", sizeInBytes: "8000", filePath: "/grow"))
+        let stored = try await client.put(file: dir.appending("log.txt"), size: 8_000, to: url, fileName: "log.txt", mimeType: "text/plain")
+        #expect(stored.size == 8_000)
+        let ready = try await client.waitUntilProcessed(fileID: stored.id, timeout: .seconds(30))
+        #expect(try await MediaManagerServeTests.download(ready) == content.prefix(8_000))
+    }
+}

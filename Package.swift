@@ -174,11 +174,21 @@ let package = Package(
         .target(name: "StatusClient", dependencies: ["UploadStatus", "CLinux"]),
         .testTarget(name: "StatusClientTests", dependencies: ["StatusClient", "UploadStatus", "TestSupport"]),
 
-        // MARK: command line (parsing only; the work is in MountDaemon and StatusClient)
+        // MARK: tusfs upload (files sent straight to a service, without a mount)
+        .target(
+            name: "DirectUploads",
+            dependencies: [
+                "TusClient", "MediaManagerClient", "MediaManagerAPI", "StatusClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: command line (parsing only; the work is in MountDaemon, StatusClient and DirectUploads)
         .executableTarget(
             name: "tusfs",
             dependencies: [
-                "MountDaemon", "StatusClient", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "MediaManagerAPI",
+                "MountDaemon", "StatusClient", "DirectUploads", "MediaService", "TusServer", "TusClient", "MediaManagerClient", "MediaManagerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

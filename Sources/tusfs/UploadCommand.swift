@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
-import MediaManagerAPI
+import DirectUploads
 import MediaManagerClient
 import MountDaemon
 import StatusClient
@@ -46,61 +46,23 @@ struct UploadCommand: AsyncParsableCommand {
         var sizes: [Int64] = []
         for path in files { sizes.append(try CommandFailure.regularFileSize(path)) }
 
-        let logger = CommandLogging.logger("tusfs.upload", verbose: verbose)
-        try await HTTPClient.withCommandClient(caFile: service.caFile) { http in
-            try await upload(sizes: sizes, http: http, logger: logger)
-        }
-    }
-
-    private func upload(sizes: [Int64], http: HTTPClient, logger: Logger) async throws {
         var tusConfiguration = TusUploader.Configuration()
         if let chunkSize { tusConfiguration.chunkSize = chunkSize }
         tusConfiguration.sendsChecksums = !noChecksum
-        let tus = TusUploader(httpClient: http, configuration: tusConfiguration, logger: logger)
-        let bar = ProgressBar(total: sizes.reduce(0, +), enabled: isatty(STDERR_FILENO) == 1)
-
-        var failures = 0
-        for (path, size) in zip(files, sizes) {
-            bar.start(file: (path as NSString).lastPathComponent, size: size)
-            do {
-                let line: String
-                if let tusEndpoint {
-                    line = try await uploadToTus(path, endpoint: try ServiceURL.parse(tusEndpoint, flag: "--tus"), tus: tus, bar: bar)
-                } else {
-                    line = try await uploadToService(path, http: http, tus: tus, logger: logger, bar: bar)
-                }
-                bar.finish(file: size)
-                bar.clear()
-                FileHandle.standardOutput.write(Data((line + "\n").utf8))
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                failures += 1
-                bar.clear()
-                CommandFailure.report("\(path): \(error)")
-            }
+        let destination: DirectUpload.Destination
+        if let tusEndpoint {
+            destination = .tus(try ServiceURL.parse(tusEndpoint, flag: "--tus"))
+        } else {
+            let service = self.service
+            destination = .mediaManager(
+                client: { http, tus, logger in try service.client(http: http, tus: tus, logger: logger) }, folder: folder,
+                waitUntilProcessed: wait)
         }
-        bar.clear()
+        let uploads = DirectUpload(files: Array(zip(files, sizes)), destination: destination, tusConfiguration: tusConfiguration)
+        let logger = CommandLogging.logger("tusfs.upload", verbose: verbose)
+        let failures = try await HTTPClient.withCommandClient(caFile: service.caFile) { http in
+            try await uploads.run(http: http, logger: logger)
+        }
         if failures > 0 { throw ExitCode.failure }
-    }
-
-    private func uploadToTus(_ path: String, endpoint: URL, tus: TusUploader, bar: ProgressBar) async throws -> String {
-        let name = (path as NSString).lastPathComponent
-        let metadata = ["filename": name, "filetype": MimeTypeDetector.shared.mimeType(ofFile: path)]
-        let upload = try await tus.upload(file: path, to: endpoint, metadata: metadata, progress: { bar.update($0.acknowledged) })
-        return upload.url.absoluteString
-    }
-
-    private func uploadToService(
-        _ path: String, http: HTTPClient, tus: TusUploader, logger: Logger, bar: ProgressBar
-    ) async throws -> String {
-        let client = try service.client(http: http, tus: tus, logger: logger)
-        var descriptor = try await client.upload(
-            file: path, options: MediaUploadOptions(filePath: folder), progress: { bar.update($0.acknowledged) })
-        if wait {
-            descriptor = try await client.waitUntilProcessed(fileID: descriptor.id)
-            if descriptor.operationStatus == .failed { throw CommandFailure("the service failed to process the file") }
-        }
-        return try CommandOutput.jsonLine(descriptor)
     }
 }

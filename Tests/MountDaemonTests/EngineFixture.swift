@@ -63,15 +63,3 @@ struct EngineFixture {
     }
 }
 
-/// Waits until `condition` holds, checking every 10 ms; fails the test after `timeout` seconds.
-func waitUntil(
-    timeout: Double = 20, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("timed out after \(timeout)s waiting until \(what)", sourceLocation: sourceLocation)
-    throw TestFailure("timed out: \(what)")
-}

@@ -1,5 +1,6 @@
 import Foundation
 import MountDaemon
+import TestSupport
 import Testing
 import UploadEngine
 

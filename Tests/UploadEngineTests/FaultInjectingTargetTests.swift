@@ -43,14 +43,7 @@ struct FaultInjectingTargetTests {
 
     /// The error `body` threw, or nil if it returned.
     static func error(_ body: () async throws -> Void) async -> UploadTargetError? {
-        do {
-            try await body()
-        } catch let error as UploadTargetError {
-            return error
-        } catch {
-            Issue.record("not an UploadTargetError: \(error)")
-        }
-        return nil
+        await thrownError(UploadTargetError.self, body)
     }
 
     static func uploadCalls(_ service: FakeService) -> [FakeService.Call] {

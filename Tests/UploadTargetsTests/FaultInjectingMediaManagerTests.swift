@@ -24,14 +24,7 @@ struct FaultInjectingMediaManagerTests {
 
     /// The error `body` threw, or nil if it returned.
     static func error(_ body: () async throws -> Void) async -> UploadTargetError? {
-        do {
-            try await body()
-        } catch let error as UploadTargetError {
-            return error
-        } catch {
-            Issue.record("not an UploadTargetError: \(error)")
-        }
-        return nil
+        await thrownError(UploadTargetError.self, body)
     }
 
     /// The bytes the service's upload routes received so far (its metrics).

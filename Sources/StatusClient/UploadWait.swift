@@ -30,17 +30,23 @@ public struct UploadWait {
         /// or `failed` with a retry scheduled (`processing` is the service's business; `local` files are open).
         case uploaded
 
-        /// Whether a file in `state` has settled; a `failed` one has only when no retry is scheduled, which
-        /// the state alone does not tell (false here).
-        public func settles(_ state: UploadState) -> Bool {
+        /// Whether a file in `state` has settled, `retryScheduled` telling whether a failed one will be tried
+        /// again: for `tusfs wait` it is `ready` or failed for good, for `unmount --wait` nothing is left to send.
+        public func isSettled(_ state: UploadState, retryScheduled: Bool) -> Bool {
             switch self {
-            case .ready: state.isSettled(retryScheduled: true)
-            case .uploaded: state != .failed && !state.hasWorkLeft(retryScheduled: false)
+            case .ready: state.isSettled(retryScheduled: retryScheduled)
+            case .uploaded: !state.hasWorkLeft(retryScheduled: retryScheduled)
             }
         }
 
+        /// Whether every file in `state` has settled, retries or not: never for `failed`, which settles only
+        /// when no retry is scheduled (the state alone does not tell).
+        public func settles(_ state: UploadState) -> Bool {
+            state != .failed && isSettled(state, retryScheduled: false)
+        }
+
         public func isSettled(_ file: UploadStatusReport.File) -> Bool {
-            settles(file.state) || file.failedForGood
+            isSettled(file.state, retryScheduled: file.next_attempt != nil)
         }
 
         /// How many of the files a summary counts are settled.

@@ -13,7 +13,7 @@ public enum RemoteOperation: Sendable, Hashable {
     /// What the operation acts on: operations on the same subject must run in order.
     var subject: String {
         switch self {
-        case .terminate(let resume): "upload:" + resume.identity
+        case .terminate(let resume): "upload:" + resume.json
         case .delete(let remoteId), .rename(let remoteId, _): "file:" + remoteId
         }
     }

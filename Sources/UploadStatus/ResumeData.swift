@@ -22,12 +22,8 @@ public struct ResumeData: Codable, Sendable, Hashable {
     /// True when no value is set.
     public var isEmpty: Bool { values.isEmpty }
 
-    /// One text naming the upload, equal for equal data (queued operations on one upload run in order).
-    public var identity: String {
-        values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
-    }
-
-    /// The values as a JSON object with sorted keys, the form the journal stores.
+    /// The values as a JSON object with sorted keys, the form the journal stores; equal for equal data, so it
+    /// also names the upload (queued operations on one upload run in order).
     public var json: String {
         var writer = StatusJSONWriter(capacity: 64)
         writer.writeFlatObject(values)

@@ -11,7 +11,7 @@ import TusClient
 /// upload engine, which shows the file as `failed` with the error and the time of its next attempt, and
 /// retries it with a longer backoff.
 enum DaemonClients {
-    static let retryPolicy = RequestRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
+    static let retryPolicy = RequestRetryPolicy.quick
 
     static func tus(http: HTTPClient) -> TusUploader {
         TusUploader(httpClient: http, configuration: TusUploader.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))

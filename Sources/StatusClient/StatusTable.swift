@@ -9,6 +9,8 @@ import UploadStatus
 /// failed     [                    ]   0%  0 B/1.0 KiB          c.txt      retry in 12s: connection refused
 /// 2 files (1 uploading, 1 failed), 5.2 MiB pending, 1.2 MiB/s
 /// ```
+///
+/// During an outage a last line names it: `service unreachable since T: … (uploads resume when it answers)`.
 public struct StatusTable {
     static let barWidth = 20
     static let errorWidth = 60
@@ -51,6 +53,7 @@ public struct StatusTable {
             }
         }
         lines.append(totalsLine)
+        lines += outageLines
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -65,6 +68,12 @@ public struct StatusTable {
         let pending = files.reduce(Int64(0)) { $0 + $1.bytesPending }
         let throughput = snapshots.reduce(0) { $0 + $1.report.throughput }
         return line + ", \(ProgressText.bytes(pending)) pending, \(ProgressText.bytes(throughput))/s"
+    }
+
+    /// `service unreachable since T: … (uploads resume when it answers)`, once per mount reporting an outage.
+    var outageLines: [String] {
+        var seen = Set<String>()
+        return snapshots.compactMap { $0.report.service?.outageLine }.filter { seen.insert($0).inserted }
     }
 
     func displayPath(_ absolute: String) -> String { MountStatus.displayPath(absolute, from: currentDirectory) }

@@ -71,6 +71,8 @@ public struct UploadWait {
         public var unsettled: [String] = []
         /// Files waited for.
         public var total = 0
+        /// The outage a mount reported at the last check ("service unreachable since T: …"), if any.
+        public var outage: String?
         /// Nothing waited for yet.
         public init() {}
 
@@ -81,8 +83,9 @@ public struct UploadWait {
         public func timeoutMessage(after seconds: Double, settledWord: String) -> String {
             let shown = unsettled.prefix(5).joined(separator: ", ")
             let more = unsettled.count > 5 ? ", …" : ""
+            let reason = outage.map { "; \($0)" } ?? ""
             return "timed out after \(String(format: "%g", seconds)) s: \(unsettled.count) of \(total) files not "
-                + "\(settledWord): \(shown)\(more)"
+                + "\(settledWord): \(shown)\(more)\(reason)"
         }
     }
 
@@ -115,11 +118,13 @@ public struct UploadWait {
         let line = WaitProgressLine(enabled: showsProgress, settledWord: goal.settledWord)
         defer { line.clear() }
         var lastFullRead: Date?
+        var outage = OutageNotice(line: line)
         while true {
             let elapsed = Date().timeIntervalSince(start)
             if timeout.map({ elapsed < $0 }) ?? true, let last = lastFullRead, let quick = quickCheck(expectedCounts: expectedCounts),
                 !quick.settled, !quick.missesRecords || Date().timeIntervalSince(last) < Self.fullReadInterval
             {
+                outage.show(quick.outage)
                 line.draw(settled: quick.settledFiles, failed: quick.failed, total: quick.total,
                     bytesDone: Double(quick.bytesDone), bytesTotal: quick.bytesTotal)
                 Thread.sleep(forTimeInterval: max(0.001, min(interval, (timeout ?? .infinity) - elapsed)))
@@ -130,7 +135,9 @@ public struct UploadWait {
             var bytesDone: Double = 0
             var bytesTotal: Int64 = 0
             var settled = 0
+            var outageSeen: ServiceStatus?
             for snapshot in try selection.snapshots() {
+                if let service = snapshot.report.service, !service.reachable { outageSeen = service }
                 var recorded = Set<String>()
                 for file in snapshot.files {
                     recorded.insert(file.path)
@@ -158,6 +165,8 @@ public struct UploadWait {
                 }
             }
             expectedCounts = expectedCountsPerTarget(expected)  // files gone since the start were dropped above
+            outage.show(outageSeen)
+            outcome.outage = outageSeen?.outageLine
             line.draw(settled: settled, failed: outcome.failed.count, total: outcome.total, bytesDone: bytesDone, bytesTotal: bytesTotal)
             if outcome.unsettled.isEmpty { return outcome }
             let waited = Date().timeIntervalSince(start)
@@ -179,6 +188,30 @@ public struct UploadWait {
         var total = 0
         var bytesDone: Int64 = 0
         var bytesTotal: Int64 = 0
+        /// A named path's mount reports the service unreachable.
+        var outage: ServiceStatus?
+    }
+
+    /// Says on stderr, once per outage, why nothing moves: a mount reports the service unreachable (the wait
+    /// goes on), and again when it answers.
+    struct OutageNotice {
+        let line: WaitProgressLine
+        private var shown: String?
+
+        init(line: WaitProgressLine) { self.line = line }
+
+        mutating func show(_ service: ServiceStatus?) {
+            if let service, let text = service.outageLine {
+                guard shown != service.unreachable_since else { return }
+                shown = service.unreachable_since
+                line.clear()
+                FileHandle.standardError.write(Data("tusfs: still waiting: \(text)\n".utf8))
+            } else if shown != nil {
+                shown = nil
+                line.clear()
+                FileHandle.standardError.write(Data("tusfs: the service answers again; uploads resumed\n".utf8))
+            }
+        }
     }
 
     /// Reads `user.tusfs.summary` of every named path; nil when one cannot be read (the path is gone, or the
@@ -198,6 +231,7 @@ public struct UploadWait {
             check.total += total
             check.bytesDone += summary.bytes_uploaded
             check.bytesTotal += summary.bytes
+            if let service = summary.service, !service.reachable { check.outage = service }
         }
         return check
     }

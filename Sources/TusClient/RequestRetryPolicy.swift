@@ -36,6 +36,9 @@ public struct RequestRetryPolicy: Sendable, Equatable {
     public static let `default` = RequestRetryPolicy()
     /// Never retry.
     public static let never = RequestRetryPolicy(maxAttempts: 1)
+    /// For callers with a longer retry of their own (the mount's engine, `tusfs upload`'s loop): 3 attempts
+    /// within about a second absorb a blip quietly, and anything longer is theirs to wait out.
+    public static let quick = RequestRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
 
     /// The wait before the next attempt after `failures` consecutive failures (1 for the first).
     /// - Parameters:

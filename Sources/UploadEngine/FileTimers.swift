@@ -29,6 +29,9 @@ struct FileTimers<Action> {
         siftUp(heap.count - 1)
     }
 
+    /// Whether `path` has a timer set.
+    func isSet(_ path: String) -> Bool { current[path] != nil }
+
     /// Cancels the timer of `path`, if it has one.
     mutating func cancel(_ path: String) {
         current[path] = nil

@@ -50,20 +50,29 @@ struct RemoteOperationOutbox {
 
     /// Carries out `operation` against `target`, retrying failures that may pass with `policy`'s backoff up to
     /// its `maxAttempts` (unlimited by default); a refusal, or the last failure, is logged and given up.
+    ///
+    /// Each attempt first waits at `reachability` (closed while the service is unreachable) and reports its
+    /// result through `report` (nil for success), which answers whether a failure was held by an outage:
+    /// such a failure is not an attempt, and the operation waits for the service instead.
     static func perform(
-        _ operation: RemoteOperation, id: Int64, target: any UploadTarget, policy: RetryPolicy, logger: Logger
+        _ operation: RemoteOperation, id: Int64, target: any UploadTarget, policy: RetryPolicy, logger: Logger,
+        reachability: ReachabilityGate, report: @escaping @Sendable (UploadTargetError?) async -> Bool
     ) async {
         var attempt = 0
         while !Task.isCancelled {
-            attempt += 1
+            await reachability.waitUntilOpen()
+            if Task.isCancelled { return }
             do throws(UploadTargetError) {
                 switch operation {
                 case .terminate(let resume): try await target.terminate(resume: resume)
                 case .delete(let remoteId): try await target.delete(remoteId: remoteId)
                 case .rename(let remoteId, let newPath): try await target.rename(remoteId: remoteId, to: newPath)
                 }
+                _ = await report(nil)
                 return
             } catch {
+                if await report(error) { continue }
+                attempt += 1
                 if !error.isRetryable || attempt >= policy.maxAttempts {
                     logger.warning("remote operation given up: \(operation): \(error)")
                     return

@@ -17,6 +17,8 @@ final class StatusReadModel: Sendable {
     /// (when, bytes) acknowledged by the server, for the throughput of the last `throughputWindow`.
     private let acknowledged = Mutex<[(at: ContinuousClock.Instant, bytes: Int64)]>([])
     private let throughputWindow: Duration = .seconds(5)
+    /// Whether the service answers (`UploadEngine+ServiceHealth`).
+    private let serviceStatus = Mutex<ServiceStatus>(.reachable)
 
     // MARK: writing (the engine)
 
@@ -32,6 +34,12 @@ final class StatusReadModel: Sendable {
             if let removedPath { records[removedPath] = nil }
             if let record { records[record.path] = record }
         }
+        generation.add(1, ordering: .releasing)
+    }
+
+    /// Shows whether the service answers; during an outage the files waiting for it show it as their error.
+    func setService(_ status: ServiceStatus) {
+        serviceStatus.withLock { $0 = status }
         generation.add(1, ordering: .releasing)
     }
 
@@ -51,9 +59,12 @@ final class StatusReadModel: Sendable {
 
     // MARK: reading (any thread)
 
-    /// The record of one file.
+    /// Whether the service answers.
+    var service: ServiceStatus { serviceStatus.withLock { $0 } }
+
+    /// The record of one file, as the status surface shows it (``UploadRecord/showing(_:)``).
     func record(at path: String) -> UploadRecord? {
-        records.withLock { $0[path] }
+        records.withLock { $0[path] }?.showing(service)
     }
 
     /// Bytes per second the server acknowledged over the last 5 seconds.
@@ -74,13 +85,14 @@ final class StatusReadModel: Sendable {
         records.withLock { records in
             var summary = SubtreeSummary()
             for (recordPath, record) in records where SubtreeSummary.path(recordPath, isIn: path) { summary.add(record) }
+            summary.service = service
             return summary
         }
     }
 
     /// Totals, bytes pending and every record ordered by path.
     func summary() -> UploadSummary {
-        UploadSummary(records: records.withLock { Array($0.values) }, throughput: throughput())
+        UploadSummary(records: records.withLock { Array($0.values) }, throughput: throughput(), service: service)
     }
 
     /// `summary()` as the JSON of `status.json`. A reader of the file looks it up, stats and opens it, each

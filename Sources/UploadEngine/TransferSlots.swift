@@ -36,9 +36,10 @@ struct TransferSlots<Handle> {
 
     // MARK: waiting for a slot
 
-    /// Puts the file at the end of the line, unless it is waiting already.
-    mutating func enqueue(_ path: String) {
-        if waitingSet.insert(path).inserted { waiting.append(path) }
+    /// Puts the file at the end of the line (with `first`, at its head), unless it is waiting already.
+    mutating func enqueue(_ path: String, first: Bool = false) {
+        guard waitingSet.insert(path).inserted else { return }
+        if first { waiting.insert(path, at: 0) } else { waiting.append(path) }
     }
 
     /// Takes the file out of the line (renamed or removed while waiting).

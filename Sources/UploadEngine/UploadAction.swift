@@ -15,6 +15,9 @@ public enum UploadAction: Sendable, Hashable {
     case prepare
     /// Queue the file for a transfer slot; the engine answers with `slotGranted`.
     case enqueue
+    /// Queue the file at the head of the line: an upload an outage interrupted goes on before files that
+    /// have not started.
+    case enqueueFirst
     /// Start the upload, or continue it from the server's offset when `resume` is given.
     case startUpload(resume: ResumeData?)
     /// Stop the upload task that is running for this file, if any.

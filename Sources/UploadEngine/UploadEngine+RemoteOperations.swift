@@ -5,11 +5,16 @@ extension UploadEngine {
     /// Carries out a queued remote operation with backoff; removes it from the journal once done or refused.
     func run(_ pending: PendingRemoteOperation) {
         guard !stopped, !outbox.isRunning(pending.id) else { return }
-        let (target, policy, logger) = (self.target, configuration.remoteOperationPolicy, self.logger)
+        let (target, policy, logger, reachability) = (self.target, configuration.remoteOperationPolicy, self.logger, self.reachability)
         let subject = pending.operation.subject
         outbox.start(
             pending,
-            perform: { await RemoteOperationOutbox.perform(pending.operation, id: pending.id, target: target, policy: policy, logger: logger) },
+            perform: {
+                await RemoteOperationOutbox.perform(
+                    pending.operation, id: pending.id, target: target, policy: policy, logger: logger,
+                    reachability: reachability,
+                    report: { [weak self] error in await self?.remoteOperationReported(error) ?? false })
+            },
             ended: { [weak self] in await self?.remoteOperationEnded(pending.id, subject: subject) })
     }
 
@@ -20,6 +25,14 @@ extension UploadEngine {
         } catch {
             logger.error("cannot queue \(what): \(error)", metadata: ["path": "\(path)"])
         }
+    }
+
+    private func remoteOperationReported(_ error: UploadTargetError?) -> Bool {
+        guard let error else {
+            serviceAnswered()
+            return false
+        }
+        return serviceFailed(error)
     }
 
     private func remoteOperationEnded(_ id: Int64, subject: String) {

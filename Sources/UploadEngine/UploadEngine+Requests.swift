@@ -49,6 +49,7 @@ extension UploadEngine {
     private func uploadProgressed(_ path: String, token: UInt64, generation: Int64, bytes: Int64) {
         let path = slots.path(of: token, or: path)
         guard let acknowledged = slots.recordProgress(bytes, token: token, at: path) else { return }
+        if acknowledged > 0 { serviceAnswered() }
         recordAcknowledged(acknowledged)
         deliver(.uploadProgress(generation: generation, bytes: bytes), at: path)
     }
@@ -69,7 +70,12 @@ extension UploadEngine {
             }
             _ = slots.removeRequest(at: path)
             switch result {
-            case .success(let outcome): deliver(.uploadFinished(generation: generation, outcome), at: path)
+            case .success(let outcome):
+                serviceAnswered()
+                deliver(.uploadFinished(generation: generation, outcome), at: path)
+            case .failure(let error) where serviceFailed(error):
+                logger.info("upload held: the service is unreachable", metadata: ["path": "\(path)", "error": "\(error)"])
+                deliver(.uploadInterrupted(generation: generation), at: path)
             case .failure(let error):
                 metrics.errors.increment()
                 logger.warning("upload failed: \(error)", metadata: ["path": "\(path)"])
@@ -81,8 +87,10 @@ extension UploadEngine {
         pump()
     }
 
+    /// Asks the service to finalize; during an outage the file stays `finalizing` and is finalized once the
+    /// service answers.
     func finalize(_ record: UploadRecord, resume: ResumeData?) {
-        guard !stopped else { return }
+        guard !stopped, !serviceIsUnreachable else { return }
         let path = record.path, generation = record.generation, size = record.size
         let target = self.target
         request(path) {
@@ -95,8 +103,9 @@ extension UploadEngine {
         }
     }
 
+    /// Asks the service for the processing status; during an outage the poll waits until it answers.
     func pollProcessing(_ path: String) {
-        guard !stopped, let record = records[path], record.state == .processing, let remoteId = record.remoteId else { return }
+        guard !stopped, !serviceIsUnreachable, let record = records[path], record.state == .processing, let remoteId = record.remoteId else { return }
         let generation = record.generation
         let target = self.target
         request(path) {
@@ -125,6 +134,12 @@ extension UploadEngine {
             return
         }
         _ = slots.removeRequest(at: path)
+        if case .uploadFailed(_, let error) = event {
+            // Held during an outage: asked again when the service answers (`serviceCameBack`).
+            if serviceFailed(error) { return }
+        } else {
+            serviceAnswered()
+        }
         deliver(event, at: path)
     }
 

@@ -3,13 +3,16 @@ import UploadStatus
 /// What the status surface asks: from the actor (`status(of:)`, `summary()`, `counts()`) or from any thread
 /// without waiting for it (the `current…` methods, which read the `StatusReadModel`).
 extension UploadEngine {
-    /// The record of one file, with the current upload progress.
+    /// The record of one file, with the current upload progress (as stored: without the outage overlay).
     public func status(of path: String) -> UploadRecord? { records[path] }
 
     /// Totals per state, bytes pending and the per-file list, for `status.json`.
     public func summary() -> UploadSummary {
-        UploadSummary(records: records.values, throughput: throughput())
+        UploadSummary(records: records.values, throughput: throughput(), service: health.status)
     }
+
+    /// Whether the service answers: unreachable (with since when and why) while the engine holds its work.
+    public nonisolated func currentService() -> ServiceStatus { readModel.service }
 
     /// Totals per state and bytes pending, without the per-file list.
     public func counts() -> UploadCounts {

@@ -36,6 +36,12 @@ public actor UploadEngine {
     var stopped = false
     /// Set while shutting down gracefully: no new upload starts.
     var draining = false
+    /// Whether the service answers (see `UploadEngine+ServiceHealth`).
+    var health = ServiceHealth()
+    /// The probe waiting to ask the service whether it is back, during an outage.
+    var probeTask: Task<Void, Never>?
+    /// Where remote operations wait during an outage.
+    nonisolated let reachability = ReachabilityGate()
 
     /// The records and throughput as the FUSE threads read them, without waiting for the actor.
     nonisolated let readModel = StatusReadModel()
@@ -75,6 +81,7 @@ public actor UploadEngine {
         draining = false
         for record in try journal.allRecords() { records[record.path] = record }
         readModel.replaceAll(records)
+        metrics.recordService(health.status)
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
         if eventLoop == nil {
@@ -109,6 +116,8 @@ public actor UploadEngine {
         await flush()
         if chunkGrace > .zero { await waitForChunks(grace: chunkGrace) }
         stopped = true
+        probeTask?.cancel()
+        probeTask = nil
         timerDriver?.task.cancel()
         timerDriver = nil
         for task in slots.removeAll() { task.cancel() }
@@ -208,7 +217,8 @@ public actor UploadEngine {
             case .cancelUpload:
                 cancelRequest(oldPath)
             case .prepare:
-                target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path)
+                // A hint only: during an outage it would be one more request to a service that is away.
+                if !serviceIsUnreachable { target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path) }
             case .scheduleWriteBack(let delay), .scheduleFinalize(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
             case .scheduleRetry(let date):
@@ -220,6 +230,9 @@ public actor UploadEngine {
                 schedule(next.path, after: delay) { engine, path in engine.pollProcessing(path) }
             case .enqueue:
                 slots.enqueue(next.path)
+                wantsSlot = true
+            case .enqueueFirst:
+                slots.enqueue(next.path, first: true)
                 wantsSlot = true
             case .startUpload(let resume):
                 startUpload(next, resume: resume)
@@ -239,9 +252,9 @@ public actor UploadEngine {
 
     // MARK: slots
 
-    /// Grants free transfer slots to waiting files, oldest first.
+    /// Grants free transfer slots to waiting files, oldest first; none while the service is unreachable.
     func pump() {
-        while !stopped, !draining, let path = slots.nextWaiting() {
+        while !stopped, !draining, !serviceIsUnreachable, let path = slots.nextWaiting() {
             guard records[path] != nil else { continue }
             guard let size = fileSize(path) else {
                 // The cache file vanished behind our back (removed while the daemon was down).

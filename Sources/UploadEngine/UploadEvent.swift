@@ -23,6 +23,9 @@ public enum UploadEvent: Sendable, Hashable {
     case processingResult(generation: Int64, ProcessingStatus)
     /// Uploading, finalizing or asking for the status failed.
     case uploadFailed(generation: Int64, UploadTargetError)
+    /// The upload stopped because the service is unreachable: not a failed attempt. The file waits for a
+    /// slot again and goes on from the server's offset once the service answers.
+    case uploadInterrupted(generation: Int64)
     /// The user asked for a retry (`setfattr -n user.tusfs.retry`).
     case retryRequested
     /// The backoff of a retryable failure has passed.

@@ -1,4 +1,6 @@
+import Foundation
 import Metrics
+import UploadStatus
 
 /// The engine's counters, reported through swift-metrics (a no-op until the process bootstraps a metrics
 /// backend; `tusfs mount --metrics-listen` exports them as Prometheus text).
@@ -13,4 +15,17 @@ struct UploadMetrics: Sendable {
     let retries = Counter(label: "tusfs_upload_retries_total")
     /// Failed upload, finalize or processing requests, and remote operations given up.
     let errors = Counter(label: "tusfs_upload_errors_total")
+    /// Probes sent while the service was unreachable.
+    let probes = Counter(label: "tusfs_service_probes_total")
+    /// 1 while the service answers, 0 during an outage.
+    let serviceReachable = Gauge(label: "tusfs_service_reachable")
+    /// When the current outage began (Unix seconds), 0 while the service answers.
+    let serviceUnreachableSince = Gauge(label: "tusfs_service_unreachable_since_seconds")
+
+    /// Records whether the service answers.
+    func recordService(_ status: ServiceStatus) {
+        serviceReachable.record(status.reachable ? 1 : 0)
+        let since = status.unreachable_since.flatMap { try? Date($0, strategy: .iso8601) }
+        serviceUnreachableSince.record(since?.timeIntervalSince1970 ?? 0)
+    }
 }

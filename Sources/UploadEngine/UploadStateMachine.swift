@@ -155,6 +155,13 @@ public struct UploadStateMachine: Sendable {
                 next.nextAttemptAt = nil
             }
 
+        case (.uploading, .uploadInterrupted(let generation)) where current(generation):
+            // Not journalled (a restart uploads a `pending` file as it does an `uploading` one); the attempt
+            // count, the resume data and the offset stay.
+            next.state = .pending
+            next.updatedAt = now
+            return (next, [.enqueueFirst])
+
         case (.uploading, .uploadFailed(let generation, let error)) where current(generation),
             (.finalizing, .uploadFailed(let generation, let error)) where current(generation),
             (.processing, .uploadFailed(let generation, let error)) where current(generation):

@@ -41,21 +41,42 @@ public struct UploadTargetError: Error, Sendable, Hashable, CustomStringConverti
     public var message: String
     /// The HTTP status, when there was a response.
     public var status: Int?
+    /// True when the failure says the service as a whole is away, not that it refused this request: no
+    /// answer at all (connection refused or reset, timeout, name resolution), 502, 503 or 504 from the service
+    /// or a gateway before it, or 429. Enough of these in a row make the engine hold all work and probe the
+    /// service instead (see `ServiceHealth`).
+    public var isOutage: Bool
+    /// How long the service asked callers to wait (`Retry-After`), when it said.
+    public var retryAfter: Duration?
 
-    public init(retryable: Bool, message: String, status: Int? = nil) {
+    public init(retryable: Bool, message: String, status: Int? = nil, outage: Bool? = nil, retryAfter: Duration? = nil) {
         self.isRetryable = retryable
         self.message = message
         self.status = status
+        self.isOutage = retryable && (outage ?? status.map(Self.isOutageStatus) ?? false)
+        self.retryAfter = retryAfter
     }
 
-    /// A failure that may pass when tried again.
-    public static func retryable(_ message: String, status: Int? = nil) -> Self {
-        Self(retryable: true, message: message, status: status)
+    /// A failure that may pass when tried again. With status 429, 502, 503 or 504 it is an outage.
+    public static func retryable(_ message: String, status: Int? = nil, retryAfter: Duration? = nil) -> Self {
+        Self(retryable: true, message: message, status: status, retryAfter: retryAfter)
+    }
+
+    /// No answer from the service at all (connection refused or cut, timeout): retryable, and an outage.
+    public static func unreachable(_ message: String) -> Self {
+        Self(retryable: true, message: message, outage: true)
     }
 
     /// A failure that will not pass by itself.
     public static func permanent(_ message: String, status: Int? = nil) -> Self {
         Self(retryable: false, message: message, status: status)
+    }
+
+    /// The statuses that say the service is away or overloaded rather than that it refused a request:
+    /// 429 (too many requests), 502 (bad gateway), 503 (unavailable), 504 (gateway timeout). A 500 is the
+    /// service failing on one request while it answers others: the file is retried on its own clock.
+    public static func isOutageStatus(_ status: Int) -> Bool {
+        [429, 502, 503, 504].contains(status)
     }
 
     public var description: String {
@@ -90,6 +111,12 @@ public protocol UploadTarget: Sendable {
 
     /// The processing status of a stored file.
     func processingStatus(remoteId: String) async throws(UploadTargetError) -> ProcessingStatus
+
+    /// Asks the service once, cheaply and without retrying, whether it answers: the engine's probe while the
+    /// service is unreachable. Throws an outage error (``UploadTargetError/isOutage``, with the service's
+    /// `Retry-After` when it gave one) while it is away; any answer that is not an outage (even a refusal)
+    /// means it is back.
+    func probe() async throws(UploadTargetError)
 
     /// Moves a stored file to the service's trash.
     func delete(remoteId: String) async throws(UploadTargetError)

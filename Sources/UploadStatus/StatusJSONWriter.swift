@@ -48,6 +48,7 @@ struct StatusJSONWriter {
         }
         comma()
         key("files_total", indent: 1); integer(Int64(summary.files.count)); comma()
+        key("service", indent: 1); write(summary.service, indent: 1); comma()
         key("throughput", indent: 1); double(summary.throughput); comma()
         key("totals", indent: 1)
         let totals = summary.counts.files  // every state, zero or not
@@ -66,6 +67,17 @@ struct StatusJSONWriter {
         }
         newline()
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// The service's reachability object; the caller has written its key.
+    private mutating func write(_ service: ServiceStatus, indent: Int) {
+        let inner = indent + 1
+        open("{")
+        if let error = service.error { key("error", indent: inner); string(error); comma() }
+        key("reachable", indent: inner); bytes += Array((service.reachable ? "true" : "false").utf8)
+        if let since = service.unreachable_since { comma(); key("unreachable_since", indent: inner); string(since) }
+        newline()
+        pad(indent); bytes.append(UInt8(ascii: "}"))
     }
 
     /// One file object; the caller has written the indentation of its opening brace.

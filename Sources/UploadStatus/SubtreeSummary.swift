@@ -14,6 +14,8 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
     public var bytes: Int64
     /// Bytes the service has: every byte of a file that is finalizing or later, the acknowledged offset before.
     public var bytes_uploaded: Int64
+    /// Whether the service answers (absent in summaries of older versions).
+    public var service: ServiceStatus?
 
     /// No files: every count zero.
     public init() {
@@ -22,6 +24,7 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
         failed_for_good = 0
         bytes = 0
         bytes_uploaded = 0
+        service = nil
     }
 
     /// Counts `record` in.

@@ -23,6 +23,15 @@ extension UploadState {
         }
     }
 
+    /// Whether the file's next step is a request to the service: it is `pending`, `uploading`, `finalizing`
+    /// or `processing`. During an outage these files show the outage as their error.
+    public var waitsForService: Bool {
+        switch self {
+        case .pending, .uploading, .finalizing, .processing: true
+        case .local, .ready, .failed: false
+        }
+    }
+
     /// Whether the service has every byte of the file: it is `finalizing` or later.
     public var serviceHasAllBytes: Bool {
         switch self {

@@ -74,6 +74,8 @@ public struct UploadStatusReport: Codable, Sendable {
     public var bytes_pending: Int64
     /// Bytes per second over the last few seconds.
     public var throughput: Double
+    /// Whether the service answers (absent in documents of older versions).
+    public var service: ServiceStatus?
     public var files: [File]
 
     public init(summary: UploadSummary) {
@@ -81,6 +83,7 @@ public struct UploadStatusReport: Codable, Sendable {
         files_total = summary.files.count
         bytes_pending = summary.counts.bytesPending
         throughput = summary.throughput
+        service = summary.service
         files = summary.files.map(File.init)
     }
 

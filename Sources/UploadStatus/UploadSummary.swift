@@ -32,16 +32,21 @@ public struct UploadSummary: Sendable, Hashable {
     public var files: [UploadRecord]
     /// Bytes per second acknowledged by the server over the last few seconds.
     public var throughput: Double
+    /// Whether the service answers.
+    public var service: ServiceStatus
 
-    public init(counts: UploadCounts, files: [UploadRecord], throughput: Double = 0) {
+    public init(counts: UploadCounts, files: [UploadRecord], throughput: Double = 0, service: ServiceStatus = .reachable) {
         self.counts = counts
         self.files = files
         self.throughput = throughput
+        self.service = service
     }
 
-    /// The summary of `records`, counted and ordered by path.
-    public init(records: some Sequence<UploadRecord>, throughput: Double) {
-        let files = records.sorted { $0.path < $1.path }
-        self.init(counts: UploadCounts(counting: files), files: files, throughput: throughput)
+    /// The summary of `records`, counted and ordered by path; during an outage the files waiting for the
+    /// service show it as their error (``UploadRecord/showing(_:)``).
+    public init(records: some Sequence<UploadRecord>, throughput: Double, service: ServiceStatus = .reachable) {
+        var files = records.sorted { $0.path < $1.path }
+        if !service.reachable { files = files.map { $0.showing(service) } }
+        self.init(counts: UploadCounts(counting: files), files: files, throughput: throughput, service: service)
     }
 }

@@ -40,6 +40,9 @@ public final class FaultInjectingTarget: UploadTarget {
         /// Requests that hang, every time, until their task is cancelled and then fail with a retryable
         /// "cancelled" (the wrapped target is never asked): a daemon killed while waiting for them.
         public var stalls: Set<Stall>
+        /// While set, every request (probes included) fails at once as the outage says, before the wrapped
+        /// target is asked: a service that is away. Set and cleared while running with ``setOutage(_:)``.
+        public var outage: Outage?
 
         public init(
             failFirstUploads: Int = 0, failureRate: Double = 0, seed: UInt64 = 42, dropAfterBytes: Int64? = nil,
@@ -52,6 +55,21 @@ public final class FaultInjectingTarget: UploadTarget {
             self.stallAfterBytes = stallAfterBytes
             self.permanentFailures = permanentFailures
             self.stalls = stalls
+        }
+    }
+
+    /// A service outage: how every request fails while it lasts.
+    public enum Outage: Sendable, Hashable {
+        /// No answer: a retryable "connection refused" (``UploadTargetError/unreachable(_:)``).
+        case unreachable
+        /// The service answers every request with this status (e.g. 503, or 429 with a `Retry-After`).
+        case answering(status: Int, retryAfter: Duration?)
+
+        var error: UploadTargetError {
+            switch self {
+            case .unreachable: return .unreachable("injected outage: connection refused")
+            case .answering(let status, let retryAfter): return .retryable("injected outage", status: status, retryAfter: retryAfter)
+            }
         }
     }
 
@@ -80,6 +98,8 @@ public final class FaultInjectingTarget: UploadTarget {
         case stalledUpload
         /// A request hung by ``Faults/stalls``.
         case stalled(Stall)
+        /// A request failed by ``Faults/outage``.
+        case outage
     }
 
     /// How often each request reached this target (faulty or not).
@@ -90,6 +110,7 @@ public final class FaultInjectingTarget: UploadTarget {
         public var deletes = 0
         public var renames = 0
         public var terminates = 0
+        public var probes = 0
     }
 
     /// The wrapped target.
@@ -119,6 +140,18 @@ public final class FaultInjectingTarget: UploadTarget {
     /// they fire, the counts of failures go down).
     public var faults: Faults { state.withLock { $0.faults } }
 
+    /// Starts (or, with nil, ends) an outage: see ``Faults/outage``.
+    public func setOutage(_ outage: Outage?) {
+        state.withLock { $0.faults.outage = outage }
+    }
+
+    /// The outage's error when one is on, counted as injected.
+    private static func outageError(_ state: inout State) -> UploadTargetError? {
+        guard let outage = state.faults.outage else { return nil }
+        state.injected[.outage, default: 0] += 1
+        return outage.error
+    }
+
     // MARK: Uploads
 
     /// What one upload call does wrong.
@@ -134,6 +167,7 @@ public final class FaultInjectingTarget: UploadTarget {
     private func plan(size: Int64) -> Plan {
         state.withLock { state in
             state.calls.uploads += 1
+            if let error = Self.outageError(&state) { return .fail(error) }
             if state.faults.permanentFailures > 0 {
                 state.faults.permanentFailures -= 1
                 state.injected[.permanentFailure, default: 0] += 1
@@ -224,13 +258,25 @@ public final class FaultInjectingTarget: UploadTarget {
 
     /// Counts a request and hangs it if ``Faults/stalls`` says so.
     private func request(_ stall: Stall, count: (inout CallCounts) -> Void) async throws(UploadTargetError) {
-        let stalls = state.withLock { state in
+        let (stalls, outage) = state.withLock { state -> (Bool, UploadTargetError?) in
             count(&state.calls)
-            guard state.faults.stalls.contains(stall) else { return false }
+            if let error = Self.outageError(&state) { return (false, error) }
+            guard state.faults.stalls.contains(stall) else { return (false, nil) }
             state.injected[.stalled(stall), default: 0] += 1
-            return true
+            return (true, nil)
         }
+        if let outage { throw outage }
         if stalls { try await hangUntilCancelled() }
+    }
+
+    /// Fails while ``Faults/outage`` is on; otherwise the wrapped target probes.
+    public func probe() async throws(UploadTargetError) {
+        let outage = state.withLock { state -> UploadTargetError? in
+            state.calls.probes += 1
+            return Self.outageError(&state)
+        }
+        if let outage { throw outage }
+        try await wrapped.probe()
     }
 
     private func hangUntilCancelled() async throws(UploadTargetError) -> Never {

@@ -55,6 +55,11 @@ public struct MediaManagerTarget: UploadTarget {
 
     // MARK: UploadTarget
 
+    /// One List Files of a single entry, not retried.
+    public func probe() async throws(UploadTargetError) {
+        try await probing("probe \(client.baseURL.absoluteString)") { try await client.probe() }
+    }
+
     /// Uploads by one PUT (under 10 MB) or by tus (then ``finalize(resume:remotePath:size:)`` is needed).
     ///
     /// With `resume`, a tus upload continues from the server's offset (HEAD); one the server no longer has,

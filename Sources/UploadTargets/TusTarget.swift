@@ -63,6 +63,11 @@ public struct TusTarget: UploadTarget {
         }
     }
 
+    /// One `OPTIONS` to the creation endpoint, not retried.
+    public func probe() async throws(UploadTargetError) {
+        try await probing("probe \(endpoint.absoluteString)") { try await tus.probe(endpoint) }
+    }
+
     /// False when the server no longer has the upload (or has it for another size).
     private func continueUpload(
         _ uploadURL: URL, file: String, size: Int64, progress: @escaping @Sendable (Int64) -> Void

@@ -7,7 +7,8 @@ import UploadEngine
 extension UploadTargetError {
     /// The one mapping of client errors to the engine's retryable or permanent failures.
     ///
-    /// - network errors, timeouts, 408, 429 and 5xx: retryable (the clients have already retried them);
+    /// - network errors and timeouts: retryable outages (``UploadTargetError/unreachable(_:)``);
+    /// - 408, 429 and 5xx: retryable (the clients have already retried them); 429, 502, 503, 504 are outages;
     /// - an upload gone from the server: retryable (the next attempt makes a new one);
     /// - other 4xx: permanent, with the server's message and status;
     /// - the cache file missing or unreadable: permanent;
@@ -21,7 +22,7 @@ extension UploadTargetError {
         case let error as MediaManagerError:
             switch error {
             case .http(let status, let message): return .fromStatus(status, message: "\(what): \(message)")
-            case .network(let message): return .retryable("\(what): network error: \(message)")
+            case .network(let message): return .unreachable("\(what): network error: \(message)")
             case .invalidResponse(let message): return .retryable("\(what): unexpected answer: \(message)")
             case .file(let path, let message): return .permanent("\(path): \(message)")
             case .timedOut: return .retryable("\(what): \(error)")
@@ -31,7 +32,8 @@ extension UploadTargetError {
             case .http(let status, let message):
                 return .fromStatus(status, message: "\(what): \(message.isEmpty ? "HTTP \(status)" : message)")
             case .uploadNotFound: return .retryable("\(what): \(error)")
-            case .network, .protocolViolation: return .retryable("\(what): \(error)")
+            case .network: return .unreachable("\(what): \(error)")
+            case .protocolViolation: return .retryable("\(what): \(error)")
             case .file(let path, let message): return .permanent("\(path): \(message)")
             case .invalidMetadata: return .permanent("\(what): \(error)")
             case .tooLarge: return .permanent("\(what): \(error)", status: 413)
@@ -40,7 +42,7 @@ extension UploadTargetError {
             return .permanent("\(what): \(error.localizedDescription)")
         default:
             // HTTPClientError (timeouts, connection refused, …), NIO channel errors: the network.
-            return .retryable("\(what): \(error)")
+            return .unreachable("\(what): \(error)")
         }
     }
 

@@ -27,11 +27,13 @@ struct ServiceOptions: ParsableArguments {
         return MediaManagerCredentials(apiKey: key, siteID: siteId)
     }
 
-    func client(http: HTTPClient, tus: TusUploader, logger: Logger) throws -> MediaManagerClient {
+    func client(
+        http: HTTPClient, tus: TusUploader, logger: Logger, retryPolicy: RequestRetryPolicy = .default
+    ) throws -> MediaManagerClient {
         guard let endpoint else { throw CommandFailure("--endpoint URL is required") }
         return MediaManagerClient(
             endpoint: try ServiceURL.parse(endpoint, flag: "--endpoint"), credentials: try credentials(), httpClient: http, tus: tus,
-            logger: logger)
+            retryPolicy: retryPolicy, logger: logger)
     }
 }
 

@@ -34,6 +34,11 @@ struct UploadCommand: AsyncParsableCommand {
     @Flag(help: "Do not send Upload-Checksum with tus requests (the server then keeps partial chunks of cut requests).")
     var noChecksum = false
     @Flag(help: "Wait until the service has processed each file (READY or FAILED) before printing it.") var wait = false
+    @Option(help: ArgumentHelp(
+        "Longest wait, in seconds, between tries of a file the service cannot take yet (unreachable, 429, 5xx); "
+            + "such a file is tried for as long as it takes (default 300, or TUSFS_RETRY_MAX_DELAY).",
+        valueName: "seconds"))
+    var retryMaxDelay: Double?
     @Flag(help: "Log retries and requests on stderr.") var verbose = false
 
     func run() async throws {
@@ -43,26 +48,44 @@ struct UploadCommand: AsyncParsableCommand {
             throw CommandFailure("give exactly one of --endpoint URL and --tus URL")
         }
         if let chunkSize, chunkSize <= 0 { throw CommandFailure("--chunk-size must be a positive number of bytes") }
+        let retryMaxDelay = try self.retryMaxDelay ?? Self.environmentRetryMaxDelay() ?? 300
+        guard retryMaxDelay.isFinite, retryMaxDelay >= 0.01, retryMaxDelay <= 86_400 else {
+            throw CommandFailure("--retry-max-delay must be between 0.01 and 86400 seconds, got \(retryMaxDelay)")
+        }
         var sizes: [Int64] = []
         for path in files { sizes.append(try CommandFailure.regularFileSize(path)) }
 
         var tusConfiguration = TusUploader.Configuration()
         if let chunkSize { tusConfiguration.chunkSize = chunkSize }
         tusConfiguration.sendsChecksums = !noChecksum
+        // The clients absorb a blip; DirectUpload's own loop waits out anything longer, up to --retry-max-delay.
+        tusConfiguration.retryPolicy = .quick
         let destination: DirectUpload.Destination
         if let tusEndpoint {
             destination = .tus(try ServiceURL.parse(tusEndpoint, flag: "--tus"))
         } else {
             let service = self.service
             destination = .mediaManager(
-                client: { http, tus, logger in try service.client(http: http, tus: tus, logger: logger) }, folder: folder,
+                client: { http, tus, logger in try service.client(http: http, tus: tus, logger: logger, retryPolicy: .quick) },
+                folder: folder,
                 waitUntilProcessed: wait)
         }
-        let uploads = DirectUpload(files: Array(zip(files, sizes)), destination: destination, tusConfiguration: tusConfiguration)
+        let uploads = DirectUpload(
+            files: Array(zip(files, sizes)), destination: destination, tusConfiguration: tusConfiguration,
+            retryMaxDelay: .milliseconds(Int64(retryMaxDelay * 1000)))
         let logger = CommandLogging.logger("tusfs.upload", verbose: verbose)
         let failures = try await HTTPClient.withCommandClient(caFile: service.caFile) { http in
             try await uploads.run(http: http, logger: logger)
         }
         if failures > 0 { throw ExitCode.failure }
+    }
+
+    /// `TUSFS_RETRY_MAX_DELAY`, as the mount reads it.
+    static func environmentRetryMaxDelay() throws -> Double? {
+        guard let text = ProcessInfo.processInfo.environment[MountSettings.Variable.retryMaxDelay] else { return nil }
+        guard let seconds = Double(text) else {
+            throw CommandFailure("\(MountSettings.Variable.retryMaxDelay) must be a number of seconds, got \(text)")
+        }
+        return seconds
     }
 }

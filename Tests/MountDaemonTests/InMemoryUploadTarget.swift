@@ -36,4 +36,6 @@ final class InMemoryUploadTarget: UploadTarget {
     }
 
     func terminate(resume: ResumeData) async throws(UploadTargetError) {}
+
+    func probe() async throws(UploadTargetError) {}
 }

@@ -38,11 +38,23 @@ public final class UploadBridgeFixture: @unchecked Sendable {
         }
     }
 
+    /// The service's port, kept when it is stopped and started again.
+    public var port: Int { server.baseURL.port ?? 0 }
+
     /// Stops the service and starts it again on the same port with the same data, and `serveArguments`
     /// instead of the first ones (say, without fault injection).
     public func restartServer(serveArguments: [String] = []) throws {
-        let port = server.baseURL.port ?? 0
+        stopServer()
+        try startServer(serveArguments: serveArguments)
+    }
+
+    /// Stops the service (an outage); ``startServer(serveArguments:)`` brings it back.
+    public func stopServer() {
         server.stop()
+    }
+
+    /// Starts the service again on its port with its data, and `serveArguments`.
+    public func startServer(serveArguments: [String] = []) throws {
         server = try ServeProcess.start(
             data: secrets.appending("data"),
             arguments: ["--api-key-file", keyFile, "--listen", "127.0.0.1:\(port)"] + serveArguments)

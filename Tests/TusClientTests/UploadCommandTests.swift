@@ -56,6 +56,45 @@ struct UploadCommandTests {
         #expect(denied.stderr.contains("401") || denied.stderr.contains("403"))
     }
 
+    @Test("files sent while the service is away wait for it, in order, and all arrive once it is back")
+    func uploadWaitsOutAnOutage() throws {
+        let dir = try TemporaryDirectory("cli-outage")
+        defer { dir.remove() }
+        var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0"])
+        defer { server.stop() }
+        let port = try #require(server.baseURL.port)
+        server.stop()
+        for (index, name) in ["a.bin", "b.bin", "c.bin"].enumerated() {
+            try TestFiles.make(dir.appending(name), size: 2000 * (index + 1), seed: UInt64(index))
+        }
+        let upload = Process()
+        upload.executableURL = URL(fileURLWithPath: tusfs)
+        upload.arguments = ["upload", dir.appending("a.bin"), dir.appending("b.bin"), dir.appending("c.bin"),
+            "--endpoint", server.baseURL.absoluteString, "--retry-max-delay", "1"]
+        FileManager.default.createFile(atPath: dir.appending("out"), contents: nil)
+        FileManager.default.createFile(atPath: dir.appending("err"), contents: nil)
+        upload.standardOutput = FileHandle(forWritingAtPath: dir.appending("out"))
+        upload.standardError = FileHandle(forWritingAtPath: dir.appending("err"))
+        try upload.run()
+        defer { if upload.isRunning { upload.terminate() } }
+        Thread.sleep(forTimeInterval: 5)
+        #expect(upload.isRunning, "gave up while the service was away")
+        server = try ServeProcess.start(
+            data: dir.appending("data"), arguments: ["--processing-delay", "0", "--listen", "127.0.0.1:\(port)"])
+        let deadline = Date().addingTimeInterval(60)
+        while upload.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!upload.isRunning)
+        upload.waitUntilExit()
+        let stdout = try String(contentsOfFile: dir.appending("out"), encoding: .utf8)
+        let stderr = try String(contentsOfFile: dir.appending("err"), encoding: .utf8)
+        #expect(upload.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("a.bin: the service cannot take it yet"), "\(stderr)")
+        let names = stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["displayName"] as? String
+        }
+        #expect(names == ["a.bin", "b.bin", "c.bin"], "\(stdout)")
+    }
+
     @Test("--tus uploads to a plain tus server and prints the upload URL")
     func uploadToTusServer() async throws {
         let server = try TusPeerServer.start()

@@ -84,6 +84,10 @@ final class FakeUploadTarget: UploadTarget {
         service.rename(remoteId, to: newRemotePath)
     }
 
+    func probe() async throws(UploadTargetError) {
+        service.log(.probe)
+    }
+
     func terminate(resume: ResumeData) async throws(UploadTargetError) {
         guard let url = resume.tusUploadURL else { return }
         service.log(.terminate(uploadURL: url))
@@ -100,6 +104,7 @@ final class FakeService: Sendable {
         case delete(remoteId: String)
         case rename(remoteId: String, newPath: String)
         case terminate(uploadURL: String)
+        case probe
     }
 
     struct Upload: Sendable {

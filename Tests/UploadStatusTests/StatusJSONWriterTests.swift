@@ -49,6 +49,25 @@ struct StatusJSONWriterTests {
         }
     }
 
+    @Test func statusDocumentDuringAnOutageMatchesJSONEncoder() throws {
+        let service = ServiceStatus.unreachable(
+            since: Date(timeIntervalSince1970: 1_790_000_000), error: "probe: network error: connection refused \"x\"")
+        let summary = UploadSummary(records: Self.records, throughput: 0, service: service)
+        let expected = try Self.encoder.encode(UploadStatusReport(summary: summary))
+        #expect(String(decoding: try summary.statusJSON(), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        // The files waiting for the service name the outage; the others keep their own error.
+        let report = try UploadStatusReport.decode(try summary.statusJSON())
+        #expect(report.service == service)
+        for file in report.files {
+            if file.state.waitsForService {
+                #expect(file.error == service.outageLine)
+            } else {
+                #expect(file.error != service.outageLine)
+            }
+        }
+        #expect(service.outageLine?.hasPrefix("service unreachable since 2026-09-21T") == true, "\(service.outageLine ?? "")")
+    }
+
     @Test func timesAreISO8601() {
         for seconds in [0, 1_790_000_000.75, 951_782_400, 4_102_444_799.999, -1] {
             let date = Date(timeIntervalSince1970: seconds)

@@ -137,7 +137,11 @@ struct ServiceOutageTests {
         let source = try TemporaryDirectory("unavailable-source")
         defer { source.remove() }
         try Self.makeTree(at: source.appending("tree"), count: 60, big: 2)
-        let bridge = try UploadBridgeFixture("unavailable", serveArguments: ["--latency-ms", "20"], mountArguments: Self.mountArguments)
+        let metricsPort = try LoopbackPort.free()
+        let bridge = try UploadBridgeFixture(
+            "unavailable", serveArguments: ["--latency-ms", "20"],
+            mountArguments: Self.mountArguments + ["--metrics-listen", "127.0.0.1:\(metricsPort)"])
+        let metricsURL = try #require(URL(string: "http://127.0.0.1:\(metricsPort)/metrics"))
         defer { bridge.cleanup() }
         try FileManager.default.createDirectory(atPath: bridge.mount.path("tree"), withIntermediateDirectories: true)
         try await Self.startBigUploads(source.appending("tree"), bridge)
@@ -151,6 +155,9 @@ struct ServiceOutageTests {
         let noticed = await UploadBridgeFixture.eventually(timeout: 30) { Self.serviceIsReported(unreachable: true, bridge) }
         try #require(noticed, "the outage never showed in user.tusfs.summary\n\(bridge.daemonLog.suffix(2000))")
         try Self.expectOutageShown(bridge, naming: "\(status)")
+        let metrics = try await HTTPTestClient.send("GET", metricsURL).text
+        #expect(Self.sample(metrics, "tusfs_service_reachable") == 0, "\(metrics)")
+        #expect((Self.sample(metrics, "tusfs_service_unreachable_since_seconds") ?? 0) >= outageStarted.timeIntervalSince1970 - 1)
         let before = try Self.attempts(bridge)
 
         let outage: Double = 30
@@ -177,6 +184,17 @@ struct ServiceOutageTests {
         let wait = try bridge.wait(timeout: 300)
         #expect(wait.status == 0, "\(wait.stderr.suffix(2000))\n\(bridge.daemonLog.suffix(3000))")
         try await UploadBridgeTests.expectServiceMirrors(source.appending("tree"), bridge, under: "tree/")
+        let recovered = try await HTTPTestClient.send("GET", metricsURL).text
+        #expect(Self.sample(recovered, "tusfs_service_reachable") == 1, "\(recovered)")
+        #expect((Self.sample(recovered, "tusfs_service_probes_total") ?? 0) >= 1, "\(recovered)")
+    }
+
+    /// The value of the sample `name` in Prometheus text.
+    static func sample(_ text: String, _ name: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return line.split(separator: " ").last.flatMap { Double($0) }
+        }
+        return nil
     }
 
     /// A refusal (a 4xx other than 408 and 429) is a verdict: the file fails for good at once, with the

@@ -92,14 +92,16 @@ public struct DirectUpload {
     }
 
     /// Whether trying the same file again later can succeed: no answer from the service, or 408, 429, 5xx.
+    /// A certificate the client does not trust is not waited out: it needs the user (`--ca-file`).
     static func mayPass(_ error: any Error) -> Bool {
         switch error {
         case let error as MediaManagerError:
-            if case .network = error { return true }
+            if case .network(let message) = error { return !TLSFailure.isMessage(message) }
             return error.status.map { $0 == 408 || $0 == 429 || $0 >= 500 } ?? false
         case let error as TusError:
             switch error {
-            case .network, .uploadNotFound: return true
+            case .network(let message): return !TLSFailure.isMessage(message)
+            case .uploadNotFound: return true
             default: return error.status.map { $0 == 408 || $0 == 429 || $0 >= 500 } ?? false
             }
         default:

@@ -11,6 +11,11 @@ public enum TLSFailure {
 
     /// The one-line explanation shown to the user.
     public static func message(_ error: any Error) -> String {
-        "TLS handshake failed (is the server's certificate trusted? a private CA needs --ca-file): \(error)"
+        prefix + " (is the server's certificate trusted? a private CA needs --ca-file): \(error)"
     }
+
+    /// Whether `text` is a ``message(_:)``: the network error a client reports for a failed handshake.
+    public static func isMessage(_ text: String) -> Bool { text.hasPrefix(prefix) }
+
+    private static let prefix = "TLS handshake failed"
 }

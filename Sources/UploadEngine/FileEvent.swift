@@ -13,3 +13,14 @@ public enum FileEvent: Sendable, Hashable {
     /// The user asked for a retry (`setfattr -n user.tusfs.retry`).
     case retry(String)
 }
+
+extension FileEvent {
+    /// The files the event is about (a directory rename: the directory's new path).
+    var paths: [String] {
+        switch self {
+        case .written(let path), .closed(let path, _), .removed(let path), .retry(let path): [path]
+        case .renamed(let from, let to): [from, to]
+        case .directoryRenamed(_, let to): [to]
+        }
+    }
+}

@@ -19,6 +19,8 @@ final class StatusReadModel: Sendable {
     private let throughputWindow: Duration = .seconds(5)
     /// Whether the service answers (`UploadEngine+ServiceHealth`).
     private let serviceStatus = Mutex<ServiceStatus>(.reachable)
+    /// The journal's error for the files whose changes it could not record yet (`UploadEngine+HeldEvents`).
+    private let journalErrors = Mutex<[String: String]>([:])
 
     // MARK: writing (the engine)
 
@@ -43,6 +45,13 @@ final class StatusReadModel: Sendable {
         generation.add(1, ordering: .releasing)
     }
 
+    /// Shows `message` as the error of the file at `path` (nil: no more), whose change the journal could not
+    /// record yet.
+    func setJournalError(_ message: String?, at path: String) {
+        journalErrors.withLock { $0[path] = message }
+        generation.add(1, ordering: .releasing)
+    }
+
     /// Counts `bytes` newly acknowledged by the server into the throughput.
     func recordAcknowledged(_ bytes: Int64) {
         guard bytes > 0 else { return }
@@ -62,9 +71,14 @@ final class StatusReadModel: Sendable {
     /// Whether the service answers.
     var service: ServiceStatus { serviceStatus.withLock { $0 } }
 
-    /// The record of one file, as the status surface shows it (``UploadRecord/showing(_:)``).
+    /// The record of one file, as the status surface shows it (``UploadRecord/showing(_:)``); a file whose
+    /// change the journal could not record yet shows that error (as `local` when it has no record yet).
     func record(at path: String) -> UploadRecord? {
-        records.withLock { $0[path] }?.showing(service)
+        let record = records.withLock { $0[path] }
+        guard let journalError = journalErrors.withLock({ $0[path] }) else { return record?.showing(service) }
+        var shown = record ?? UploadRecord(path: path, state: .local, updatedAt: Date(), generation: 0)
+        shown.error = journalError
+        return shown
     }
 
     /// Bytes per second the server acknowledged over the last 5 seconds.
@@ -92,7 +106,25 @@ final class StatusReadModel: Sendable {
 
     /// Totals, bytes pending and every record ordered by path.
     func summary() -> UploadSummary {
-        UploadSummary(records: records.withLock { Array($0.values) }, throughput: throughput(), service: service)
+        let journal = journalErrors.withLock { $0 }
+        var (all, unknown) = records.withLock { records in
+            (Array(records.values), journal.keys.filter { records[$0] == nil })
+        }
+        if !journal.isEmpty {
+            // Files whose change the journal could not record yet show its error (as `local` when new).
+            all = all.map { record in
+                guard let error = journal[record.path] else { return record }
+                var shown = record
+                shown.error = error
+                return shown
+            }
+            for path in unknown {
+                var shown = UploadRecord(path: path, state: .local, updatedAt: Date(), generation: 0)
+                shown.error = journal[path]
+                all.append(shown)
+            }
+        }
+        return UploadSummary(records: all, throughput: throughput(), service: service)
     }
 
     /// `summary()` as the JSON of `status.json`. A reader of the file looks it up, stats and opens it, each

@@ -15,7 +15,7 @@ import UploadStatus
 /// Call `start()` once before the first file event: it loads the journal and resumes what a previous run
 /// left (uploads continue from the server's offset).
 public actor UploadEngine {
-    let journal: UploadJournal
+    nonisolated let journal: UploadJournal
     let target: any UploadTarget
     let cacheRoot: String
     let configuration: UploadEngineConfiguration
@@ -42,6 +42,13 @@ public actor UploadEngine {
     var probeTask: Task<Void, Never>?
     /// Where remote operations wait during an outage.
     nonisolated let reachability = ReachabilityGate()
+    /// Events the journal refused (disk full), in order, waiting to be applied (`UploadEngine+HeldEvents`).
+    var heldEvents: [HeldEvent] = []
+    /// The retry of the held events, and how often it failed in a row.
+    var heldRetry: Task<Void, Never>?
+    var heldRetryFailures = 0
+    /// The journal's last write error while events are held.
+    var journalError: String?
 
     /// The records and throughput as the FUSE threads read them, without waiting for the actor.
     nonisolated let readModel = StatusReadModel()
@@ -116,6 +123,8 @@ public actor UploadEngine {
         await flush()
         if chunkGrace > .zero { await waitForChunks(grace: chunkGrace) }
         stopped = true
+        heldRetry?.cancel()
+        heldRetry = nil
         probeTask?.cancel()
         probeTask = nil
         timerDriver?.task.cancel()
@@ -130,7 +139,8 @@ public actor UploadEngine {
 
     /// Posts a file event without waiting: safe to call from any thread (the FUSE worker threads), and
     /// applied in the order posted. A daemon killed before an event is applied loses nothing: the next
-    /// start's `reconcileWithCache()` finds the changed file. Journal errors are logged.
+    /// start's `reconcileWithCache()` finds the changed file. An event the journal refuses (a full disk) is
+    /// held and applied again until it can be recorded (`UploadEngine+HeldEvents`).
     public nonisolated func post(_ event: FileEvent) {
         postedCount.add(1, ordering: .sequentiallyConsistent)
         let first = postedEvents.withLock { events in
@@ -151,9 +161,7 @@ public actor UploadEngine {
     private func apply(_ events: [FileEvent]) {
         for event in events {
             defer { appliedCount += 1 }
-            do { try apply(event) } catch {
-                logger.error("cannot record \(event): \(error)")
-            }
+            applyOrHold(.file(event))
         }
     }
 
@@ -243,11 +251,10 @@ public actor UploadEngine {
         return wantsSlot
     }
 
-    /// Handles an event from a timer or a finished request, logging a journal failure (nobody to throw to).
+    /// Handles an event from a timer or a finished request; one the journal refuses is held and applied
+    /// again until it can be recorded.
     func deliver(_ event: UploadEvent, at path: String) {
-        do { try handle(event, at: path) } catch {
-            logger.error("cannot record \(event): \(error)", metadata: ["path": "\(path)"])
-        }
+        applyOrHold(.upload(event, path: path))
     }
 
     // MARK: slots

@@ -1,11 +1,13 @@
 import Foundation
 import GRDB
+import Synchronization
 import UploadStatus
 
 /// An error of the journal: the database could not be opened, read or written.
 public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ error: any Error) { description = "upload journal: \(error)" }
+    init(message: String) { description = "upload journal: \(message)" }
 }
 
 /// The durable upload journal, `CACHE/journal.sqlite`: one row per file plus an outbox of remote changes.
@@ -16,6 +18,9 @@ public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
 /// killed process (kill -9 of the daemon); pass `durableAgainstPowerLoss: true` for `FULL`.
 public final class UploadJournal: Sendable {
     private let database: DatabaseQueue
+    /// While set, every write fails with this message, as on a full disk: for tests of what the engine
+    /// does when the journal cannot be written.
+    let simulatedWriteFailure = Mutex<String?>(nil)
     /// The database file.
     public let path: String
 
@@ -230,6 +235,7 @@ public final class UploadJournal: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
+        if let message = simulatedWriteFailure.withLock({ $0 }) { throw UploadJournalError(message: message) }
         do { return try database.write(body) } catch { throw UploadJournalError(error) }
     }
 

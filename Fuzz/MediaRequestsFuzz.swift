@@ -6,7 +6,7 @@ import MediaManagerAPI
 //
 // Production code under test (compiled as is by Scripts/fuzz.sh): the MediaManagerAPI module (the `Codable`
 // request types) and, from MediaService, `JSONRequestBody` (the one decoder every route uses), `NameRules`,
-// `PageCursor`, `Base64URL` and `MediaServiceError`. The input is decoded as every request body type the routes
+// `MimeTypeRules`, `PageCursor`, `Base64URL` and `MediaServiceError`. The input is decoded as every request body type the routes
 // decode, one after the other.
 //
 // Properties: decoding fails only with `DecodingError` (or the service's error for an empty body); a decoded body
@@ -24,12 +24,18 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     check(GenerateFileResumableUploadURLRequest.self, body) { try checkUpload($0.plain) }
     check(ImportFileRequest.self, body) { request in
         _ = try request.displayName.map { try checkedName($0) }
-        _ = try request.mimeType.map { try NameRules.checkMimeType($0) }
+        _ = try request.mimeType.map { try checkedMimeType($0) }
+        _ = try request.mediaType.map { try MimeTypeRules.checkMediaTypes([$0]) }
         _ = try checkedLabels(request.labels)
+        _ = try NameRules.checkExternalInfo(request.externalInfo)
         _ = try request.filePath.map { try checkedPath($0) }
     }
     check(GetFileDescriptorsRequest.self, body) { _ in }
-    check(SearchFilesRequest.self, body) { request in try checkPaging(request.paging ?? .init()) }
+    check(SearchFilesRequest.self, body) { request in
+        try checkPaging(request.paging ?? .init())
+        _ = try NameRules.checkSearch(request.search)
+        try MimeTypeRules.checkMediaTypes(request.mediaTypes ?? [])
+    }
     check(UpdateFileDescriptorRequest.self, body) { request in
         _ = try request.file.displayName.map { try checkedName($0) }
         _ = try request.file.labels.map { try checkedLabels($0) }
@@ -79,8 +85,7 @@ private func check<T: Codable & Equatable>(_ type: T.Type, _ body: Data, routeCh
 
 /// The checks of `generate-upload-url` and `generate-resumable-upload-url` that need no database.
 private func checkUpload(_ request: GenerateFileUploadURLRequest) throws {
-    let mimeType = try NameRules.checkMimeType(request.mimeType)
-    guard mimeType.count <= 100, mimeType.contains("/") else { fatalError("mimeType \(mimeType.debugDescription) accepted") }
+    _ = try checkedMimeType(request.mimeType)
     _ = try request.fileName.map { try checkedName($0) }
     if let text = request.sizeInBytes {
         let size = try NameRules.checkSizeInBytes(text, limit: maxUploadSize)
@@ -89,20 +94,30 @@ private func checkUpload(_ request: GenerateFileUploadURLRequest) throws {
         }
     }
     _ = try checkedLabels(request.labels)
+    _ = try NameRules.checkExternalInfo(request.externalInfo)
     _ = try request.filePath.map { try checkedPath($0) }
+}
+
+private func checkedMimeType(_ mimeType: String) throws -> String {
+    let checked = try MimeTypeRules.check(mimeType)
+    let halves = checked.split(separator: "/", omittingEmptySubsequences: false)
+    guard halves.count == 2, MimeTypeRules.isTopLevelType(halves[0]), !halves[1].isEmpty,
+        checked == checked.lowercased(), checked.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") })
+    else { fatalError("mimeType \(mimeType.debugDescription) accepted as \(checked.debugDescription)") }
+    return checked
 }
 
 private func checkedName(_ name: String) throws -> String {
     let checked = try NameRules.checkName(name, field: "displayName")
-    guard !checked.isEmpty, checked.count <= 200, !checked.contains("/"), checked != ".", checked != "..",
-        !checked.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+    guard !checked.isEmpty, checked.unicodeScalars.count <= 200, !checked.contains("/"), checked != ".", checked != "..",
+        !checked.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value) })
     else { fatalError("name \(checked.debugDescription) accepted") }
     return checked
 }
 
 private func checkedLabels(_ labels: [String]?) throws -> [String] {
     let checked = try NameRules.checkLabels(labels)
-    guard checked.count <= 100, checked.allSatisfy({ !$0.isEmpty && $0.count <= 100 }) else {
+    guard checked.count <= 100, checked.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= 100 }) else {
         fatalError("labels \(checked) accepted")
     }
     return checked

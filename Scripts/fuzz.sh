@@ -41,6 +41,7 @@ TUSCLIENT_HEADER_SOURCES=(Sources/TusClient/TusServerCapabilities.swift)
 TUSCLIENT_DATE_SOURCES=(Sources/TusClient/RequestRetryPolicy.swift)
 # MediaService's request decoding and the checks of decoded fields that need no database.
 MEDIASERVICE_SOURCES=(Sources/MediaService/JSONRequestBody.swift Sources/MediaService/NameRules.swift
+    Sources/MediaService/MimeTypeRules.swift
     Sources/MediaService/PageCursor.swift Sources/MediaService/Base64URL.swift
     Sources/MediaService/MediaServiceError.swift)
 

@@ -3,7 +3,8 @@ import Hummingbird
 import MediaManagerAPI
 
 /// `GET /media/FILE_ID`: a descriptor's `url`. Serves the content with `Range` support (one range per request).
-/// Private files need the `token` of a download URL; files in the trash are not served.
+/// Private files need the `token` of a download URL; files in the trash are not served. Active content (HTML, SVG,
+/// scripts…) is served as a download, never as a page of this origin (``ContentSafety``).
 struct ContentRoutes {
     let service: MediaService
     let fileIO = FileIO()
@@ -32,6 +33,7 @@ struct ContentRoutes {
         var headers: HTTPFields = [
             .contentType: file.mimeType, .acceptRanges: "bytes", .cacheControl: "private, max-age=0",
         ]
+        headers.append(contentsOf: ContentSafety.headers(mimeType: file.mimeType, displayName: file.displayName))
         if let hash = file.hash { headers[.eTag] = "\"\(hash)\"" }
         let range = try request.headers[.range].flatMap { try ByteRange.parse($0, size: size) }
         if let range {

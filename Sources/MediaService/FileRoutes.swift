@@ -30,22 +30,23 @@ struct FileRoutes {
     private func ticket(
         kind: UploadTicket.Kind, _ body: GenerateFileUploadURLRequest
     ) async throws -> UploadTicket {
-        let mimeType = try NameRules.checkMimeType(body.mimeType)
+        let mimeType = try MimeTypeRules.check(body.mimeType)
         let fileName = try body.fileName.map { try NameRules.checkName($0, field: "fileName") }
         let size = try body.sizeInBytes.map { try NameRules.checkSizeInBytes($0, limit: service.configuration.maxUploadSize) }
         let labels = try NameRules.checkLabels(body.labels)
+        let externalInfo = try NameRules.checkExternalInfo(body.externalInfo)
         let parent = try await service.resolveParent(parentFolderId: body.parentFolderId, filePath: body.filePath)
         let expiry = Date().addingTimeInterval(service.configuration.uploadURLLifetime.seconds)
         return UploadTicket(
             kind: kind, nonce: FolderID.make(), exp: expiry.timeIntervalSince1970, mimeType: mimeType, fileName: fileName,
             parentFolderId: parent, isPrivate: body.isPrivate ?? false, labels: labels,
-            externalInfo: body.externalInfo.map { .init(origin: $0.origin, externalIds: $0.externalIds) }, sizeInBytes: size)
+            externalInfo: externalInfo.map { .init(origin: $0.origin, externalIds: $0.externalIds) }, sizeInBytes: size)
     }
 
     private func generateUploadURL<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> Response {
         let body = try await JSON.decode(GenerateFileUploadURLRequest.self, from: request, context: context)
         let ticket = try await ticket(kind: .put, body)
-        let url = "\(service.baseURL)/upload/put/\(service.signer.sign(ticket))"
+        let url = "\(service.baseURL)/upload/put/\(try signed(ticket))"
         return try JSON.response(GenerateFileUploadURLResponse(uploadUrl: url))
     }
 
@@ -55,10 +56,21 @@ struct FileRoutes {
             throw MediaServiceError.invalidArgument("uploadProtocol must be TUS")
         }
         let ticket = try await ticket(kind: .tus, body.plain)
-        let url = "\(service.baseURL)/upload/tus/\(service.signer.sign(ticket))"
+        let url = "\(service.baseURL)/upload/tus/\(try signed(ticket))"
         return try JSON.response(
             GenerateFileResumableUploadURLResponse(
                 uploadProtocol: .tus, uploadUrl: url, uploadToken: UploadToken.make(for: ticket, signer: service.signer)))
+    }
+
+    /// The signed ticket of an upload URL, refused when labels and `externalInfo` would make the URL longer than
+    /// the service accepts in a request line (``UploadTicket/maxSignedLength``).
+    private func signed(_ ticket: UploadTicket) throws -> String {
+        let text = service.signer.sign(ticket)
+        guard text.utf8.count <= UploadTicket.maxSignedLength else {
+            throw MediaServiceError.invalidArgument(
+                "labels and externalInfo together are too large for an upload URL (\(text.utf8.count) bytes signed, at most \(UploadTicket.maxSignedLength))")
+        }
+        return text
     }
 
     // MARK: import
@@ -69,12 +81,15 @@ struct FileRoutes {
         let name = try NameRules.checkName(
             body.displayName ?? (url.lastPathComponent.isEmpty || url.lastPathComponent == "/" ? "imported-file" : url.lastPathComponent),
             field: "displayName")
-        let mimeType = try body.mimeType.map { try NameRules.checkMimeType($0) } ?? MediaKind.mimeType(declared: nil, fileName: name)
+        let mimeType = try body.mimeType.map { try MimeTypeRules.check($0) } ?? MediaKind.mimeType(declared: nil, fileName: name)
+        if let mediaType = body.mediaType { try MimeTypeRules.checkMediaTypes([mediaType]) }
         let labels = try NameRules.checkLabels(body.labels)
+        let externalInfo = try NameRules.checkExternalInfo(body.externalInfo)
         let parent = try await service.resolveParent(parentFolderId: body.parentFolderId, filePath: body.filePath)
+        try await service.importer.checkTarget(url)
         var file = service.newFile(
             displayName: name, parentFolderId: parent, mimeType: mimeType, isPrivate: body.isPrivate ?? false,
-            labels: labels, externalInfo: body.externalInfo, sourceUrl: url.absoluteString)
+            labels: labels, externalInfo: externalInfo, sourceUrl: url.absoluteString)
         if let mediaType = body.mediaType { file.mediaType = mediaType.rawValue }
         try await service.database.insert(file)
         service.importer.start(file)
@@ -122,6 +137,7 @@ struct FileRoutes {
         do { query = try ListFilesQuery(queryItems: JSON.queryItems(request)) } catch let error as MediaManagerAPIError {
             throw MediaServiceError.invalidArgument(error.message)
         }
+        try MimeTypeRules.checkMediaTypes(query.mediaTypes, field: "mediaTypes")
         let parent = query.parentFolderId ?? SpecialFolder.mediaRoot
         try await service.requireFolder(parent)
         let filter = FileFilter(
@@ -132,7 +148,8 @@ struct FileRoutes {
 
     private func searchFiles<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> Response {
         let body = try await JSON.decode(SearchFilesRequest.self, from: request, context: context)
-        var filter = FileFilter(mediaTypes: body.mediaTypes ?? [], isPrivate: body.isPrivate, search: body.search)
+        try MimeTypeRules.checkMediaTypes(body.mediaTypes ?? [], field: "mediaTypes")
+        var filter = FileFilter(mediaTypes: body.mediaTypes ?? [], isPrivate: body.isPrivate, search: try NameRules.checkSearch(body.search))
         switch body.rootFolder ?? .mediaRoot {
         case .mediaRoot: filter.state = .ok
         case .trashRoot: filter.state = .deleted

@@ -155,7 +155,7 @@ struct MediaDatabase: Sendable {
             if !filter.mediaTypes.isEmpty { request = request.filter(filter.mediaTypes.map(\.rawValue).contains(Column("mediaType"))) }
             if let isPrivate = filter.isPrivate { request = request.filter(Column("isPrivate") == isPrivate) }
             if let text = filter.search, !text.isEmpty {
-                request = request.filter(Column("displayName").like("%\(text.replacingOccurrences(of: "%", with: ""))%"))
+                request = request.filter(Column("displayName").like("%\(Self.likeEscaped(text))%", escape: "\\"))
             }
             let column: String
             switch sort?.fieldName ?? "updatedDate" {
@@ -169,6 +169,16 @@ struct MediaDatabase: Sendable {
                 descending ? Column(column).desc : Column(column).asc, descending ? Column("id").desc : Column("id").asc)
             return try request.limit(limit, offset: offset).fetchAll(db)
         }
+    }
+
+    /// `text` as a literal inside a LIKE pattern with `\` as the escape character: `%`, `_` and `\` match themselves.
+    static func likeEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text.unicodeScalars {
+            if character == "%" || character == "_" || character == "\\" { escaped.unicodeScalars.append("\\") }
+            escaped.unicodeScalars.append(character)
+        }
+        return escaped
     }
 
     // MARK: folders

@@ -16,11 +16,12 @@ enum MediaKind {
         return table
     }()
 
-    /// The MIME type to store: the declared one, unless it is missing or `application/octet-stream`, in which case
-    /// the file name's extension decides.
+    /// The MIME type to store (`type/subtype`, lower case): the declared one, unless it is missing, not a valid MIME
+    /// type (``MimeTypeRules``) or `application/octet-stream`, in which case the file name's extension decides.
     static func mimeType(declared: String?, fileName: String) -> String {
-        let declaredType = declared?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if let declaredType, !declaredType.isEmpty, declaredType != "application/octet-stream" { return declaredType }
+        if let declaredType = declared.flatMap(MimeTypeRules.normalized), declaredType != "application/octet-stream" {
+            return declaredType
+        }
         let ext = (fileName as NSString).pathExtension.lowercased()
         return typesByExtension[ext] ?? "application/octet-stream"
     }

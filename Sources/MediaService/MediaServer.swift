@@ -72,7 +72,8 @@ public struct MediaServer: Sendable {
         return Application(
             responder: ServiceResponder(router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency),
             server: try serverBuilder(),
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+            configuration: configuration.connectionLimits.applicationConfiguration(
+                address: .hostname(host, port: configuration.port), logger: logger),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 service.listenerBound(host: host, port: port)
@@ -83,12 +84,14 @@ public struct MediaServer: Sendable {
     }
 
     /// HTTP/1.1, under TLS when configured, with large socket reads (``LargeReadsChannel``: uploads arrive in
-    /// fewer, bigger pieces).
+    /// fewer, bigger pieces) and the idle timeout of ``ConnectionLimits``.
     private func serverBuilder() throws -> HTTPServerBuilder {
-        guard let files = configuration.tls else { return .http1LargeReads }
+        let limits = configuration.connectionLimits
+        guard let files = configuration.tls else { return .http1LargeReads(limits) }
         let tls = try Self.tlsConfiguration(files)
         return HTTPServerBuilder { responder in
-            LargeReadsChannel(try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tls))
+            LargeReadsChannel(
+                try TLSChannel(HTTP1Channel(responder: responder, configuration: limits.http1Configuration), tlsConfiguration: tls))
         }
     }
 
@@ -112,7 +115,7 @@ public struct MediaServer: Sendable {
 
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
-        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(JSONErrorMiddleware(loggedPath: LoggedPath.redacted))
         let api = router.group(RouterPath(MediaManagerPath.apiPrefix))
         api.add(middleware: APIKeyMiddleware(apiKey: configuration.apiKey))
         FileRoutes(service: service).add(to: api)

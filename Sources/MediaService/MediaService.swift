@@ -45,19 +45,31 @@ final class MediaService: Sendable {
         putDropper = ConnectionDropper(dropAfterBytes: configuration.faults.dropAfterBytes)
         baseURLState = Mutex(configuration.publicURL.map { Self.trimmed($0.absoluteString) } ?? "\(configuration.scheme)://\(configuration.host):\(configuration.port)")
         let webhooks = WebhookSender(
-            url: configuration.webhookURL, secret: configuration.webhookSecret ?? configuration.apiKey ?? "", logger: logger)
+            url: configuration.webhookURL, secret: try Self.webhookSecret(configuration, logger: logger), logger: logger)
         processor = FileProcessor(
             database: database, contentDirectory: contentDirectory, delay: configuration.processingDelay,
             failureRate: configuration.processingFailureRate, siteID: configuration.siteID, webhooks: webhooks,
             background: background, logger: logger)
         importer = Importer(
             database: database, contentDirectory: contentDirectory, maxSize: configuration.importMaxSize,
+            policy: ImportTargetPolicy(
+                allowPrivate: configuration.importAllowPrivate, exceptions: configuration.importAllowedAddresses),
             processor: processor, background: background, logger: logger)
         tusEndpoint = try TusEndpoint(
             configuration: TusServerConfiguration(
                 storageDirectory: data.appendingPathComponent("tus"), maxSize: configuration.maxUploadSize,
                 uploadLifetime: configuration.expireAfter ?? .seconds(24 * 3600), faults: configuration.faults),
             hooks: ResumableUploadHooks(database: database, signer: signer), metrics: metrics, logger: logger)
+    }
+
+    /// The configured webhook key, else (with a webhook URL) the one kept in `DATA/webhook-secret`.
+    private static func webhookSecret(_ configuration: MediaServiceConfiguration, logger: Logger) throws -> String {
+        if let secret = configuration.webhookSecret { return secret }
+        guard configuration.webhookURL != nil else { return "" }
+        let file = configuration.dataDirectory.appendingPathComponent("webhook-secret")
+        let secret = try WebhookSecretFile.loadOrCreate(file)
+        logger.notice("webhooks are signed with the key in \(file.path) (set one with --webhook-secret-file)")
+        return secret
     }
 
     /// The base URL descriptors' `url`s and upload URLs start with.

@@ -12,7 +12,8 @@ public struct MediaServiceConfiguration: Sendable {
     public var apiKey: String?
     /// Where File Ready / File Failed events are POSTed, or nil for none.
     public var webhookURL: URL?
-    /// The HMAC-SHA256 key of the webhook signature header; nil uses the API key, or an empty key without one.
+    /// The HMAC-SHA256 key of the webhook signature header. Nil: a random key made once and kept in
+    /// `DATA/webhook-secret` (mode 0600), never the API key (a receiver must not need the management key).
     public var webhookSecret: String?
     /// How long processing takes after an upload before the file is READY (or FAILED).
     public var processingDelay: Duration
@@ -28,6 +29,13 @@ public struct MediaServiceConfiguration: Sendable {
     public var maxUploadSize: Int64
     /// The largest file `POST /files/import` fetches, in bytes.
     public var importMaxSize: Int64
+    /// Whether `POST /files/import` may fetch from loopback, private, link-local and other non-public addresses
+    /// (for labs). Off by default: see ``ImportTargetPolicy``.
+    public var importAllowPrivate: Bool
+    /// Addresses import may fetch from although they are not public (tests only).
+    var importAllowedAddresses: Set<String> = []
+    /// Idle timeout and the most connections open at once.
+    public var connectionLimits: ConnectionLimits
     /// The site id written into descriptors.
     public var siteID: String
     /// PEM certificate chain and private key: with both, the service speaks https only.
@@ -50,8 +58,8 @@ public struct MediaServiceConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, apiKey: String? = nil, webhookURL: URL? = nil,
         webhookSecret: String? = nil, processingDelay: Duration = .milliseconds(200), processingFailureRate: Double = 0,
         publicURL: URL? = nil, faults: FaultInjection = .init(), expireAfter: Duration? = nil,
-        maxUploadSize: Int64 = 64 << 30, importMaxSize: Int64 = 1 << 30, siteID: String = "tusfs-local-site",
-        tls: TLSFiles? = nil
+        maxUploadSize: Int64 = 64 << 30, importMaxSize: Int64 = 1 << 30, importAllowPrivate: Bool = false,
+        connectionLimits: ConnectionLimits = .init(), siteID: String = "tusfs-local-site", tls: TLSFiles? = nil
     ) {
         self.tls = tls
         self.host = host
@@ -67,6 +75,8 @@ public struct MediaServiceConfiguration: Sendable {
         self.expireAfter = expireAfter
         self.maxUploadSize = maxUploadSize
         self.importMaxSize = importMaxSize
+        self.importAllowPrivate = importAllowPrivate
+        self.connectionLimits = connectionLimits
         self.siteID = siteID
     }
 

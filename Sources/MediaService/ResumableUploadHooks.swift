@@ -27,6 +27,11 @@ struct ResumableUploadHooks: TusHooks {
                 throw TusRefusal.badRequest(error.message)
             }
         }
+        if let type = creation.metadata[ResumableUploadMetadataKey.contentType] {
+            do { _ = try MimeTypeRules.check(type, field: "the contentType metadata") } catch let error as MediaServiceError {
+                throw TusRefusal.badRequest(error.message)
+            }
+        }
         if let size = ticket.sizeInBytes, let length = creation.length, size != length {
             throw TusRefusal.badRequest("Upload-Length \(length) differs from the sizeInBytes \(size) of the upload URL")
         }
@@ -39,6 +44,11 @@ struct ResumableUploadHooks: TusHooks {
     func authorizeAccess(to upload: UploadInfo, parameters: Parameters) async throws {
         let ticket = try ticket(parameters)
         guard upload.owner == ticket.nonce else { throw TusRefusal.notFound }
+    }
+
+    /// The size the upload URL was signed for: a deferred-length upload cannot grow past it either.
+    func lengthLimit(parameters: Parameters) async throws -> Int64? {
+        try ticket(parameters).sizeInBytes
     }
 
     private func ticket(_ parameters: Parameters) throws -> UploadTicket {

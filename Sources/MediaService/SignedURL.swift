@@ -90,6 +90,10 @@ struct UploadTicket: Codable, Sendable {
     }
 
     var isExpired: Bool { Date().timeIntervalSince1970 >= exp }
+
+    /// The longest signed ticket an upload URL may carry, in bytes: with the rest of the URL it stays well within
+    /// the 80 KiB the HTTP decoder accepts for a request head. Only large labels and `externalInfo` come near it.
+    static let maxSignedLength = 32 * 1024
 }
 
 /// What a download URL grants: reading one file until `exp`.

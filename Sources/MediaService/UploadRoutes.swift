@@ -40,6 +40,17 @@ struct UploadRoutes {
             throw MediaServiceError.alreadyUsed("the upload URL")
         }
         let name = try fileName(request, ticket: ticket)
+        let declaredType = try request.headers[.contentType].map { try MimeTypeRules.check($0, field: "Content-Type") }
+        // A body past the signed size (or the largest upload) is refused as soon as it passes, never read to its end.
+        let limit = ticket.sizeInBytes ?? service.configuration.maxUploadSize
+        let tooLarge = MediaServiceError.tooLarge(
+            ticket.sizeInBytes != nil
+                ? "the body is longer than the \(limit) bytes the upload URL was made for"
+                : "the body is longer than the largest upload of \(limit) bytes")
+        if let declared = RequestBodyCutoff.declaredLength(request), declared > limit {
+            RequestBodyCutoff.stopReading(context.channel)
+            throw tooLarge
+        }
         if service.configuration.faults.shouldFail() { throw MediaServiceError.injectedFailure }
 
         let staging = service.stagingPath(RandomHex.make(bytes: 16))
@@ -48,19 +59,24 @@ struct UploadRoutes {
         let channel = context.channel
         let metrics = service.metrics
         let dropper = service.putDropper
-        try await writer.write(
-            request.body, limit: service.configuration.maxUploadSize, dropAfterBytes: dropper.threshold(for: ticket.nonce),
-            onBytes: { metrics.addBytesReceived($0) },
-            dropConnection: {
-                dropper.markDropped(ticket.nonce)
-                channel.close(promise: nil)
-            })
+        do {
+            try await writer.write(
+                request.body, limit: limit, dropAfterBytes: dropper.threshold(for: ticket.nonce),
+                onBytes: { metrics.addBytesReceived($0) },
+                dropConnection: {
+                    dropper.markDropped(ticket.nonce)
+                    channel.close(promise: nil)
+                })
+        } catch TusRefusal.tooLarge {
+            RequestBodyCutoff.stopReading(channel)
+            throw tooLarge
+        }
         try await writer.sync()
         let size = writer.written
         if let expected = ticket.sizeInBytes, expected != size {
             throw MediaServiceError.invalidArgument("received \(size) bytes but the upload URL was made for \(expected)")
         }
-        let mimeType = MediaKind.mimeType(declared: request.headers[.contentType] ?? ticket.mimeType, fileName: name)
+        let mimeType = MediaKind.mimeType(declared: declaredType ?? ticket.mimeType, fileName: name)
         let file = service.newFile(
             displayName: name, parentFolderId: ticket.parentFolderId, mimeType: mimeType, isPrivate: ticket.isPrivate,
             labels: ticket.labels, externalInfo: ticket.externalInfo.map { ExternalInfo(origin: $0.origin, externalIds: $0.externalIds) },

@@ -6,8 +6,9 @@ import Glibc
 /// A file holding a service's API key (`--api-key-file`, `TUSFS_API_KEY_FILE`, `api_key_file`): the key is
 /// never an argument, which every user sees in `ps`.
 public enum APIKeyFile {
-    /// The key in `path` (first line, trimmed). Refused when the file is readable by group or others, or
-    /// empty; `source` names where the path came from in the message (`--api-key-file`, `TUSFS_API_KEY_FILE`).
+    /// The key in `path`: its first line, without the line ending (`\n` or `\r\n`) and surrounding white space.
+    /// Refused when the file is readable by group or others, or empty; `source` names where the path came from
+    /// in the message (`--api-key-file`, `TUSFS_API_KEY_FILE`).
     public static func read(_ path: String, source: String) throws -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -20,7 +21,10 @@ public enum APIKeyFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw MountError("cannot read \(source) \(path)")
         }
-        guard let key = text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces), !key.isEmpty else {
+        // Lines end at any newline: "\r\n" is one Character, so splitting at "\n" alone kept a CRLF key whole.
+        guard let key = text.split(whereSeparator: \.isNewline).first?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !key.isEmpty
+        else {
             throw MountError("\(source) \(path) is empty")
         }
         return key

@@ -8,8 +8,15 @@ import NIOCore
 /// This is the one place where errors become HTTP statuses: ``ServerError``s carry their own status;
 /// Hummingbird's `HTTPError` keeps its status; a request body that is not valid JSON is 400; anything else is a
 /// 500 whose cause goes to the log, not to the client.
+///
+/// Each refusal is logged with the request's path as `loggedPath` gives it: a service whose URLs carry
+/// credentials in their paths (signed upload URLs) passes a function that hides them.
 public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let loggedPath: @Sendable (String) -> String
+
+    public init(loggedPath: @escaping @Sendable (String) -> String = { $0 }) {
+        self.loggedPath = loggedPath
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -17,9 +24,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let serverError = Self.serverError(for: error)
             if serverError.status.code >= 500, !serverError.code.hasPrefix("INJECTED") {
-                context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
+                context.logger.error("\(request.method) \(loggedPath(request.uri.path)) failed: \(error)")
             } else {
-                context.logger.debug("\(request.method) \(request.uri.path) → \(serverError.status.code): \(serverError.message)")
+                context.logger.debug("\(request.method) \(loggedPath(request.uri.path)) → \(serverError.status.code): \(serverError.message)")
             }
             return Self.response(for: serverError)
         }

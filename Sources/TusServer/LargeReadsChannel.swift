@@ -38,8 +38,10 @@ public struct LargeReadsChannel<Base: ServerChildChannel>: ServerChildChannel {
 
 extension HTTPServerBuilder {
     /// Plain HTTP/1.1 with socket reads of up to ``LargeReadsChannel/maximumReadSize`` bytes (for servers that
-    /// receive large request bodies).
-    public static var http1LargeReads: HTTPServerBuilder {
-        HTTPServerBuilder { responder in LargeReadsChannel(HTTP1Channel(responder: responder)) }
+    /// receive large request bodies), closing connections idle for ``ConnectionLimits/idleTimeout``.
+    public static func http1LargeReads(_ limits: ConnectionLimits = .init()) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            LargeReadsChannel(HTTP1Channel(responder: responder, configuration: limits.http1Configuration))
+        }
     }
 }

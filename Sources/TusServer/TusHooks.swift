@@ -22,6 +22,11 @@ public protocol TusHooks: Sendable {
     func authorizeCreation(_ creation: UploadCreation) async throws -> String?
     /// Decides whether a HEAD, PATCH or DELETE may touch an existing upload; throw to refuse.
     func authorizeAccess(to upload: UploadInfo, parameters: Parameters) async throws
+    /// The largest length an upload created or written through these route parameters may reach (e.g. the size
+    /// an upload URL was signed for), besides `Tus-Max-Size`; nil (the default) for no limit of its own. An
+    /// `Upload-Length` above it, deferred or not, and a body that would pass it are refused with 413, the body as
+    /// soon as it passes.
+    func lengthLimit(parameters: Parameters) async throws -> Int64?
     /// Called once when the last byte of an upload has been stored durably.
     func uploadCompleted(_ upload: UploadInfo) async
     /// Called after an upload was terminated with DELETE.
@@ -35,6 +40,7 @@ public protocol TusHooks: Sendable {
 extension TusHooks {
     public func authorizeCreation(_ creation: UploadCreation) async throws -> String? { nil }
     public func authorizeAccess(to upload: UploadInfo, parameters: Parameters) async throws {}
+    public func lengthLimit(parameters: Parameters) async throws -> Int64? { nil }
     public func uploadCompleted(_ upload: UploadInfo) async {}
     public func uploadTerminated(_ upload: UploadInfo) async {}
     public var contentDigestAlgorithm: ChecksumAlgorithm? { nil }

@@ -39,6 +39,11 @@ extension TusEndpoint {
         }
         let checksum = try Self.parseChecksum(request)
 
+        let maxLength = try await maximumLength(context)
+        if let length, let maxLength, length > maxLength {
+            throw TusRefusal.tooLarge("Upload-Length \(length) exceeds the \(maxLength) bytes this upload may hold")
+        }
+
         let id = UploadInfo.makeID()
         let owner = try await hooks.authorizeCreation(
             UploadCreation(uploadID: id, length: length, metadata: metadata, parameters: context.parameters))
@@ -56,7 +61,7 @@ extension TusEndpoint {
         if withBody, Self.hasBody(request) {
             info = try await withWriter(id) { [info] in
                 if configuration.faults.shouldFail() { throw TusRefusal.injectedFailure }
-                return try await receive(request.body, into: info, checksum: checksum, context: context)
+                return try await receive(request, into: info, maxLength: maxLength, checksum: checksum, context: context)
             }
             headers[.uploadOffset] = String(info.offset)
         } else if length == 0 {
@@ -118,6 +123,7 @@ extension TusEndpoint {
         let checksum = try Self.parseChecksum(request)
 
         let existing = try await existingUpload(context)
+        let maxLength = try await maximumLength(context)
         let (info, becameComplete) = try await withWriter(existing.id) {
             var info = try await store.info(existing.id)  // re-read under the lock
             if info.isExpired(at: Date()) { throw TusRefusal.gone("the upload expired") }
@@ -131,8 +137,8 @@ extension TusEndpoint {
                     guard newLength >= info.offset else {
                         throw TusRefusal.badRequest("Upload-Length \(newLength) is less than the bytes already received")
                     }
-                    if let max = configuration.maxSize, newLength > max {
-                        throw TusRefusal.tooLarge("Upload-Length \(newLength) exceeds Tus-Max-Size \(max)")
+                    if let maxLength, newLength > maxLength {
+                        throw TusRefusal.tooLarge("Upload-Length \(newLength) exceeds the \(maxLength) bytes this upload may hold")
                     }
                     info.length = newLength
                     try await store.save(info)
@@ -140,7 +146,7 @@ extension TusEndpoint {
             }
             if configuration.faults.shouldFail() { throw TusRefusal.injectedFailure }
             let wasComplete = info.isComplete
-            info = try await receive(request.body, into: info, checksum: checksum, context: context)
+            info = try await receive(request, into: info, maxLength: maxLength, checksum: checksum, context: context)
             return (info, info.isComplete && !wasComplete)
         }
         if becameComplete { await completed(info) }
@@ -174,30 +180,46 @@ extension TusEndpoint {
         return info
     }
 
-    /// Streams `body` into the upload at its offset and records the new offset durably, also when the body
-    /// breaks off: every byte that arrived is kept, unless a checksum was sent (then a broken or mismatching
-    /// chunk is discarded, as the checksum cannot vouch for it).
+    /// The largest length an upload reached through this route may have: `Tus-Max-Size` or the hooks' own limit
+    /// (``TusHooks/lengthLimit(parameters:)``), whichever is smaller.
+    private func maximumLength<Context: ChannelRequestContext>(_ context: Context) async throws -> Int64? {
+        let own = try await hooks.lengthLimit(parameters: context.parameters)
+        switch (configuration.maxSize, own) {
+        case (let max?, let own?): return min(max, own)
+        case (let max, nil): return max
+        case (nil, let own): return own
+        }
+    }
+
+    /// Streams the request's body into the upload at its offset and records the new offset durably, also when
+    /// the body breaks off: every byte that arrived is kept, unless a checksum was sent (then a broken or
+    /// mismatching chunk is discarded, as the checksum cannot vouch for it).
+    ///
+    /// A body longer than the upload's remaining length (its `Upload-Length`, else `maxLength`) is refused with
+    /// 413 as soon as it passes (the bytes that fit are kept), and the connection then stops being read
+    /// (``RequestBodyCutoff``): however long the body says it is, no more than that is read.
     ///
     /// With ``TusHooks/contentDigestAlgorithm``, each new durable offset is handed to ``BackgroundDigests``, which
     /// hashes the stored bytes behind it. Called holding the upload's writer lock.
     private func receive<Context: ChannelRequestContext>(
-        _ body: RequestBody, into info: UploadInfo, checksum: UploadChecksum?, context: Context
+        _ request: Request, into info: UploadInfo, maxLength: Int64?, checksum: UploadChecksum?, context: Context
     ) async throws -> UploadInfo {
         var info = info
-        var writer = try BodyWriter(path: store.dataPath(info.id), offset: info.offset, checksum: checksum?.algorithm)
-        let limit = info.length.map { $0 - info.offset } ?? configuration.maxSize.map { $0 - info.offset }
+        let limit = (info.length ?? maxLength).map { $0 - info.offset }
         let channel = context.channel
+        var writer = try BodyWriter(path: store.dataPath(info.id), offset: info.offset, checksum: checksum?.algorithm)
         var failure: (any Error)?
         do {
             let dropper = dropper
             try await writer.write(
-                body, limit: limit, dropAfterBytes: dropper.threshold(for: info.id),
+                request.body, limit: limit, dropAfterBytes: dropper.threshold(for: info.id),
                 onBytes: { metrics.addBytesReceived($0) },
                 dropConnection: { [id = info.id] in
                     dropper.markDropped(id)
                     channel.close(promise: nil)
                 })
         } catch {
+            if case TusRefusal.tooLarge = error { RequestBodyCutoff.stopReading(channel) }
             failure = error
         }
         if let checksum {

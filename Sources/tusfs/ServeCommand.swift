@@ -14,14 +14,22 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "HOST:PORT to listen on; port 0 picks a free port.") var listen = "127.0.0.1:8080"
     @Option(help: "Directory for descriptors, content and unfinished uploads.") var data: String?
-    @Option(help: "API key management calls must send in Authorization (default: none, all calls accepted).") var apiKey: String?
-    @Option(help: "File holding the API key (first line).") var apiKeyFile: String?
+    @Option(help: "API key management calls must send in Authorization (default: TUSFS_API_KEY, else none: all calls accepted). Visible in ps: prefer --api-key-file.")
+    var apiKey: String?
+    @Option(help: "File holding the API key (first line; default: TUSFS_API_KEY_FILE).") var apiKeyFile: String?
     @Option(help: "URL that File Ready / File Failed webhooks are POSTed to.") var webhook: String?
-    @Option(help: "HMAC-SHA256 key of the webhook signature (default: the API key).") var webhookSecret: String?
+    @Option(help: "HMAC-SHA256 key of the webhook signature (default: TUSFS_WEBHOOK_SECRET, else a random key kept in DATA/webhook-secret). Visible in ps: prefer --webhook-secret-file.")
+    var webhookSecret: String?
+    @Option(help: "File holding the webhook signature key (first line).") var webhookSecretFile: String?
     @Option(help: "Seconds between an upload and its READY/FAILED status.") var processingDelay: Double = 0.2
     @Option(help: "Base URL clients reach this server at (default: http://HOST:PORT).") var publicUrl: String?
     @Option(help: "Largest upload accepted, in bytes.") var maxUploadSize: Int64 = 64 << 30
     @Option(help: "Largest file /files/import fetches, in bytes.") var importMaxSize: Int64 = 1 << 30
+    @Flag(help: "Let /files/import fetch from loopback, private, link-local and other non-public addresses (labs only).")
+    var importAllowPrivate = false
+    @Option(help: "Seconds a connection may wait for the rest of a request (or the next one) before it is closed.")
+    var idleTimeout: Double = 30
+    @Option(help: "Most connections open at once; more wait to be accepted.") var maxConnections = ConnectionLimits.defaultMaxConnections
     @Option(help: "Fault injection: probability (0-1) of a 503 on an upload PUT/PATCH.") var failRate: Double = 0
     @Option(help: "Fault injection: cut an upload PUT/PATCH connection after N body bytes (kept).") var dropAfterBytes: Int64?
     @Option(help: "Fault injection: delay every request by N milliseconds.") var latencyMs: Int = 0
@@ -50,13 +58,15 @@ struct ServeCommand: AsyncParsableCommand {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ServeError("--log-level \"\(logLevel)\" is not a log level") }
 
-        var key = apiKey
-        if let apiKeyFile {
-            guard key == nil else { throw ServeError("give --api-key or --api-key-file, not both") }
-            // The same rules as the mount's key file: refused when group or others may read it.
-            key = try APIKeyFile.read(apiKeyFile, source: "--api-key-file")
-        }
-        if let k = key, k.isEmpty { throw ServeError("--api-key must not be empty") }
+        // The same rules as the mount's key file: refused when group or others may read it.
+        let key = try ServeSecrets.resolve(.init(
+            flag: "--api-key", value: apiKey, fileFlag: "--api-key-file", file: apiKeyFile, variable: "TUSFS_API_KEY",
+            fileVariable: "TUSFS_API_KEY_FILE"))
+        let webhookKey = try ServeSecrets.resolve(.init(
+            flag: "--webhook-secret", value: webhookSecret, fileFlag: "--webhook-secret-file", file: webhookSecretFile,
+            variable: "TUSFS_WEBHOOK_SECRET"))
+        guard idleTimeout > 0, idleTimeout.isFinite else { throw ServeError("--idle-timeout must be > 0") }
+        guard maxConnections >= 1 else { throw ServeError("--max-connections must be at least 1") }
         let webhookURL = try webhook.map { text -> URL in
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
                 throw ServeError("--webhook must be an http or https URL, got \"\(text)\"")
@@ -88,12 +98,14 @@ struct ServeCommand: AsyncParsableCommand {
         let dataDirectory = data.map { URL(fileURLWithPath: $0) } ?? Self.defaultDataDirectory()
         return MediaServiceConfiguration(
             host: host, port: port, dataDirectory: dataDirectory, apiKey: key, webhookURL: webhookURL,
-            webhookSecret: webhookSecret, processingDelay: .milliseconds(Int64(processingDelay * 1000)),
+            webhookSecret: webhookKey, processingDelay: .milliseconds(Int64(processingDelay * 1000)),
             processingFailureRate: processingFailureRate, publicURL: publicURL,
             faults: FaultInjection(
                 failureRate: failRate, dropAfterBytes: dropAfterBytes, latency: latencyMs > 0 ? .milliseconds(latencyMs) : nil),
             expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) }, maxUploadSize: maxUploadSize,
-            importMaxSize: importMaxSize, tls: tls)
+            importMaxSize: importMaxSize, importAllowPrivate: importAllowPrivate,
+            connectionLimits: ConnectionLimits(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maxConnections: maxConnections),
+            tls: tls)
     }
 
     /// `$XDG_DATA_HOME/tusfs/serve`, or `~/.local/share/tusfs/serve`.

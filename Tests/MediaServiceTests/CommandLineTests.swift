@@ -131,7 +131,8 @@ import TusCore
 
     @Test(arguments: [
         ["--listen", "nonsense"], ["--fail-rate", "2"], ["--webhook", "ftp://x"], ["--api-key-file", "/nonexistent/key"],
-        ["--drop-after-bytes", "0"], ["--bogus-flag"],
+        ["--drop-after-bytes", "0"], ["--bogus-flag"], ["--idle-timeout", "0"], ["--max-connections", "0"],
+        ["--api-key", "a", "--api-key-file", "/nonexistent/key"], ["--webhook-secret-file", "/nonexistent/secret"],
     ])
     func badFlagsFailWithAMessage(_ flags: [String]) async throws { try await offPool { try Self().badFlags(flags) } }
 
@@ -167,5 +168,51 @@ import TusCore
         let allowed = try ProcessRunner.shell("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: s3cret' '\(server.apiURL.absoluteString)/files'")
         #expect(allowed.stdout == "200")
         #expect(server.log.contains("fault injection is ON"))
+    }
+
+    @Test func secretsFromTheEnvironmentAndFilesWithCRLF() async throws { try await offPool { try Self().secretSources() } }
+
+    private func secretSources() throws {
+        let dir = try TemporaryDirectory("secrets")
+        defer { dir.remove() }
+        func status(_ server: ServeProcess, key: String?) throws -> String {
+            let header = key.map { "-H 'Authorization: \($0)'" } ?? ""
+            return try ProcessRunner.shell("curl -s -o /dev/null -w '%{http_code}' \(header) '\(server.apiURL.absoluteString)/files'").stdout
+        }
+        do {  // TUSFS_API_KEY, nothing on the command line, no warning
+            let server = try ServeProcess.start(data: dir.appending("env"), environment: ["TUSFS_API_KEY": "from-env"])
+            defer { server.stop() }
+            #expect(try status(server, key: nil) == "401")
+            #expect(try status(server, key: "from-env") == "200")
+            #expect(!server.log.contains("warning"))
+        }
+        do {  // a key file written on Windows: the key ends before "\r\n"
+            _ = FileManager.default.createFile(
+                atPath: dir.appending("crlf-key"), contents: Data("s3cret\r\n".utf8), attributes: [.posixPermissions: 0o600])
+            let server = try ServeProcess.start(data: dir.appending("file"), arguments: ["--api-key-file", dir.appending("crlf-key")])
+            defer { server.stop() }
+            #expect(try status(server, key: "s3cret") == "200")
+        }
+        do {  // on the command line it works, with a one-line warning
+            let server = try ServeProcess.start(data: dir.appending("argv"), arguments: ["--api-key", "on-argv"])
+            defer { server.stop() }
+            #expect(try status(server, key: "on-argv") == "200")
+            let warnings = server.log.split(separator: "\n").filter { $0.contains("warning: --api-key") }
+            #expect(warnings.count == 1, "\(server.log)")
+            #expect(warnings.first?.contains("--api-key-file") == true)
+        }
+    }
+
+    @Test func idleTimeoutFlagClosesHalfSentRequests() async throws { try await offPool { try Self().idleTimeoutFlag() } }
+
+    private func idleTimeoutFlag() throws {
+        let server = try ServeProcess.start(arguments: ["--idle-timeout", "1", "--max-connections", "8"])
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.baseURL.port!)
+        defer { connection.close() }
+        try connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        #expect(connection.waitUntilClosed(timeout: 30), "a half-sent request is closed after --idle-timeout")
+        let healthy = try ProcessRunner.shell("curl -s '\(server.baseURL.absoluteString)/healthz'")
+        #expect(healthy.stdout == "ok\n")
     }
 }

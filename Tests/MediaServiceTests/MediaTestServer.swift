@@ -1,5 +1,6 @@
 import Foundation
-import MediaService
+import Logging
+@testable import MediaService
 import TestSupport
 import Testing
 import TusServer
@@ -65,19 +66,28 @@ struct MediaTestServer: Sendable {
     }
 }
 
-/// Runs `body` with a fresh in-process service, always stopped and cleaned up.
+/// Runs `body` with a fresh in-process service, always stopped and cleaned up. `importAllowedAddresses` are
+/// addresses imports may reach although they are not public (besides `importAllowPrivate`, which allows all).
 func withMediaServer(
     apiKey: String? = nil, processingDelay: Duration = .milliseconds(100), processingFailureRate: Double = 0,
-    faults: FaultInjection = .init(), expireAfter: Duration? = nil, webhook: URL? = nil,
+    faults: FaultInjection = .init(), expireAfter: Duration? = nil, webhook: URL? = nil, webhookSecret: String? = nil,
+    importAllowPrivate: Bool = false, importAllowedAddresses: Set<String> = [], connectionLimits: ConnectionLimits = .init(),
+    logger: Logger = Logger(label: "tusfs.serve"),
     _ body: (MediaTestServer) async throws -> Void
 ) async throws {
     let data = try TemporaryDirectory("media")
-    let server = try MediaServer(
-        configuration: MediaServiceConfiguration(
-            port: 0, dataDirectory: URL(fileURLWithPath: data.path), apiKey: apiKey, webhookURL: webhook,
-            processingDelay: processingDelay, processingFailureRate: processingFailureRate, faults: faults,
-            expireAfter: expireAfter))
-    let running = try await server.start()
+    var configuration = MediaServiceConfiguration(
+        port: 0, dataDirectory: URL(fileURLWithPath: data.path), apiKey: apiKey, webhookURL: webhook,
+        webhookSecret: webhookSecret, processingDelay: processingDelay, processingFailureRate: processingFailureRate,
+        faults: faults, expireAfter: expireAfter, importAllowPrivate: importAllowPrivate, connectionLimits: connectionLimits)
+    configuration.importAllowedAddresses = importAllowedAddresses
+    let running: RunningMediaService
+    do {
+        running = try await MediaServer(configuration: configuration, logger: logger).start()
+    } catch {
+        data.remove()
+        throw error
+    }
     let test = MediaTestServer(running: running, data: data, apiKey: apiKey)
     do {
         try await body(test)

@@ -56,11 +56,11 @@ import TusCore
         // One file READY, then (on a service that fails every file) one FAILED.
         var ok: [String: Any] = [:]
         var bad: [String: Any] = [:]
-        try await withMediaServer(apiKey: "hook-key", webhook: receiver.url) { s in
+        try await withMediaServer(apiKey: "hook-key", webhook: receiver.url, webhookSecret: "hook-secret") { s in
             ok = try await s.uploadPlain(Data("ok".utf8), name: "ok.txt", extra: ["externalInfo": ["origin": "test", "externalIds": ["42"]]])
             _ = try await s.waitUntilProcessed(ok["id"] as! String)
         }
-        try await withMediaServer(apiKey: "hook-key", processingFailureRate: 1, webhook: receiver.url) { s in
+        try await withMediaServer(apiKey: "hook-key", processingFailureRate: 1, webhook: receiver.url, webhookSecret: "hook-secret") { s in
             bad = try await s.uploadPlain(Data("bad".utf8), name: "bad.txt")
             _ = try await s.waitUntilProcessed(bad["id"] as! String)
         }
@@ -76,7 +76,7 @@ import TusCore
         }) == ["file_ready", "file_failed"])
         for event in events {
             let body = Data((event["body"] as? String ?? "").utf8)
-            let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data("hook-key".utf8)))
+            let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data("hook-secret".utf8)))
             #expect(event["signature"] as? String == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
             let envelope = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
             #expect(envelope["entityFqdn"] as? String == "wix.media.site_media.v1.file_descriptor")
@@ -93,7 +93,7 @@ import TusCore
     }
 
     @Test func importFetchesInTheBackground() async throws {
-        try await withMediaServer { s in
+        try await withMediaServer(importAllowPrivate: true) { s in
             let bytes = randomBytes(70_000)
             let source = try await s.uploadPlain(bytes, name: "source.bin")
             let sourceReady = try await s.waitUntilProcessed(source["id"] as! String)

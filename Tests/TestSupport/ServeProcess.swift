@@ -25,10 +25,10 @@ public final class ServeProcess: @unchecked Sendable {
     }
 
     /// Starts `tusfs serve` with its data in a new temporary directory, which `stop()` removes.
-    public static func start(arguments: [String] = []) throws -> ServeProcess {
+    public static func start(arguments: [String] = [], environment: [String: String] = [:]) throws -> ServeProcess {
         let directory = try TemporaryDirectory("serve")
         do {
-            let server = try start(data: directory.appending("data"), arguments: arguments)
+            let server = try start(data: directory.appending("data"), arguments: arguments, environment: environment)
             server.ownedDirectory = directory
             return server
         } catch {
@@ -57,10 +57,14 @@ public final class ServeProcess: @unchecked Sendable {
     public var apiURL: URL { baseURL.appendingPathComponent("site-media/v1") }
 
     /// Starts `tusfs serve --listen 127.0.0.1:0 --data DATA ARGUMENTS…` and waits for its `listening on` line.
-    public static func start(data: String, arguments: [String] = [], timeout: Double = 30) throws -> ServeProcess {
+    /// `environment` is added to the test's own.
+    public static func start(
+        data: String, arguments: [String] = [], environment: [String: String] = [:], timeout: Double = 30
+    ) throws -> ServeProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessRunner.tusfsExecutable)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", data] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let stderrFile = "\(data).serve-stderr.log"
         FileManager.default.createFile(atPath: stderrFile, contents: nil)

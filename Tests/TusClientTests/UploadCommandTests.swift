@@ -111,7 +111,7 @@ struct UploadCommandTests {
 
     @Test("import waits for READY (exit 0) or FAILED (non-zero)")
     func importCommand() throws {
-        let server = try ServeProcess.start(arguments: ["--processing-delay", "0"])
+        let server = try ServeProcess.start(arguments: ["--processing-delay", "0", "--import-allow-private"])
         defer { server.stop() }
         let dir = try TemporaryDirectory("cli-import")
         defer { dir.remove() }

@@ -18,7 +18,8 @@ final class TusTestServer: Sendable {
     }
 
     static func start(
-        maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init()
+        maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init(),
+        limits: ConnectionLimits = .init()
     ) async throws -> TusTestServer {
         let storage = try TemporaryDirectory("tus")
         let server = try TusEndpoint(
@@ -27,7 +28,7 @@ final class TusTestServer: Sendable {
                 lockWait: .milliseconds(300), faults: faults))
         do {
             let background = try await BackgroundService<URL>.start(logger: .init(label: "test")) { listening in
-                server.standaloneApplication(port: 0, path: "/files") { await listening($0) }
+                server.standaloneApplication(port: 0, path: "/files", limits: limits) { await listening($0) }
             }
             return TusTestServer(server: server, storage: storage, background: background)
         } catch {
@@ -58,9 +59,9 @@ final class TusTestServer: Sendable {
 /// Runs `body` with a fresh server and always stops it.
 func withTusServer(
     maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init(),
-    _ body: (TusTestServer) async throws -> Void
+    limits: ConnectionLimits = .init(), _ body: (TusTestServer) async throws -> Void
 ) async throws {
-    let server = try await TusTestServer.start(maxSize: maxSize, lifetime: lifetime, faults: faults)
+    let server = try await TusTestServer.start(maxSize: maxSize, lifetime: lifetime, faults: faults, limits: limits)
     do {
         try await body(server)
     } catch {

@@ -7,7 +7,7 @@ import UploadStatus
 ///
 /// It takes file events from the mirror filesystem (mount-relative paths), commits every transition to the
 /// `UploadJournal` before carrying out its actions, runs up to `parallelTransfers` uploads at once against an
-/// `UploadTarget`, and feeds the results back as events. Files are read from `cacheRoot + "/" + path`.
+/// `UploadTarget`, and feeds the results back as events. Files are read from `cacheRoot + "/" + path` (see `OpenedCacheFile`: no symbolic link is followed).
 /// Its parts live in their own types: `TransferSlots` (who waits, who runs), `FileTimers` (write-back,
 /// retry and poll timers), `RemoteOperationOutbox` (deletes, renames, terminations) and `StatusReadModel`
 /// (what the status surface reads).
@@ -208,7 +208,11 @@ public actor UploadEngine {
             case .cancelUpload:
                 cancelRequest(oldPath)
             case .prepare:
-                target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path)
+                // Through a descriptor opened without following links, held only for the call (see `prepare`).
+                if let opened = try? OpenedCacheFile(next.path, under: cacheRoot) {
+                    target.prepare(file: opened.path, remotePath: next.path)
+                    opened.close()
+                }
             case .scheduleWriteBack(let delay), .scheduleFinalize(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
             case .scheduleRetry(let date):
@@ -243,7 +247,8 @@ public actor UploadEngine {
     func pump() {
         while !stopped, !draining, let path = slots.nextWaiting() {
             guard records[path] != nil else { continue }
-            guard let size = fileSize(path) else {
+            // A path that goes through a symbolic link is not "missing": its upload fails and says why.
+            guard let size = fileSize(path) ?? (CacheTree(root: cacheRoot).isBlockedByLink(path) ? records[path]?.size : nil) else {
                 // The cache file vanished behind our back (removed while the daemon was down).
                 logger.warning("cache file missing, forgetting it", metadata: ["path": "\(path)"])
                 deliver(.removed, at: path)
@@ -254,8 +259,8 @@ public actor UploadEngine {
     }
 
     func fileSize(_ path: String, regularOnly: Bool = false) -> Int64? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: cacheRoot + "/" + path) else { return nil }
-        if regularOnly && attributes[.type] as? FileAttributeType != .typeRegular { return nil }
-        return (attributes[.size] as? NSNumber)?.int64Value
+        guard let attributes = CacheTree(root: cacheRoot).status(of: path) else { return nil }
+        if regularOnly && attributes.st_mode & S_IFMT != S_IFREG { return nil }
+        return Int64(attributes.st_size)
     }
 }

@@ -65,17 +65,13 @@ public final class MimeTypeDetector: Sendable {
     /// for this file, as long as it has not changed by then. libmagic takes a few hundred microseconds a
     /// file; a mount calls this when a file is closed, so the work is done while the file waits for its
     /// write-back delay rather than while uploads wait for it.
-    /// `holding` is kept until the work is done (an owner of the descriptor behind a `/proc/self/fd/N` path).
-    public func prepare(ofFile path: String, fileName: String? = nil, holding owner: (any AnyObject & Sendable)? = nil) {
+    public func prepare(ofFile path: String, fileName: String? = nil) {
         guard queued.add(1, ordering: .relaxed).newValue <= Self.preparedLimit else {
             queued.subtract(1, ordering: .relaxed)
             return
         }
         preparing.async { [self] in
-            defer {
-                queued.subtract(1, ordering: .relaxed)
-                withExtendedLifetime(owner) {}
-            }
+            defer { queued.subtract(1, ordering: .relaxed) }
             guard let before = FileIdentity(path) else { return }
             let type = detect(path, fileName: fileName)
             guard FileIdentity(path) == before else { return }

@@ -69,6 +69,12 @@ struct CacheTree {
         return fstat(descriptor, &attributes) == 0 ? attributes : nil
     }
 
+    /// True when `path` names a regular file and no symbolic link is on the way to it.
+    func isRegularFileWithoutLinks(_ path: String) -> Bool {
+        guard let attributes = status(of: path) else { return false }
+        return attributes.st_mode & S_IFMT == S_IFREG
+    }
+
     /// True when `path` cannot be opened because a symbolic link (or a non-directory) is in its way.
     func isBlockedByLink(_ path: String) -> Bool {
         do throws(UploadTargetError) {

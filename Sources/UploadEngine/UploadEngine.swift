@@ -208,10 +208,11 @@ public actor UploadEngine {
             case .cancelUpload:
                 cancelRequest(oldPath)
             case .prepare:
-                // Through a descriptor opened without following links, held only for the call (see `prepare`).
-                if let opened = try? OpenedCacheFile(next.path, under: cacheRoot) {
-                    target.prepare(file: opened.path, remotePath: next.path)
-                    opened.close()
+                // A hint (content type, upload URL) read later by path: only for a regular file reached without
+                // a link now. The upload itself opens the file again without following links and sends
+                // nothing a link swapped in meanwhile points to (see `OpenedCacheFile`).
+                if CacheTree(root: cacheRoot).isRegularFileWithoutLinks(next.path) {
+                    target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path)
                 }
             case .scheduleWriteBack(let delay), .scheduleFinalize(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }

@@ -46,28 +46,3 @@ struct CacheFileVersion: Sendable, Hashable {
         var inode: UInt64
     }
 }
-
-/// A cache file kept open for work that outlives the call that named it: ``UploadTarget/prepare(file:remotePath:)``
-/// gets a `/proc/self/fd/N` path that is valid only during the call (the engine opened it without following
-/// symbolic links and closes it on return), so what is done later reads this descriptor's path instead. Closed
-/// when the last reference goes.
-final class HeldCacheFile: Sendable {
-    let descriptor: Int32
-
-    /// Opens `path` again for reading; nil when it cannot be opened or is not a regular file.
-    init?(reopening path: String) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        var attributes = stat()
-        guard fstat(descriptor, &attributes) == 0, attributes.st_mode & S_IFMT == S_IFREG else {
-            close(descriptor)
-            return nil
-        }
-        self.descriptor = descriptor
-    }
-
-    deinit { close(descriptor) }
-
-    /// A path that opens this file while it is held.
-    var path: String { "/proc/self/fd/\(descriptor)" }
-}

@@ -178,13 +178,11 @@ public struct MediaManagerTarget: UploadTarget {
     public func prepare(file: String, remotePath: String) {
         guard let location = try? location(of: remotePath) else { return }
         guard let size = try? CacheFile.size(of: file), size > 0 else { return }  // often about to be written
-        // `file` is valid only during this call: the work done later reads a descriptor of its own.
-        guard let held = HeldCacheFile(reopening: file) else { return }
         if size < MediaManagerClient.resumableThreshold {
             let urls = preparedURLs
-            Task { await urls.prepare(file: held, location: location) }
+            Task { await urls.prepare(path: file, location: location) }
         } else {
-            client.mimeTypes.prepare(ofFile: held.path, fileName: location.fileName, holding: held)
+            client.mimeTypes.prepare(ofFile: file, fileName: location.fileName)
         }
     }
 

@@ -57,9 +57,7 @@ actor PreparedUploadURLs {
         var version: CacheFileVersion
         /// Where the file goes, as it was when it was queued.
         var location: RemoteLocation
-        /// The file, held open until its URL is made (the path the engine gave is valid only during its call).
-        var file: HeldCacheFile?
-        var path: String { file?.path ?? "" }
+        var path: String
         var work: Work
 
         var request: Request { PreparedUploadURLs.request(for: location, size: version.size) }
@@ -83,10 +81,10 @@ actor PreparedUploadURLs {
         Request(folders: location.folders, typeName: MimeTypeDetector.nameBeforeRename(location.fileName), size: size)
     }
 
-    /// Queues the cache file `file` (to be uploaded to `location`) for a URL; a file queued before with the
+    /// Queues the cache file at `path` (to be uploaded to `location`) for a URL; a file queued before with the
     /// same request keeps its place or answer.
-    func prepare(file: HeldCacheFile, location: RemoteLocation) {
-        guard let version = CacheFileVersion(of: file.path) else { return }
+    func prepare(path: String, location: RemoteLocation) {
+        guard let version = CacheFileVersion(of: path) else { return }
         let request = Self.request(for: location, size: version.size)
         let key = version.file
         if let entry = entries[key], entry.version == version, entry.request == request { return }
@@ -103,7 +101,7 @@ actor PreparedUploadURLs {
             changed[key] = nil
         }
         guard entries.count < Self.limit else { return }
-        entries[key] = Entry(version: version, location: location, file: file, work: .queued)
+        entries[key] = Entry(version: version, location: location, path: path, work: .queued)
         queue.append(key)
         startQueued()
     }
@@ -145,12 +143,7 @@ actor PreparedUploadURLs {
     private func finished(_ key: CacheFileVersion.FileKey, task: Task<Prepared?, Never>, answer: Prepared?) {
         running -= 1
         if let entry = entries[key], case .running(let current) = entry.work, current == task {
-            if let answer {
-                entries[key]?.work = .done(answer)
-                entries[key]?.file = nil  // the answer is kept; the descriptor is not needed any more
-            } else {
-                entries[key] = nil
-            }
+            if let answer { entries[key]?.work = .done(answer) } else { entries[key] = nil }
         }
         startQueued()
     }

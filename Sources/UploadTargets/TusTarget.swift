@@ -112,9 +112,7 @@ public struct TusTarget: UploadTarget {
 
     /// Reads the file's content type while it waits for its write-back delay.
     public func prepare(file: String, remotePath: String) {
-        // `file` is valid only during this call: the type is read through a descriptor of its own.
-        guard let held = HeldCacheFile(reopening: file) else { return }
-        mimeTypes.prepare(ofFile: held.path, fileName: Self.fileName(of: remotePath), holding: held)
+        mimeTypes.prepare(ofFile: file, fileName: Self.fileName(of: remotePath))
     }
 
     public func terminate(resume: ResumeData) async throws(UploadTargetError) {

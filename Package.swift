@@ -111,13 +111,13 @@ let package = Package(
 
         // MARK: status vocabulary (states, records, xattr names, status.json; no GRDB, no FUSE)
         .target(name: "UploadStatus"),
-        .testTarget(name: "UploadStatusTests", dependencies: ["UploadStatus"]),
+        .testTarget(name: "UploadStatusTests", dependencies: ["UploadStatus", "Timekeeping"]),
 
         // MARK: upload engine
         .target(
             name: "UploadEngine",
             dependencies: [
-                "UploadStatus", "Timekeeping",
+                "UploadStatus", "Timekeeping", "CLinux",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -141,7 +141,7 @@ let package = Package(
             name: "UploadTargetsTests",
             dependencies: [
                 "UploadTargets", "UploadEngine", "UploadStatus", "MediaService", "MediaManagerClient", "MediaManagerAPI", "TusClient",
-                "TusServer", "BackgroundServices", "TestSupport",
+                "TusServer", "BackgroundServices", "TestSupport", "Timekeeping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -24,7 +24,7 @@ BUILD=${FUZZ_BUILD_DIR:-$ROOT/.build/fuzz}
 SWIFTC=${SWIFTC:-swiftc}
 read -r -a OPT <<<"${FUZZ_OPT:--O}"
 read -r -a EXTRA_ARGS <<<"${FUZZ_ARGS:-}"
-ALL_TARGETS=(upload-metadata tus-headers http-dates media-requests)
+ALL_TARGETS=(upload-metadata tus-headers http-dates media-requests remote-file-names)
 [[ $# -gt 0 ]] && TARGETS=("$@") || TARGETS=("${ALL_TARGETS[@]}")
 
 cd "$ROOT"
@@ -81,6 +81,10 @@ build() {
     media-requests)
         build_module MediaManagerAPI Sources/MediaManagerAPI/*.swift
         build_target media-requests Fuzz/MediaRequestsFuzz.swift "${MEDIASERVICE_SOURCES[@]}" -- MediaManagerAPI ;;
+    remote-file-names)
+        build_module MediaManagerAPI Sources/MediaManagerAPI/*.swift
+        build_target remote-file-names Fuzz/RemoteFileNamesFuzz.swift Sources/MediaService/NameRules.swift \
+            Sources/MediaService/MediaServiceError.swift -- MediaManagerAPI ;;
     *) echo "unknown target $1 (known: ${ALL_TARGETS[*]})" >&2; return 1 ;;
     esac
 }

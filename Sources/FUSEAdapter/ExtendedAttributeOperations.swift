@@ -16,7 +16,7 @@ func addExtendedAttributeOperations(to ops: inout fuse_lowlevel_ops) {
     }
     ops.getxattr = { req, ino, namePointer, size in
         answer(req, "getxattr") { session throws(FilesystemError) in
-            let value = try session.filesystem.extendedAttribute(ino, name: attributeName(namePointer))
+            let value = try session.filesystem.extendedAttribute(ino, name: attributeName(namePointer), context: caller(req))
             replySized(req, value, limit: size)
         }
     }

@@ -26,12 +26,33 @@ public struct RequestContext: Sendable {
     public var gid: gid_t
     public var pid: pid_t
     public var umask: mode_t
+    /// The caller's supplementary groups, read when called (`fuse_req_getgroups`, which reads
+    /// `/proc/PID/status`); only valid while the request is being handled.
+    public var supplementaryGroups: @Sendable () -> [gid_t]
 
-    public init(uid: uid_t, gid: gid_t, pid: pid_t, umask: mode_t = 0o022) {
+    public init(
+        uid: uid_t, gid: gid_t, pid: pid_t, umask: mode_t = 0o022,
+        supplementaryGroups: @escaping @Sendable () -> [gid_t] = { [] }
+    ) {
         self.uid = uid
         self.gid = gid
         self.pid = pid
         self.umask = umask
+        self.supplementaryGroups = supplementaryGroups
+    }
+
+    /// The daemon's own credentials: what a call made without a kernel request (tests, tools) acts as.
+    public static var daemon: RequestContext { RequestContext(uid: geteuid(), gid: getegid(), pid: getpid()) }
+
+    /// Whether the caller may read a file with these attributes, by the owner/group/other bits as the kernel
+    /// checks them (root may read anything; the owner's bits alone count for the owner, and so on).
+    public func mayRead(_ attributes: stat) -> Bool {
+        if uid == 0 { return true }
+        if uid == attributes.st_uid { return attributes.st_mode & S_IRUSR != 0 }
+        if gid == attributes.st_gid || supplementaryGroups().contains(attributes.st_gid) {
+            return attributes.st_mode & S_IRGRP != 0
+        }
+        return attributes.st_mode & S_IROTH != 0
     }
 }
 
@@ -185,7 +206,8 @@ public protocol Filesystem: AnyObject, Sendable {
     func synchronizeDirectory(_ inode: InodeNumber, handle: UInt64, dataOnly: Bool) throws(FilesystemError)
     func statistics(_ inode: InodeNumber) throws(FilesystemError) -> FilesystemStatistics
     func setExtendedAttribute(_ inode: InodeNumber, name: String, value: [UInt8], flags: Int32) throws(FilesystemError)
-    func extendedAttribute(_ inode: InodeNumber, name: String) throws(FilesystemError) -> [UInt8]
+    /// The value of xattr `name`, read on behalf of `context` (the caller).
+    func extendedAttribute(_ inode: InodeNumber, name: String, context: RequestContext) throws(FilesystemError) -> [UInt8]
     func extendedAttributeNames(_ inode: InodeNumber) throws(FilesystemError) -> [String]
     func removeExtendedAttribute(_ inode: InodeNumber, name: String) throws(FilesystemError)
     func checkAccess(_ inode: InodeNumber, mask: Int32, context: RequestContext) throws(FilesystemError)
@@ -199,6 +221,11 @@ public protocol Filesystem: AnyObject, Sendable {
 }
 
 extension Filesystem {
+    /// The value of xattr `name`, read as the daemon itself.
+    public func extendedAttribute(_ inode: InodeNumber, name: String) throws(FilesystemError) -> [UInt8] {
+        try extendedAttribute(inode, name: name, context: .daemon)
+    }
+
     /// Most filesystems have no use for the kernel cache handle.
     public func attach(kernelCache: KernelCache) {}
 }

@@ -51,11 +51,31 @@ func context(_ req: fuse_req_t?) -> SessionContext {
     Unmanaged<SessionContext>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
 }
 
-/// Who sent the request: uid, gid, pid and umask.
+/// Who sent the request: uid, gid, pid and umask, and a way to read its supplementary groups.
 @inline(__always)
 func caller(_ req: fuse_req_t?) -> RequestContext {
     let ctx = fuse_req_ctx(req)!.pointee
-    return RequestContext(uid: ctx.uid, gid: ctx.gid, pid: ctx.pid, umask: ctx.umask)
+    let request = PendingRequest(req)
+    return RequestContext(
+        uid: ctx.uid, gid: ctx.gid, pid: ctx.pid, umask: ctx.umask,
+        supplementaryGroups: { supplementaryGroups(of: request.req) })
+}
+
+/// A request carried into `RequestContext.supplementaryGroups`, which is called only while it is handled.
+private struct PendingRequest: @unchecked Sendable {
+    let req: fuse_req_t?
+    init(_ req: fuse_req_t?) { self.req = req }
+}
+
+/// The supplementary groups of the process that sent `req` (empty when the kernel's answer cannot be read).
+private func supplementaryGroups(of req: fuse_req_t?) -> [gid_t] {
+    var groups = [gid_t](repeating: 0, count: 32)
+    while true {
+        let count = Int(fuse_req_getgroups(req, Int32(groups.count), &groups))
+        if count < 0 { return [] }
+        if count <= groups.count { return Array(groups[..<count]) }
+        groups = [gid_t](repeating: 0, count: count)
+    }
 }
 
 @inline(__always)

@@ -1,4 +1,5 @@
 import FUSEAdapter
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,19 +18,35 @@ extension MirrorFilesystem {
     func path(of inode: Inode) -> String? {
         guard inode.number != 1 else { return "" }
         // On the stack: this runs twice for every file written (create and release).
+        // The link's bytes, decoded with `PathBytes` so that a name that is not UTF-8 keeps its bytes.
         let full = withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer -> String? in
             let length = readlink(SystemCall.procPath(inode.descriptor), buffer.baseAddress!, buffer.count - 1)
             guard length > 0 else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: length), as: UTF8.self)
+            return PathBytes.string(from: UnsafeRawBufferPointer(start: buffer.baseAddress, count: length))
         }
-        guard let full, full.hasPrefix(root + "/"), !full.hasSuffix(" (deleted)") else { return nil }
-        return String(full.dropFirst(root.count + 1))
+        guard let full, full.hasPrefix(root + "/") else { return nil }
+        let relative = String(full.dropFirst(root.count + 1))
+        // The kernel appends " (deleted)" to the link of a name that was removed; a name that really ends so
+        // is one that still leads to this very file (checked after reading the link).
+        if full.hasSuffix(" (deleted)") {
+            var own = stat(), named = stat()
+            let found = (PathBytes.bytes(of: relative) + [0]).withUnsafeBufferPointer { name in
+                name.withMemoryRebound(to: CChar.self) {
+                    fstatat(inodes.root.descriptor, $0.baseAddress!, &named, AT_SYMLINK_NOFOLLOW) == 0
+                }
+            }
+            guard fstat(inode.descriptor, &own) == 0, own.st_nlink > 0, found,
+                own.st_dev == named.st_dev, own.st_ino == named.st_ino
+            else { return nil }
+        }
+        return relative
     }
 
     /// The mount-relative path of `name` in `directory`.
     func path(in directory: Inode, _ name: FileName) -> String? {
         guard let parent = path(of: directory) else { return nil }
-        return parent.isEmpty ? name.description : parent + "/" + name.description
+        let text = PathBytes.string(from: name.bytes)
+        return parent.isEmpty ? text : parent + "/" + text
     }
 
     /// A handle that may write was opened; `created` when the file is new (its empty contents count as a change).

@@ -29,14 +29,18 @@ extension MirrorFilesystem {
         try SystemCall.check(setxattr(SystemCall.procPath(inode.descriptor), name, value, value.count, flags))
     }
 
-    public func extendedAttribute(_ number: InodeNumber, name: String) throws(FilesystemError) -> [UInt8] {
+    public func extendedAttribute(_ number: InodeNumber, name: String, context: RequestContext) throws(FilesystemError) -> [UInt8] {
         if VirtualNodes.isVirtual(number) { throw .noData }
         let inode = try inodes.inode(number)
         if let statusProvider, name.hasPrefix(StatusNames.attributePrefix) {
             if name == StatusNames.summaryAttribute {
+                // A subtree's totals count files the caller may not see: the mount owner's and root's alone.
+                guard mayReadMountStatus(context) else { throw FilesystemError(EACCES) }
                 guard let path = path(of: inode) else { throw .noData }
                 return statusProvider.subtreeSummary(of: path)
             }
+            // A file's status (its URL among it) is for those who may read the file.
+            guard context.mayRead(try SystemCall.status(of: inode.descriptor)) else { throw FilesystemError(EACCES) }
             let key = String(name.dropFirst(StatusNames.attributePrefix.count))
             guard let path = path(of: inode), let value = statusProvider.statusAttributes(of: path)?.first(where: { $0.name == key })
             else { throw .noData }

@@ -9,7 +9,7 @@ extension MirrorFilesystem {
     public func open(_ number: InodeNumber, flags: Int32, context: RequestContext) throws(FilesystemError)
         -> OpenedFile
     {
-        if VirtualNodes.isVirtual(number) { return try openVirtual(number, flags: flags) }
+        if VirtualNodes.isVirtual(number) { return try openVirtual(number, flags: flags, context: context) }
         let inode = try inodes.inode(number)
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))

@@ -7,6 +7,11 @@ import Glibc
 
 // The virtual status files: `NAME.tusfs.json` beside every regular file, and `.tusfs/status.json`. They exist
 // only while a status provider is set, are read-only, readable by name and never listed.
+//
+// Who may read them (docs/SECURITY.md, "Other users of a shared mount"): a sidecar shows its file's owner,
+// group and read bits, so it is readable exactly when its file is; `status.json` and `user.tusfs.summary`
+// (which cover files the caller may not be able to see) belong to the mount's owner and root alone. The
+// kernel checks the attributes shown (the mount always has `default_permissions`), and `open` checks again.
 extension MirrorFilesystem {
     /// Names the user may not create while the status surface is on (they would hide a virtual file).
     func refuseReservedName(_ name: FileName, in directory: Inode) throws(FilesystemError) {
@@ -45,6 +50,9 @@ extension MirrorFilesystem {
     func virtualAttributes(_ number: InodeNumber) throws(FilesystemError) -> stat {
         guard let kind = virtualNodes.kind(of: number) else { throw FilesystemError(ESTALE) }
         var attributes = try SystemCall.status(of: inodes.root.descriptor)
+        let owner = try virtualOwner(kind)
+        attributes.st_uid = owner.st_uid
+        attributes.st_gid = owner.st_gid
         attributes.st_ino = __ino_t(number)
         attributes.st_nlink = 1
         var now = timespec()
@@ -56,7 +64,7 @@ extension MirrorFilesystem {
             attributes.st_mode = S_IFDIR | 0o555
             attributes.st_nlink = 2
         } else {
-            attributes.st_mode = S_IFREG | 0o444
+            attributes.st_mode = S_IFREG | (owner.st_mode & 0o444)
             attributes.st_size = off_t(try virtualContents(kind).count)
             attributes.st_blocks = (attributes.st_size + 511) / 512
         }
@@ -78,9 +86,39 @@ extension MirrorFilesystem {
         }
     }
 
-    func openVirtual(_ number: InodeNumber, flags: Int32) throws(FilesystemError) -> OpenedFile {
+    /// Whose a virtual node is, and the read bits it shows: a sidecar its file's (owner, group, mode), the
+    /// control directory and `status.json` the mount owner's (the daemon's user), readable by that user only.
+    func virtualOwner(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> stat {
+        switch kind {
+        case .controlDirectory, .statusDocument:
+            var owner = stat()
+            owner.st_uid = mountOwner.uid
+            owner.st_gid = mountOwner.gid
+            owner.st_mode = S_IRUSR
+            return owner
+        case let .sidecar(parent, file):
+            guard let directory = try? inodes.inode(parent) else { throw .notFound }
+            var attributes = stat()
+            guard file.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0,
+                attributes.st_mode & S_IFMT == S_IFREG
+            else { throw .notFound }
+            return attributes
+        }
+    }
+
+    /// Whether `context` may read what covers the whole mount (`status.json`, summaries): root and the owner.
+    func mayReadMountStatus(_ context: RequestContext) -> Bool {
+        context.uid == 0 || context.uid == mountOwner.uid
+    }
+
+    func openVirtual(_ number: InodeNumber, flags: Int32, context: RequestContext) throws(FilesystemError) -> OpenedFile {
         guard flags & O_ACCMODE == O_RDONLY, flags & O_TRUNC == 0 else { throw FilesystemError(EACCES) }
         guard let kind = virtualNodes.kind(of: number) else { throw FilesystemError(ESTALE) }
+        switch kind {
+        case .controlDirectory: break
+        case .statusDocument: guard mayReadMountStatus(context) else { throw FilesystemError(EACCES) }
+        case .sidecar: guard context.mayRead(try virtualOwner(kind)) else { throw FilesystemError(EACCES) }
+        }
         let handle = virtualNodes.open(contents: try virtualContents(kind))
         return OpenedFile(handle: handle, directIO: true)
     }

@@ -41,6 +41,8 @@ public final class MirrorFilesystem: Filesystem {
     /// Keeps the number of inodes (each an open descriptor) the kernel makes us hold within bounds.
     let eviction: InodeEviction?
     let runningAsRoot: Bool
+    /// The user the daemon runs as: the owner of the mount's status document and summaries.
+    let mountOwner: (uid: uid_t, gid: gid_t)
     let logger: Logger
     /// Told about every change the bridge acts on (nil: nobody listens).
     let observer: (any MirrorObserver)?
@@ -68,6 +70,7 @@ public final class MirrorFilesystem: Filesystem {
         self.inodes = inodes
         eviction = options.maxCachedInodes.map { InodeEviction(table: inodes, limit: $0, logger: logger) }
         runningAsRoot = geteuid() == 0
+        mountOwner = (geteuid(), getegid())
     }
 
     /// Inodes the kernel currently holds (for tests and metrics).

@@ -6,21 +6,28 @@ import UploadStatus
 /// Answers the mirror's status questions from the engine's in-memory snapshot: never waits for the engine.
 public struct EngineStatusProvider: MirrorStatusProvider {
     let engine: UploadEngine
+    /// The name a mount-relative path's file has on the service, shown as `user.tusfs.remote_name` and the
+    /// sidecar's `remote_name`.
+    let remoteName: @Sendable (String) -> String?
 
-    /// Reads `engine`'s status read model.
-    public init(engine: UploadEngine) {
+    /// Reads `engine`'s status read model; `remoteName` names files on the service (nil: not shown).
+    public init(engine: UploadEngine, remoteName: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.engine = engine
+        self.remoteName = remoteName
     }
 
     public func statusAttributes(of path: String) -> [StatusAttribute]? {
         guard let record = engine.currentStatus(of: path) else { return nil }
-        return record.statusAttributes.map {
+        var attributes = record.statusAttributes.map {
             StatusAttribute(String($0.name.dropFirst(StatusNames.attributePrefix.count)), $0.value)
         }
+        if let name = remoteName(path) { attributes.append(StatusAttribute(StatusNames.remoteNameKey, name)) }
+        return attributes
     }
 
     public func sidecar(of path: String) -> [UInt8]? {
-        guard let record = engine.currentStatus(of: path), let json = try? record.sidecarJSON() else { return nil }
+        guard let record = engine.currentStatus(of: path), let json = try? record.sidecarJSON(remoteName: remoteName(path))
+        else { return nil }
         return Array(json) + [UInt8(ascii: "\n")]
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MirrorFilesystem
 import UploadEngine
+import UploadTargets
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,7 +78,7 @@ public struct MountedDaemon: Sendable {
                 mirrorOptions.maxCachedInodes = maxInodes ?? max(256, openFiles / 2)
                 filesystem = try MirrorFilesystem(
                     root: cache.files, options: mirrorOptions, observer: EngineObserver(events: uploads.engine),
-                    statusProvider: EngineStatusProvider(engine: uploads.engine))
+                    statusProvider: EngineStatusProvider(engine: uploads.engine, remoteName: { RemoteLocation.remoteFileName(of: $0) }))
             } catch {
                 throw MountError("cannot open \(cache.files): \(error)")
             }

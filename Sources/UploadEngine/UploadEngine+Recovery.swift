@@ -9,14 +9,10 @@ extension UploadEngine {
     /// `isExcluded` skips paths that belong to the mirror itself, not to the user.
     @discardableResult
     public func reconcileWithCache(isExcluded: @Sendable (String) -> Bool = { _ in false }) throws(UploadJournalError) -> Int {
-        guard let enumerator = FileManager.default.enumerator(atPath: cacheRoot) else { return 0 }
-        var found: [(path: String, size: Int64, modified: Date)] = []
-        while let path = enumerator.nextObject() as? String {
-            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
-                !isExcluded(path)
-            else { continue }
-            let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-            found.append((path, size, attributes[.modificationDate] as? Date ?? .distantPast))
+        // Walked by descriptors, names decoded with `PathBytes`: a name that is not UTF-8 is found too.
+        let found = CacheTree(root: cacheRoot).regularFiles().filter { !isExcluded($0.path) }.map { file in
+            (path: file.path, size: file.size,
+             modified: Date(timeIntervalSince1970: Double(file.modified.tv_sec) + Double(file.modified.tv_nsec) / 1e9))
         }
         var queuedCount = 0
         for file in found.sorted(by: { $0.path < $1.path }) {

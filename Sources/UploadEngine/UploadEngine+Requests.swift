@@ -10,7 +10,7 @@ extension UploadEngine {
         guard !stopped else { return }
         let token = slots.takeToken()
         let path = record.path, generation = record.generation, size = record.size
-        let file = cacheRoot + "/" + path
+        let cacheRoot = self.cacheRoot
         let target = self.target
         slots.transferStarted()
         let task = Task { [weak self] in
@@ -18,7 +18,7 @@ extension UploadEngine {
             do throws(UploadTargetError) {
                 // The target reads the file through a descriptor opened now, so a rename of the cache file
                 // (rsync renames its temp file right after closing it) cannot pull it away mid-upload.
-                let opened = try OpenedCacheFile(path: file)
+                let opened = try OpenedCacheFile(path, under: cacheRoot)
                 defer { opened.close() }
                 let outcome = try await target.upload(
                     file: opened.path, remotePath: path, size: size, resume: resume,

@@ -7,7 +7,7 @@ import UploadStatus
 ///
 /// It takes file events from the mirror filesystem (mount-relative paths), commits every transition to the
 /// `UploadJournal` before carrying out its actions, runs up to `parallelTransfers` uploads at once against an
-/// `UploadTarget`, and feeds the results back as events. Files are read from `cacheRoot + "/" + path`.
+/// `UploadTarget`, and feeds the results back as events. Files are read from `cacheRoot + "/" + path` (see `OpenedCacheFile`: no symbolic link is followed).
 /// Its parts live in their own types: `TransferSlots` (who waits, who runs), `FileTimers` (write-back,
 /// retry and poll timers), `RemoteOperationOutbox` (deletes, renames, terminations) and `StatusReadModel`
 /// (what the status surface reads).
@@ -225,8 +225,13 @@ public actor UploadEngine {
             case .cancelUpload:
                 cancelRequest(oldPath)
             case .prepare:
-                // A hint only: during an outage it would be one more request to a service that is away.
-                if !serviceIsUnreachable { target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path) }
+                // A hint (content type, upload URL) read later by path: only for a regular file reached without
+                // a link now, and not during an outage (one more request to a service that is away). The upload
+                // itself opens the file again without following links and sends nothing a link swapped in
+                // meanwhile points to (see `OpenedCacheFile`).
+                if !serviceIsUnreachable, CacheTree(root: cacheRoot).isRegularFileWithoutLinks(next.path) {
+                    target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path)
+                }
             case .scheduleWriteBack(let delay), .scheduleFinalize(let delay):
                 schedule(next.path, after: delay) { engine, path in try engine.handle(.writeBackElapsed, at: path) }
             case .scheduleRetry(let date):
@@ -263,7 +268,8 @@ public actor UploadEngine {
     func pump() {
         while !stopped, !draining, !serviceIsUnreachable, let path = slots.nextWaiting() {
             guard records[path] != nil else { continue }
-            guard let size = fileSize(path) else {
+            // A path that goes through a symbolic link is not "missing": its upload fails and says why.
+            guard let size = fileSize(path) ?? (CacheTree(root: cacheRoot).isBlockedByLink(path) ? records[path]?.size : nil) else {
                 // The cache file vanished behind our back (removed while the daemon was down).
                 logger.warning("cache file missing, forgetting it", metadata: ["path": "\(path)"])
                 deliver(.removed, at: path)
@@ -274,8 +280,8 @@ public actor UploadEngine {
     }
 
     func fileSize(_ path: String, regularOnly: Bool = false) -> Int64? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: cacheRoot + "/" + path) else { return nil }
-        if regularOnly && attributes[.type] as? FileAttributeType != .typeRegular { return nil }
-        return (attributes[.size] as? NSNumber)?.int64Value
+        guard let attributes = CacheTree(root: cacheRoot).status(of: path) else { return nil }
+        if regularOnly && attributes.st_mode & S_IFMT != S_IFREG { return nil }
+        return Int64(attributes.st_size)
     }
 }

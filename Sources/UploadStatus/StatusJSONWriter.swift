@@ -21,10 +21,10 @@ struct StatusJSONWriter {
         return writer.bytes
     }
 
-    /// One file's sidecar.
-    static func sidecar(_ record: UploadRecord) -> [UInt8] {
+    /// One file's sidecar, with the name the file has on the service when one is given.
+    static func sidecar(_ record: UploadRecord, remoteName: String? = nil) -> [UInt8] {
         var writer = StatusJSONWriter(capacity: 420)
-        writer.write(record, indent: 0)
+        writer.write(record, indent: 0, remoteName: remoteName)
         return writer.bytes
     }
 
@@ -81,7 +81,7 @@ struct StatusJSONWriter {
     }
 
     /// One file object; the caller has written the indentation of its opening brace.
-    private mutating func write(_ record: UploadRecord, indent: Int) {
+    private mutating func write(_ record: UploadRecord, indent: Int, remoteName: String? = nil) {
         let inner = indent + 1
         open("{")
         key("attempts", indent: inner); integer(Int64(record.attempts)); comma()
@@ -90,6 +90,7 @@ struct StatusJSONWriter {
         key("path", indent: inner); string(record.path); comma()
         key("progress", indent: inner); string(record.progressText); comma()
         if let remoteId = record.remoteId { key("remote_id", indent: inner); string(remoteId); comma() }
+        if let remoteName { key("remote_name", indent: inner); string(remoteName); comma() }
         key("size", indent: inner); integer(record.size); comma()
         key("state", indent: inner); string(record.state.rawValue); comma()
         key("updated", indent: inner); string(Self.rfc3339(record.updatedAt)); comma()

@@ -14,9 +14,10 @@ extension UploadRecord {
         return attributes
     }
 
-    /// The `NAME.tusfs.json` sidecar: the same fields as the xattrs, plus path, size and bytes uploaded.
-    public func sidecarJSON() throws -> Data {
-        Data(StatusJSONWriter.sidecar(self))
+    /// The `NAME.tusfs.json` sidecar: the same fields as the xattrs, plus path, size and bytes uploaded, and
+    /// `remote_name` (the name on the service) when given.
+    public func sidecarJSON(remoteName: String? = nil) throws -> Data {
+        Data(StatusJSONWriter.sidecar(self, remoteName: remoteName))
     }
 }
 
@@ -44,6 +45,8 @@ public struct UploadStatusReport: Codable, Sendable {
         public var uploaded: Int64
         public var progress: String
         public var remote_id: String?
+        /// The file's name on the service (sidecars only): the real name is `path`'s last component.
+        public var remote_name: String?
         public var url: String?
         public var error: String?
         public var attempts: Int

@@ -49,11 +49,11 @@ public struct TusTarget: UploadTarget {
                     return Self.stored(uploadURL)
                 }
             }
-            let name = RemoteLocation.names(in: remotePath).last ?? remotePath
+            let name = Self.fileName(of: remotePath)
             let metadata = [
                 "filename": name,
                 "filetype": mimeTypes.mimeType(ofFile: file, fileName: name),
-                "path": remotePath,
+                "path": RemoteLocation.remoteNames(in: remotePath).joined(separator: "/"),
             ]
             // Empty creation: the URL is journalled before any byte is sent.
             let created = try await tus.create(at: endpoint, length: size, metadata: metadata)
@@ -109,9 +109,15 @@ public struct TusTarget: UploadTarget {
     }
 
     /// Deletes an unfinished upload (`DELETE`); one that is gone already counts as deleted.
+    /// The `filename` metadata of the file at `remotePath`: its remote name (`RemoteFileName`), like the Media
+    /// Manager target's, so `user.tusfs.remote_name` is the same for both.
+    static func fileName(of remotePath: String) -> String {
+        RemoteLocation.remoteFileName(of: remotePath) ?? remotePath
+    }
+
     /// Reads the file's content type while it waits for its write-back delay.
     public func prepare(file: String, remotePath: String) {
-        mimeTypes.prepare(ofFile: file, fileName: RemoteLocation.names(in: remotePath).last ?? remotePath)
+        mimeTypes.prepare(ofFile: file, fileName: Self.fileName(of: remotePath))
     }
 
     public func terminate(resume: ResumeData) async throws(UploadTargetError) {

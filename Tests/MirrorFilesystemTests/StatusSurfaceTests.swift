@@ -137,4 +137,36 @@ struct StatusSurfaceTests {
         try fs.setExtendedAttribute(docs, name: "user.tusfs.summary", value: Array("{}".utf8), flags: 0)
         #expect(String(decoding: try fs.extendedAttribute(docs, name: "user.tusfs.summary"), as: UTF8.self) == #"{"path":"docs","files":1}"#)
     }
+
+    /// Another user of a shared mount (`allow_other`) learns nothing through the status surface that the files
+    /// themselves would not tell: a sidecar and a file's status attributes follow the file's owner, group and
+    /// read bits (supplementary groups included); `status.json` and summaries are the mount owner's and root's.
+    @Test func statusIsShownOnlyToThoseWhoMayReadWhatItDescribes() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let other = RequestContext(uid: 65534, gid: 65534, pid: getpid())
+        let member = RequestContext(uid: 65534, gid: 65534, pid: getpid(), supplementaryGroups: { [4242] })
+        #expect(chown(directory.appending("b.bin"), 0, 4242) == 0 && chmod(directory.appending("b.bin"), 0o640) == 0)
+        let file = try fs.lookup(parent: 1, name: "b.bin")
+        let sidecar = try fs.lookup(parent: 1, name: "b.bin.tusfs.json")
+        #expect(sidecar.attributes.st_mode == S_IFREG | 0o440, "the file's read bits")
+        #expect(sidecar.attributes.st_uid == 0 && sidecar.attributes.st_gid == 4242, "the file's owner and group")
+        #expect(throws: FilesystemError(EACCES)) { try fs.open(sidecar.inode, flags: O_RDONLY, context: other) }
+        #expect(throws: FilesystemError(EACCES)) { try fs.extendedAttribute(file.inode, name: "user.tusfs.state", context: other) }
+        let opened = try fs.open(sidecar.inode, flags: O_RDONLY, context: member)
+        fs.release(sidecar.inode, handle: opened.handle, flags: O_RDONLY)
+        #expect(try fs.extendedAttribute(file.inode, name: "user.tusfs.state", context: member) == Array("failed".utf8))
+        // A file anyone may read: its sidecar too.
+        let docs = try docsInode()
+        let readable = try fs.lookup(parent: docs, name: "a.txt.tusfs.json")
+        let openedReadable = try fs.open(readable.inode, flags: O_RDONLY, context: other)
+        fs.release(readable.inode, handle: openedReadable.handle, flags: O_RDONLY)
+        // The whole mount's status: the owner (the daemon's user, root here) only.
+        let control = try fs.lookup(parent: 1, name: ".tusfs")
+        let document = try fs.lookup(parent: control.inode, name: "status.json")
+        #expect(document.attributes.st_mode == S_IFREG | 0o400 && document.attributes.st_uid == geteuid())
+        #expect(throws: FilesystemError(EACCES)) { try fs.open(document.inode, flags: O_RDONLY, context: member) }
+        #expect(throws: FilesystemError(EACCES)) { try fs.extendedAttribute(1, name: "user.tusfs.summary", context: member) }
+        #expect(throws: FilesystemError(EACCES)) { try fs.extendedAttribute(docs, name: "user.tusfs.summary", context: other) }
+        #expect(try readAll(document.inode) == "{\"files\":2}", "the owner still reads it")
+    }
 }

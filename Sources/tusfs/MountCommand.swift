@@ -77,6 +77,7 @@ struct MountCommand: AsyncParsableCommand {
     var maxInodes: Int?
 
     func run() async throws {
+        service.warnIfTheKeyIsAnArgument()
         let mountpoint = try MountpointCheck.resolve(self.mountpoint)
         try MountpointCheck.verify(mountpoint)
         let settings = try MountSettings(

@@ -21,10 +21,18 @@ struct ServiceOptions: ParsableArguments {
     /// The key from --api-key, --api-key-file or TUSFS_API_KEY, in that order. A key file readable by group
     /// or others is refused.
     func credentials() throws -> MediaManagerCredentials {
+        warnIfTheKeyIsAnArgument()
         var key = apiKey
         if key == nil, let apiKeyFile { key = try APIKeyFile.read(apiKeyFile, source: "--api-key-file") }
         if key == nil { key = ProcessInfo.processInfo.environment["TUSFS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } }
         return MediaManagerCredentials(apiKey: key, siteID: siteId)
+    }
+
+    /// One line on stderr when the key was given with --api-key: every user of the machine sees it in `ps`.
+    func warnIfTheKeyIsAnArgument() {
+        guard apiKey != nil else { return }
+        FileHandle.standardError.write(Data(
+            "tusfs: warning: --api-key shows the secret to every user of this machine (ps); use --api-key-file or TUSFS_API_KEY\n".utf8))
     }
 
     func client(

@@ -54,6 +54,8 @@ struct UploadCommandTests {
             tusfs, ["upload", dir.appending("one.bin"), "--endpoint", server.baseURL.absoluteString, "--api-key", "wrong"])
         #expect(denied.status != 0)
         #expect(denied.stderr.contains("401") || denied.stderr.contains("403"))
+        #expect(denied.stderr.contains("warning: --api-key shows the secret to every user"), "\(denied.stderr)")
+        #expect(!result.stderr.contains("warning"), "no warning for a key from TUSFS_API_KEY: \(result.stderr)")
     }
 
     @Test("files sent while the service is away wait for it, in order, and all arrive once it is back")

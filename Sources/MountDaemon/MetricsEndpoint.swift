@@ -53,9 +53,10 @@ final class MetricsEndpoint: Sendable {
         let states = gauges
         let router = Router()
         router.get("metrics") { _, _ in
-            let counts = engine.currentSummary().counts
-            for (state, gauge) in states { gauge.record(counts.files[state] ?? 0) }
-            pending.record(counts.bytesPending)
+            // The mount's kept totals: one lookup per scrape, whatever the number of files.
+            let totals = engine.currentSubtreeSummary(of: "")
+            for (state, gauge) in states { gauge.record(totals.totals[state] ?? 0) }
+            pending.record(totals.bytes - totals.bytes_uploaded)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -3,13 +3,56 @@ import Synchronization
 import Timekeeping
 import UploadStatus
 
-/// The read side of the engine: a copy of every record that the FUSE threads read without waiting for the
-/// engine (xattrs, sidecars, `user.tusfs.summary`, `status.json`), the last `status.json` built, and the
-/// bytes the service acknowledged lately (throughput).
+/// The read side of the engine: what the FUSE threads read without waiting for the engine (xattrs, sidecars,
+/// `user.tusfs.summary`, `status.json`), the last `status.json` built, and the bytes the service acknowledged
+/// lately (throughput).
 ///
-/// The engine writes it after each committed transition; readers see the state of the last one.
+/// It holds a copy of the records of files that have not settled, the most recently settled ones
+/// (``recentLimit``), and the totals of every directory (``DirectoryTotals``); the record of an older settled
+/// file is read from the journal when asked for. So its memory follows the files in flight and the
+/// directories, not every file ever uploaded. The engine writes it after each committed transition; readers
+/// see the state of the last one.
 final class StatusReadModel: Sendable {
-    private let records = Mutex<[String: UploadRecord]>([:])
+    private struct Records {
+        /// Files that have not settled, by path.
+        var active: [String: UploadRecord] = [:]
+        /// Files settled lately, by path, and the order they settled in (the oldest is forgotten first).
+        var recent: [String: UploadRecord] = [:]
+        var recentOrder: [String] = []
+        var recentOrderStart = 0
+        var totals = DirectoryTotals()
+
+        mutating func forget(_ path: String) {
+            active[path] = nil
+            recent[path] = nil  // its entry in `recentOrder` is skipped when it comes up
+        }
+
+        mutating func show(_ record: UploadRecord, keepingRecent limit: Int) {
+            if record.isSettled {
+                active[record.path] = nil
+                recent[record.path] = record
+                recentOrder.append(record.path)
+                // A cache: forgetting an entry that settled again later costs only a journal read.
+                while recent.count > limit, recentOrderStart < recentOrder.count {
+                    recent[recentOrder[recentOrderStart]] = nil
+                    recentOrderStart += 1
+                }
+                if recentOrderStart > 4096 && recentOrderStart * 2 > recentOrder.count {
+                    recentOrder.removeFirst(recentOrderStart)
+                    recentOrderStart = 0
+                }
+            } else {
+                recent[record.path] = nil
+                active[record.path] = record
+            }
+        }
+    }
+
+    /// Settled records kept beside the unsettled ones; older ones are read from the journal.
+    static let recentLimit = 2048
+
+    private let journal: UploadJournal?
+    private let records = Mutex(Records())
     /// Counts changes to `records`, so that `statusJSON()` can reuse a document no change made stale.
     private let generation = Atomic<UInt64>(0)
     /// The last `status.json` built: the generation it shows, when it was built, how long that took, its bytes.
@@ -22,19 +65,31 @@ final class StatusReadModel: Sendable {
     /// The journal's error for the files whose changes it could not record yet (`UploadEngine+HeldEvents`).
     private let journalErrors = Mutex<[String: String]>([:])
 
+    /// A read model that reads settled records it no longer holds from `journal`.
+    init(journal: UploadJournal?) {
+        self.journal = journal
+    }
+
     // MARK: writing (the engine)
 
-    /// Replaces every record (at start-up).
-    func replaceAll(_ all: [String: UploadRecord]) {
-        records.withLock { $0 = all }
+    /// Starts over with the unsettled records `active` and the directory totals of every record (at start-up).
+    func replaceAll(active: [String: UploadRecord], totals: DirectoryTotals) {
+        records.withLock { records in
+            records = Records()
+            records.active = active
+            records.totals = totals
+        }
         generation.add(1, ordering: .releasing)
     }
 
-    /// Shows `record` at its path, and nothing any more at `removedPath` (a rename or a removal).
-    func update(_ record: UploadRecord?, removing removedPath: String?) {
+    /// Shows `next` instead of `previous` (nil: a new file, or a file gone), and nothing any more at
+    /// `removedPath` (a rename or a removal).
+    func update(from previous: UploadRecord?, to next: UploadRecord?, removing removedPath: String?) {
         records.withLock { records in
-            if let removedPath { records[removedPath] = nil }
-            if let record { records[record.path] = record }
+            if let previous { records.totals.remove(previous) }
+            if let next { records.totals.add(next) }
+            if let removedPath { records.forget(removedPath) }
+            if let next { records.show(next, keepingRecent: Self.recentLimit) }
         }
         generation.add(1, ordering: .releasing)
     }
@@ -71,10 +126,17 @@ final class StatusReadModel: Sendable {
     /// Whether the service answers.
     var service: ServiceStatus { serviceStatus.withLock { $0 } }
 
+    /// The record of one file as it is now: in memory, or for a file settled a while ago, in the journal.
+    private func current(at path: String) -> UploadRecord? {
+        if let held = records.withLock({ $0.active[path] ?? $0.recent[path] }) { return held }
+        // Not in memory: settled long ago (or unknown). The journal has it as committed.
+        return (try? journal?.record(for: path)) ?? nil
+    }
+
     /// The record of one file, as the status surface shows it (``UploadRecord/showing(_:)``); a file whose
     /// change the journal could not record yet shows that error (as `local` when it has no record yet).
     func record(at path: String) -> UploadRecord? {
-        let record = records.withLock { $0[path] }
+        let record = current(at: path)
         guard let journalError = journalErrors.withLock({ $0[path] }) else { return record?.showing(service) }
         var shown = record ?? UploadRecord(path: path, state: .local, updatedAt: Date(), generation: 0)
         shown.error = journalError
@@ -93,38 +155,50 @@ final class StatusReadModel: Sendable {
         }
     }
 
-    /// The totals of the files at or below `path` (`""`: the whole mount): one pass over the records, under
-    /// the lock, nothing allocated per file.
+    /// The totals of the files at or below `path` (`""`: the whole mount): a directory's kept totals, or the
+    /// one file at `path`; the same cost whatever the number of files.
     func subtreeSummary(of path: String) -> SubtreeSummary {
-        records.withLock { records in
-            var summary = SubtreeSummary()
-            for (recordPath, record) in records where SubtreeSummary.path(recordPath, isIn: path) { summary.add(record) }
-            summary.service = service
-            return summary
-        }
+        var summary = records.withLock { $0.totals.summary(ofDirectory: path) } ?? SubtreeSummary()
+        if summary.files == 0, let record = current(at: path) { summary.add(record) }
+        summary.service = service
+        return summary
     }
 
     /// Totals, bytes pending and every record ordered by path.
     func summary() -> UploadSummary {
-        let journal = journalErrors.withLock { $0 }
-        var (all, unknown) = records.withLock { records in
-            (Array(records.values), journal.keys.filter { records[$0] == nil })
-        }
-        if !journal.isEmpty {
+        var all = everyRecord()
+        let errors = journalErrors.withLock { $0 }
+        if !errors.isEmpty {
             // Files whose change the journal could not record yet show its error (as `local` when new).
+            var unknown = Set(errors.keys)
             all = all.map { record in
-                guard let error = journal[record.path] else { return record }
+                unknown.remove(record.path)
+                guard let error = errors[record.path] else { return record }
                 var shown = record
                 shown.error = error
                 return shown
             }
             for path in unknown {
                 var shown = UploadRecord(path: path, state: .local, updatedAt: Date(), generation: 0)
-                shown.error = journal[path]
+                shown.error = errors[path]
                 all.append(shown)
             }
         }
         return UploadSummary(records: all, throughput: throughput(), service: service)
+    }
+
+    /// Every record: the journal's, one at a time, with the copy in memory in its place where there is one
+    /// (fresher: upload progress), and the files in memory the journal does not know yet (open for writing).
+    private func everyRecord() -> [UploadRecord] {
+        let (active, recent) = records.withLock { ($0.active, $0.recent) }
+        var notSeen = Set(active.keys).union(recent.keys)
+        var all: [UploadRecord] = []
+        try? journal?.forEachRecord { record in
+            all.append(active[record.path] ?? recent[record.path] ?? record)
+            notSeen.remove(record.path)
+        }
+        for path in notSeen { if let record = active[path] ?? recent[path] { all.append(record) } }
+        return all
     }
 
     /// `summary()` as the JSON of `status.json`. A reader of the file looks it up, stats and opens it, each

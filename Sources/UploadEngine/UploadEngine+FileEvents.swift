@@ -23,7 +23,7 @@ extension UploadEngine {
     /// The last writer closed the file; `size` is its size in the cache. The upload starts after the
     /// write-back delay unless the file is written, renamed or removed before.
     public func fileClosed(_ path: String, size: Int64) throws(UploadJournalError) {
-        if records[path] == nil { try handle(.written, at: path, createIfMissing: true) }
+        if try knownRecord(at: path) == nil { try handle(.written, at: path, createIfMissing: true) }
         try handle(.closed(size: size), at: path)
     }
 
@@ -31,8 +31,8 @@ extension UploadEngine {
     /// the journal did not know is uploaded under its new name, as if it had just been closed there.
     public func fileRenamed(from: String, to: String) throws(UploadJournalError) {
         guard from != to else { return }
-        if records[to] != nil { try handle(.removed, at: to) }
-        if records[from] != nil {
+        if try knownRecord(at: to) != nil { try handle(.removed, at: to) }
+        if try knownRecord(at: from) != nil {
             try handle(.renamed(to: to), at: from)
         } else if let size = fileSize(to, regularOnly: true) {
             try fileClosed(to, size: size)
@@ -42,7 +42,8 @@ extension UploadEngine {
     /// A directory was renamed: every file under it is renamed the same way.
     public func directoryRenamed(from: String, to: String) throws(UploadJournalError) {
         let prefix = from + "/"
-        for path in records.keys.sorted() where path.hasPrefix(prefix) {
+        let paths = Set(records.keys.filter { $0.hasPrefix(prefix) }).union(try journal.paths(under: from))
+        for path in paths.sorted() {
             try fileRenamed(from: path, to: to + "/" + path.dropFirst(prefix.count))
         }
     }

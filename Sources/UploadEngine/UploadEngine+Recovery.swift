@@ -14,14 +14,37 @@ extension UploadEngine {
             (path: file.path, size: file.size,
              modified: Date(timeIntervalSince1970: Double(file.modified.tv_sec) + Double(file.modified.tv_nsec) / 1e9))
         }
-        var queuedCount = 0
-        for file in found.sorted(by: { $0.path < $1.path }) {
-            if let record = records[file.path] {
-                guard [.processing, .ready].contains(record.state),
-                    record.size != file.size || file.modified > record.updatedAt
-                else { continue }
-                try handle(.written, at: file.path)
+        // The cache's files and the journal's records, both in byte order, side by side: one pass over the
+        // journal, a record at a time, whatever its size. What to queue is decided first and done after.
+        let sorted = found.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        var changed: [(path: String, size: Int64, known: Bool)] = []
+        var index = 0
+        func consider(_ file: (path: String, size: Int64, modified: Date), _ record: UploadRecord?) {
+            guard let record = records[file.path] ?? record else {
+                changed.append((file.path, file.size, false))
+                return
             }
+            if [.processing, .ready].contains(record.state), record.size != file.size || file.modified > record.updatedAt {
+                changed.append((file.path, file.size, true))
+            }
+        }
+        try journal.forEachRecord { record in
+            while index < sorted.count, sorted[index].path.utf8.lexicographicallyPrecedes(record.path.utf8) {
+                consider(sorted[index], nil)
+                index += 1
+            }
+            if index < sorted.count, sorted[index].path == record.path {
+                consider(sorted[index], record)
+                index += 1
+            }
+        }
+        while index < sorted.count {
+            consider(sorted[index], nil)
+            index += 1
+        }
+        var queuedCount = 0
+        for file in changed {
+            if file.known { try handle(.written, at: file.path) }
             try fileClosed(file.path, size: file.size)
             queuedCount += 1
         }

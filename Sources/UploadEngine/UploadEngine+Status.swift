@@ -4,11 +4,19 @@ import UploadStatus
 /// without waiting for it (the `current…` methods, which read the `StatusReadModel`).
 extension UploadEngine {
     /// The record of one file, with the current upload progress (as stored: without the outage overlay).
-    public func status(of path: String) -> UploadRecord? { records[path] }
+    public func status(of path: String) -> UploadRecord? { try? knownRecord(at: path) }
 
-    /// Totals per state, bytes pending and the per-file list, for `status.json`.
+    /// Totals per state, bytes pending and the per-file list, for `status.json` (the settled files read from
+    /// the journal).
     public func summary() -> UploadSummary {
-        UploadSummary(records: records.values, throughput: throughput(), service: health.status)
+        var all: [UploadRecord] = []
+        var notSeen = Set(records.keys)
+        try? journal.forEachRecord { record in
+            all.append(records[record.path] ?? record)
+            notSeen.remove(record.path)
+        }
+        for path in notSeen { if let record = records[path] { all.append(record) } }
+        return UploadSummary(records: all, throughput: throughput(), service: health.status)
     }
 
     /// Whether the service answers: unreachable (with since when and why) while the engine holds its work.
@@ -16,7 +24,7 @@ extension UploadEngine {
 
     /// Totals per state and bytes pending, without the per-file list.
     public func counts() -> UploadCounts {
-        UploadCounts(counting: records.values)
+        summary().counts
     }
 
     /// Bytes per second the server acknowledged over the last 5 seconds; readable from any thread.

@@ -23,7 +23,9 @@ public actor UploadEngine {
     let logger: Logger
     nonisolated let metrics = UploadMetrics()
 
-    /// What the engine knows of every file (plus upload progress, which is not journalled).
+    /// What the engine knows of every file that has not settled (plus upload progress, which is not
+    /// journalled). A settled file (`ready`, failed for good) lives in the journal only; `knownRecord(at:)`
+    /// reads it from there when an event concerns it.
     var records: [String: UploadRecord] = [:]
     /// Files waiting for a transfer slot, and the upload, finalize or status request running for each file.
     var slots: TransferSlots<Task<Void, Never>>
@@ -51,7 +53,7 @@ public actor UploadEngine {
     var journalError: String?
 
     /// The records and throughput as the FUSE threads read them, without waiting for the actor.
-    nonisolated let readModel = StatusReadModel()
+    nonisolated let readModel: StatusReadModel
     /// Events posted from the filesystem's threads, applied in order by one task.
     private nonisolated let postedEvents = Mutex<[FileEvent]>([])
     /// Wakes the event loop when the first event arrives in an empty `postedEvents`.
@@ -75,6 +77,7 @@ public actor UploadEngine {
             processingPollPolicy: configuration.processingPollPolicy,
             earlyStartMinimumSize: configuration.startsUploadsAtClose ? target.namedAtFinalizeFromSize : nil)
         self.slots = TransferSlots(capacity: configuration.parallelTransfers)
+        self.readModel = StatusReadModel(journal: journal)
         self.logger = logger
     }
 
@@ -86,8 +89,12 @@ public actor UploadEngine {
     public func start() throws(UploadJournalError) {
         stopped = false
         draining = false
-        for record in try journal.allRecords() { records[record.path] = record }
-        readModel.replaceAll(records)
+        // Only the files that have not settled come into memory; the directory totals are counted in one pass
+        // over the journal, a record at a time.
+        for record in try journal.unsettledRecords() { records[record.path] = record }
+        var totals = DirectoryTotals()
+        try journal.forEachRecord { totals.add(records[$0.path] ?? $0) }
+        readModel.replaceAll(active: records, totals: totals)
         metrics.recordService(health.status)
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }
@@ -175,8 +182,9 @@ public actor UploadEngine {
             return
         }
         let now = Date()
-        let isNew = records[path] == nil
-        guard let record = records[path] ?? (createIfMissing ? machine.newRecord(path: path, now: now) : nil) else { return }
+        let known = try knownRecord(at: path)
+        let isNew = known == nil
+        guard let record = known ?? (createIfMissing ? machine.newRecord(path: path, now: now) : nil) else { return }
         let (next, actions) = machine.transition(record, event, now: now)
         let operations = actions.compactMap(RemoteOperation.init)
         let forget = actions.contains(.forget)
@@ -202,8 +210,9 @@ public actor UploadEngine {
             if actions.contains(.followRename) { moveRequest(from: path, to: next.path) } else { cancelRequest(path) }
             slots.leaveQueue(path)
         }
-        if !forget { records[next.path] = next }
-        readModel.update(forget ? nil : next, removing: moved ? path : nil)
+        // A settled file leaves memory: the journal has it (every settling transition is persisted).
+        if !forget { records[next.path] = next.isSettled ? nil : next }
+        readModel.update(from: known, to: forget ? nil : next, removing: moved ? path : nil)
         if event != .restarted || persist {
             logger.debug("\(event) → \(next.state)", metadata: ["path": "\(next.path)", "generation": "\(next.generation)"])
         }
@@ -260,6 +269,12 @@ public actor UploadEngine {
     /// again until it can be recorded.
     func deliver(_ event: UploadEvent, at path: String) {
         applyOrHold(.upload(event, path: path))
+    }
+
+    /// The record of the file at `path`: in memory while it has not settled, else from the journal.
+    func knownRecord(at path: String) throws(UploadJournalError) -> UploadRecord? {
+        if let record = records[path] { return record }
+        return try journal.record(for: path)
     }
 
     // MARK: slots

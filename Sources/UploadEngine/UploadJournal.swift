@@ -168,6 +168,33 @@ public final class UploadJournal: Sendable {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM upload ORDER BY path").map(Self.record(from:)) }
     }
 
+    /// The records of files that have not settled: every state but `ready`, and `failed` only with a retry
+    /// scheduled. What the engine keeps in memory; the settled rest stays here.
+    public func unsettledRecords() throws(UploadJournalError) -> [UploadRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM upload WHERE state != 'ready' AND (state != 'failed' OR nextAttemptAt IS NOT NULL)"
+            ).map(Self.record(from:))
+        }
+    }
+
+    /// The paths of the records under the directory `path` (not `path` itself).
+    public func paths(under path: String) throws(UploadJournalError) -> [String] {
+        let under = Self.descendants(of: path)
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT path FROM upload WHERE path >= ? AND path < ?", arguments: [under.lower, under.upper])
+        }
+    }
+
+    /// Calls `body` with every record, ordered by path (SQLite's byte order), one at a time: what a pass over
+    /// a large journal costs in memory is one record.
+    public func forEachRecord(_ body: (UploadRecord) throws -> Void) throws(UploadJournalError) {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM upload ORDER BY path")
+            while let row = try rows.next() { try body(Self.record(from: row)) }
+        }
+    }
+
     /// The records in `state`, ordered by path.
     public func records(in state: UploadState) throws(UploadJournalError) -> [UploadRecord] {
         try read { db in

@@ -36,6 +36,15 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
         bytes_uploaded += record.state.bytesUploaded(size: record.size, uploaded: record.uploadedBytes)
     }
 
+    /// Counts `record` out (what ``add(_:)`` counted in).
+    public mutating func remove(_ record: UploadRecord) {
+        files -= 1
+        totals[record.state, default: 0] -= 1
+        if record.isFailedForGood { failed_for_good -= 1 }
+        bytes -= record.size
+        bytes_uploaded -= record.state.bytesUploaded(size: record.size, uploaded: record.uploadedBytes)
+    }
+
     /// Whether the mount-relative `path` is `subtree` itself or lies below it; the root (`""`) holds every path.
     public static func path(_ path: String, isIn subtree: String) -> Bool {
         if subtree.isEmpty || path == subtree { return true }

@@ -60,6 +60,10 @@ public struct UploadRecord: Codable, Sendable, Hashable {
     /// Failed with no automatic retry scheduled (``UploadState/isFailedForGood(retryScheduled:)``).
     public var isFailedForGood: Bool { state.isFailedForGood(retryScheduled: nextAttemptAt != nil) }
 
+    /// Whether the file has settled (``UploadState/isSettled(retryScheduled:)``): `ready`, or failed for good.
+    /// The engine keeps such records in the journal only.
+    public var isSettled: Bool { state.isSettled(retryScheduled: nextAttemptAt != nil) }
+
     /// Whether the mount still has something to send for this file (``UploadState/hasWorkLeft(retryScheduled:)``).
     public var hasWorkLeft: Bool { state.hasWorkLeft(retryScheduled: nextAttemptAt != nil) }
 

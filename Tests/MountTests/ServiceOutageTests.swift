@@ -110,7 +110,7 @@ struct ServiceOutageTests {
         #expect(copy.succeeded, "\(copy.stderr)")
         let noticed = await UploadBridgeFixture.eventually(timeout: 30) { Self.serviceIsReported(unreachable: true, bridge) }
         try #require(noticed, "the outage never showed in user.tusfs.summary\n\(bridge.daemonLog.suffix(2000))")
-        try Self.expectOutageShown(bridge, naming: "network error")
+        try Self.expectOutageShown(bridge, naming: "Connection refused")
         let before = try Self.attempts(bridge)
 
         // Thirty times the longest retry delay.

@@ -18,6 +18,9 @@ public struct MountedDaemon: Sendable {
     /// Inodes the kernel may make the daemon hold before it asks the kernel to forget some (default: half the
     /// open-file limit).
     public let maxInodes: Int?
+    /// The inodes the kernel may make the daemon hold before it is asked to forget some, when the open-file
+    /// limit allows that many.
+    public static let defaultMaxInodes = 16_384
 
     /// A mount of `mountpoint` with `settings`; nothing happens until `run`.
     public init(mountpoint: String, settings: MountSettings, maxInodes: Int? = nil) {
@@ -74,8 +77,9 @@ public struct MountedDaemon: Sendable {
             do {
                 var mirrorOptions = MirrorOptions()
                 // Every inode held is a descriptor; the other half of the limit is left for open files, the
-                // journal, the connections and the embedded service.
-                mirrorOptions.maxCachedInodes = maxInodes ?? max(256, openFiles / 2)
+                // journal, the connections and the embedded service. And every inode held costs the daemon about
+                // a KiB: at most `defaultMaxInodes`, so its memory does not grow with every file ever copied in.
+                mirrorOptions.maxCachedInodes = maxInodes ?? max(256, min(openFiles / 2, Self.defaultMaxInodes))
                 filesystem = try MirrorFilesystem(
                     root: cache.files, options: mirrorOptions, observer: EngineObserver(events: uploads.engine),
                     statusProvider: EngineStatusProvider(engine: uploads.engine, remoteName: { RemoteLocation.remoteFileName(of: $0) }))

@@ -71,8 +71,8 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var readyFd: Int32?
 
-    /// Inodes the kernel may make the daemon hold before it asks the kernel to forget some (default: half the
-    /// open-file limit). For tests of that bound.
+    /// Inodes the kernel may make the daemon hold before it asks the kernel to forget some (default: 16,384, or
+    /// half the open-file limit when that is less). For tests of that bound.
     @Option(help: .hidden)
     var maxInodes: Int?
 

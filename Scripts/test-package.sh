@@ -144,8 +144,8 @@ installed=0
 if dpkg-query -W -f='${db:Status-Abbrev}' tusfs 2>/dev/null | grep -q '^.i'; then fail "tusfs still installed after apt-get remove"; fi
 left=()
 while IFS= read -r path; do
-  [ -n "$path" ] && [ "$path" != /. ] || continue
-  if [ -L "$path" ] || [ -f "$path" ]; then left+=("$path"); fi
+  [ -n "$path" ] && [ "$path" != /. ] && [ ! -d "$path" ] || continue  # directories (and /lib -> usr/lib) stay
+  if [ -L "$path" ] || [ -e "$path" ]; then left+=("$path"); fi
 done <"$work/files.txt"
 ((${#left[@]} == 0)) || fail "apt-get remove left: ${left[*]}"
 [ ! -e /etc/tusfs ] || fail "apt-get remove left /etc/tusfs"

@@ -13,8 +13,9 @@
 #     /sbin/mount.fuse.tusfs, with the example config the package ships) and the embedded stand-in service,
 #     a file written, `tusfs wait` until it is ready, the file downloaded back from its user.tusfs.url and
 #     compared, unmounted.
-#  7. `apt-get remove` leaves none of the package's files (it has no conffiles) and the package not installed.
-# The package is removed and the mount cleared on failure too.
+#  7. `apt-get remove` leaves none of the package's files (it has no conffiles) and the package not installed;
+#     then dpkg --purge forgets it.
+# The package is purged and the mount cleared on failure too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,7 @@ if [ "${1:-}" = --without-toolchain ]; then
   fi
   clear_mount() { tusfs unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true; }
   trap clear_mount EXIT
+  trap 'exit 130' INT TERM
   tusfs --version
   mkdir -p "$mnt" "$cache"
   mount -t fuse.tusfs "tusfs:$cache" "$mnt" -o write_back=0,config=/usr/share/doc/tusfs/examples/mnt-media.toml
@@ -60,7 +62,7 @@ installed=0
 cleanup() {
   status=$?
   if [ "$installed" = 1 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq tusfs >/dev/null 2>&1 || echo "test-package: apt-get remove tusfs failed" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tusfs >/dev/null 2>&1 || echo "test-package: apt-get purge tusfs failed" >&2
   fi
   rm -rf "$work"
   [ "$status" = 0 ] || echo "test-package: FAILED" >&2
@@ -150,4 +152,5 @@ done <"$work/files.txt"
 ((${#left[@]} == 0)) || fail "apt-get remove left: ${left[*]}"
 [ ! -e /etc/tusfs ] || fail "apt-get remove left /etc/tusfs"
 echo "test-package: apt-get remove left no file of the package"
+dpkg --purge tusfs >/dev/null  # the record dpkg keeps of a removed package (its postrm runs at a purge)
 echo "test-package: passed ($(($(date +%s) - started)) s)"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing tusfs needs, when it is missing: libfuse3, attr, rsync, libmagic, zlib,
-# the MIME table, SQLite, and the Python tus peers used by interop tests. Safe to run again.
+# the MIME table, SQLite, the tools that build and check the Debian package (dpkg-dev for dpkg-shlibdeps,
+# binutils, man-db, systemd for systemd-analyze), and the Python tus peers used by interop tests. Safe to run
+# again.
 set -euo pipefail
-debs=(libfuse3-dev fuse3 attr rsync libmagic-dev zlib1g-dev media-types libsqlite3-dev curl pkg-config bc openssl)
+debs=(libfuse3-dev fuse3 attr rsync libmagic-dev zlib1g-dev media-types libsqlite3-dev curl pkg-config bc openssl
+  dpkg-dev binutils man-db systemd)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -2,11 +2,14 @@
 # Installs tusfs system-wide: the release binary in /usr/local/bin, the mount helper that mount(8) runs for
 # fstab entries of type fuse.tusfs (/sbin/mount.fuse.tusfs, a link to the binary), the systemd unit example
 # and the docs. Usage: sudo Scripts/install.sh [PREFIX]   (default /usr/local)
+# On Debian and Ubuntu servers, prefer the package (Scripts/package-deb.sh): it also brings the systemd
+# template unit, man pages and completions, and apt-get removes it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/lib/release-build.sh
 prefix=${1:-/usr/local}
 Scripts/install-deps.sh
-swift build -c release --product tusfs 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; }
+build_release
 install -D -m 0755 .build/release/tusfs "$prefix/bin/tusfs"
 ln -sf "$prefix/bin/tusfs" /sbin/mount.fuse.tusfs
 install -D -m 0644 packaging/systemd/tusfs.service "$prefix/share/tusfs/tusfs.service"

@@ -44,8 +44,3 @@ struct TusfsCommand: AsyncParsableCommand {
         await main(nil)
     }
 }
-
-/// The version printed by `tusfs --version`.
-enum TusfsVersion {
-    static let current = "0.1.0"
-}

@@ -72,7 +72,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 started=$(date +%s)
-deb=$(Scripts/package-deb.sh "$work/deb" | tee /dev/stderr | tail -n 1)
+deb=$(Scripts/package-deb.sh "$work/deb" | tee -a /dev/stderr | tail -n 1)  # -a: a log file on stderr is appended to, not truncated
 echo "test-package: package built in $(($(date +%s) - started)) s: $(stat -c %s "$deb") bytes"
 [ -f "$deb" ] || fail "no package at $deb"
 dpkg-deb --field "$deb" Depends Installed-Size

@@ -5,11 +5,14 @@ import UploadStatus
 import Glibc
 #endif
 
-// The virtual status files: `NAME.tusfs.json` beside every regular file, and `.tusfs/status.json`. They exist
-// only while a status provider is set, are read-only, readable by name and never listed.
+// The virtual status files: `NAME.tusfs.json` beside every regular file (its record) and every directory (the
+// listing of the files under it), and `.tusfs/status.json` (the listing of the whole mount). They exist only
+// while a status provider is set, are read-only, readable by name and never listed. Listings are produced as
+// they are read (a page of the journal at a time) and show a size of 0, as files in /proc do: read them to
+// the end.
 //
-// Who may read them (docs/SECURITY.md, "Other users of a shared mount"): a sidecar shows its file's owner,
-// group and read bits, so it is readable exactly when its file is; `status.json` and `user.tusfs.summary`
+// Who may read them (docs/SECURITY.md, "Other users of a shared mount"): a file's sidecar shows its file's
+// owner, group and read bits, so it is readable exactly when its file is; listings and `user.tusfs.summary`
 // (which cover files the caller may not be able to see) belong to the mount's owner and root alone. The
 // kernel checks the attributes shown (the mount always has `default_permissions`), and `open` checks again.
 extension MirrorFilesystem {
@@ -31,7 +34,7 @@ extension MirrorFilesystem {
         var attributes = stat()
         guard file.byteCount > 0,
             file.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0,
-            attributes.st_mode & S_IFMT == S_IFREG
+            [S_IFREG, S_IFDIR].contains(attributes.st_mode & S_IFMT)
         else { return nil }
         return try virtualEntryReply(virtualNodes.lookup(.sidecar(parent: directory.number, file: file)))
     }
@@ -65,44 +68,59 @@ extension MirrorFilesystem {
             attributes.st_nlink = 2
         } else {
             attributes.st_mode = S_IFREG | (owner.st_mode & 0o444)
-            attributes.st_size = off_t(try virtualContents(kind).count)
+            // A listing's size is known once read (0, as in /proc); a file's sidecar is small: built to tell.
+            attributes.st_size = owner.st_mode & S_IFMT == S_IFREG ? off_t(try fileSidecar(kind).count) : 0
             attributes.st_blocks = (attributes.st_size + 511) / 512
         }
         return attributes
     }
 
-    func virtualContents(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> [UInt8] {
+    /// The contents of a virtual file, produced as they are read (`make` again starts them over).
+    func virtualContents(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> @Sendable () -> StreamedDocument {
         guard let statusProvider else { throw .notFound }
         switch kind {
         case .controlDirectory:
             throw FilesystemError(EISDIR)
         case .statusDocument:
-            return statusProvider.statusDocument()
+            return { statusProvider.statusDocument(under: "") }
         case let .sidecar(parent, file):
-            guard let directory = try? inodes.inode(parent), let path = path(in: directory, file),
-                let sidecar = statusProvider.sidecar(of: path)
-            else { throw .notFound }
-            return sidecar
+            guard let directory = try? inodes.inode(parent), let path = path(in: directory, file) else { throw .notFound }
+            if try virtualOwner(kind).st_mode & S_IFMT == S_IFDIR { return { statusProvider.statusDocument(under: path) } }
+            let sidecar = try fileSidecar(kind)
+            return { .whole(sidecar) }
         }
     }
 
-    /// Whose a virtual node is, and the read bits it shows: a sidecar its file's (owner, group, mode), the
-    /// control directory and `status.json` the mount owner's (the daemon's user), readable by that user only.
+    /// The sidecar of a regular file.
+    private func fileSidecar(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> [UInt8] {
+        guard let statusProvider, case let .sidecar(parent, file) = kind, let directory = try? inodes.inode(parent),
+            let path = path(in: directory, file), let sidecar = statusProvider.sidecar(of: path)
+        else { throw .notFound }
+        return sidecar
+    }
+
+    /// Whose a virtual node is, and the read bits it shows (with the type of what it describes): a file's
+    /// sidecar its file's (owner, group, mode), the control directory, `status.json` and a directory's listing
+    /// the mount owner's (the daemon's user), readable by that user only.
     func virtualOwner(_ kind: VirtualNodes.Kind) throws(FilesystemError) -> stat {
+        var owner = stat()
+        owner.st_uid = mountOwner.uid
+        owner.st_gid = mountOwner.gid
         switch kind {
         case .controlDirectory, .statusDocument:
-            var owner = stat()
-            owner.st_uid = mountOwner.uid
-            owner.st_gid = mountOwner.gid
-            owner.st_mode = S_IRUSR
+            owner.st_mode = S_IFDIR | S_IRUSR
             return owner
         case let .sidecar(parent, file):
             guard let directory = try? inodes.inode(parent) else { throw .notFound }
             var attributes = stat()
-            guard file.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0,
-                attributes.st_mode & S_IFMT == S_IFREG
-            else { throw .notFound }
-            return attributes
+            guard file.withCString({ fstatat(directory.descriptor, $0, &attributes, AT_SYMLINK_NOFOLLOW) }) == 0 else { throw .notFound }
+            switch attributes.st_mode & S_IFMT {
+            case S_IFREG: return attributes
+            case S_IFDIR:
+                owner.st_mode = S_IFDIR | S_IRUSR
+                return owner
+            default: throw .notFound
+            }
         }
     }
 
@@ -117,16 +135,18 @@ extension MirrorFilesystem {
         switch kind {
         case .controlDirectory: break
         case .statusDocument: guard mayReadMountStatus(context) else { throw FilesystemError(EACCES) }
-        case .sidecar: guard context.mayRead(try virtualOwner(kind)) else { throw FilesystemError(EACCES) }
+        case .sidecar:
+            let owner = try virtualOwner(kind)
+            let allowed = owner.st_mode & S_IFMT == S_IFDIR ? mayReadMountStatus(context) : context.mayRead(owner)
+            guard allowed else { throw FilesystemError(EACCES) }
         }
-        let handle = virtualNodes.open(contents: try virtualContents(kind))
+        let handle = virtualNodes.open(document: try virtualContents(kind))
         return OpenedFile(handle: handle, directIO: true)
     }
 
     func readVirtual(_ handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) -> ReadData {
-        guard let contents = virtualNodes.contents(of: handle) else { throw .badHandle }
-        let start = min(Int(offset), contents.count)
-        return .bytes(Array(contents[start..<min(start + size, contents.count)]))
+        guard let reader = virtualNodes.reader(of: handle), offset >= 0 else { throw .badHandle }
+        return .bytes(reader.read(offset: Int(offset), size: size))
     }
 
     /// `.tusfs/` lists its one file (it is the only place where a virtual file is listed).

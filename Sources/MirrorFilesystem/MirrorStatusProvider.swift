@@ -1,4 +1,5 @@
 import FUSEAdapter
+import UploadStatus
 
 /// One read-only status attribute of a file, shown as the xattr `user.tusfs.NAME`.
 public struct StatusAttribute: Sendable, Equatable {
@@ -18,8 +19,10 @@ public protocol MirrorStatusProvider: Sendable {
     func statusAttributes(of path: String) -> [StatusAttribute]?
     /// The sidecar document of a regular file (JSON); nil when the file has no status.
     func sidecar(of path: String) -> [UInt8]?
-    /// The document served at `.tusfs/status.json`.
-    func statusDocument() -> [UInt8]
+    /// The status document of the files under the mount-relative directory `directory`: `.tusfs/status.json`
+    /// for `""` (the whole mount), the sidecar `DIR.tusfs.json` of any other directory. Produced as it is read,
+    /// so that it may list any number of files.
+    func statusDocument(under directory: String) -> StreamedDocument
     /// The totals of the files at or below `path` (a directory, a file; `""` is the mount's root), as JSON: the
     /// value of `user.tusfs.summary`.
     func subtreeSummary(of path: String) -> [UInt8]

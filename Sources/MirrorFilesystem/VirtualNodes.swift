@@ -1,5 +1,6 @@
 import FUSEAdapter
 import Synchronization
+import UploadStatus
 
 /// The files that exist only in the mount, never on disk: sidecars and the control directory. They are
 /// readable by name but never listed, so `cp -r`, `rsync --delete` and `find` never see them.
@@ -9,7 +10,7 @@ final class VirtualNodes: Sendable {
         case controlDirectory
         /// `.tusfs/status.json`.
         case statusDocument
-        /// `NAME.tusfs.json` beside the regular file NAME in directory `parent`.
+        /// `NAME.tusfs.json` beside the regular file or directory NAME in directory `parent`.
         case sidecar(parent: InodeNumber, file: FileName)
     }
 
@@ -21,7 +22,7 @@ final class VirtualNodes: Sendable {
     private struct State {
         var kinds: [InodeNumber: (kind: Kind, lookups: UInt64)] = [:]
         var numbers: [Kind: InodeNumber] = [:]
-        var contents: [UInt64: [UInt8]] = [:]
+        var readers: [UInt64: VirtualReader] = [:]
         var next: UInt64 = VirtualNodes.firstNumber
     }
 
@@ -58,15 +59,66 @@ final class VirtualNodes: Sendable {
 
     /// Keeps a snapshot of a virtual file's contents for one open handle.
     func open(contents: [UInt8]) -> UInt64 {
-        state.withLock { state in
+        open(document: { .whole(contents) })
+    }
+
+    /// Keeps a document produced as it is read for one open handle; `make` starts it over (a reader that goes
+    /// back before what it was last given).
+    func open(document make: @escaping @Sendable () -> StreamedDocument) -> UInt64 {
+        let reader = VirtualReader(make)
+        return state.withLock { state in
             let handle = state.next
             state.next += 1
-            state.contents[handle] = contents
+            state.readers[handle] = reader
             return handle
         }
     }
 
-    func contents(of handle: UInt64) -> [UInt8]? { state.withLock { $0.contents[handle] } }
+    func reader(of handle: UInt64) -> VirtualReader? { state.withLock { $0.readers[handle] } }
 
-    func release(_ handle: UInt64) { _ = state.withLock { $0.contents.removeValue(forKey: handle) } }
+    func release(_ handle: UInt64) { _ = state.withLock { $0.readers.removeValue(forKey: handle) } }
+}
+
+/// One open virtual file: its document and the bytes of it from the last read on (a reader reads from start
+/// to end; one going back starts the document over).
+final class VirtualReader: Sendable {
+    private struct Window {
+        var document: StreamedDocument
+        var bytes: [UInt8] = []
+        /// The offset of `bytes.first` in the document.
+        var start = 0
+        var ended = false
+    }
+
+    private let make: @Sendable () -> StreamedDocument
+    private let window: Mutex<Window>
+
+    init(_ make: @escaping @Sendable () -> StreamedDocument) {
+        self.make = make
+        window = Mutex(Window(document: make()))
+    }
+
+    /// Up to `size` bytes from `offset`; fewer only at the document's end.
+    func read(offset: Int, size: Int) -> [UInt8] {
+        window.withLock { window in
+            if offset < window.start { window = Window(document: make()) }
+            while !window.ended, window.start + window.bytes.count < offset + size {
+                guard let piece = window.document.next() else {
+                    window.ended = true
+                    break
+                }
+                window.bytes += piece
+                let behind = min(offset - window.start, window.bytes.count)
+                if behind > 64 * 1024 {
+                    window.bytes.removeFirst(behind)
+                    window.start += behind
+                }
+            }
+            let behind = min(offset - window.start, window.bytes.count)
+            window.bytes.removeFirst(behind)
+            window.start += behind
+            guard offset == window.start else { return [] }
+            return Array(window.bytes.prefix(size))
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import FUSEAdapter
 import MirrorFilesystem
+import Synchronization
 import UploadEngine
 import UploadStatus
 
@@ -31,8 +32,16 @@ public struct EngineStatusProvider: MirrorStatusProvider {
         return Array(json) + [UInt8(ascii: "\n")]
     }
 
-    public func statusDocument() -> [UInt8] {
-        engine.currentStatusJSON() + [UInt8(ascii: "\n")]
+    public func statusDocument(under directory: String) -> StreamedDocument {
+        let document = engine.currentDocument(under: directory)
+        let ended = Mutex(false)
+        return StreamedDocument {
+            if let piece = document.next() { return piece }
+            return ended.withLock { ended in
+                defer { ended = true }
+                return ended ? nil : [UInt8(ascii: "\n")]
+            }
+        }
     }
 
     public func subtreeSummary(of path: String) -> [UInt8] {

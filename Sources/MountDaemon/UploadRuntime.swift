@@ -59,7 +59,9 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
                 logger: Logger(label: "tusfs.upload-engine"))
             do {
                 try await engine.start()
-                try await engine.reconcileWithCache()
+                // Counting the earlier files and checking the cache for changes made while unmounted run in
+                // the background: the mount is offered at once whatever the number of files.
+                await engine.reconcileInBackground()
             } catch {
                 throw MountError("cannot resume from the upload journal \(cache.journal): \(error)")
             }

@@ -22,13 +22,35 @@ public struct StatusSelection: Sendable {
         roots = targets.map(\.root).filter { seen.insert($0).inserted }
     }
 
-    /// Reads every mount's `status.json` once.
+    /// Reads, for every mount, what the named paths cover and nothing else: a named file's sidecar, a named
+    /// directory's listing (its sidecar `DIR.tusfs.json`), the root's `status.json`; a path inside another named
+    /// path is read with it. So the cost follows the files under the named paths, not the mount's size.
     public func snapshots() throws -> [MountSnapshot] {
         try roots.map { root in
-            let report = try MountStatus.read(root: root)
             let covering = targets.filter { $0.root == root }
-            let files = report.files.filter { file in covering.contains { $0.covers(file.path) } }
-            return MountSnapshot(root: root, report: report, files: files.sorted { $0.path < $1.path })
+            var read = Set<String>()
+            var listing: UploadStatusReport?
+            var files: [String: UploadStatusReport.File] = [:]
+            for target in covering where read.insert(target.relative).inserted {
+                let inside = covering.contains { $0.relative != target.relative && $0.covers(target.relative) }
+                guard !inside else { continue }
+                switch target.kind {
+                case .file where !target.relative.isEmpty:
+                    if let file = try MountStatus.readFileSidecar(of: target.absolutePath) { files[file.path] = file }
+                default:
+                    let path = target.relative.isEmpty
+                        ? MountStatus.documentPath(root: root) : MountStatus.sidecarPath(of: target.absolutePath)
+                    let report = try MountStatus.readListing(at: path)
+                    for file in report.files where target.covers(file.path) { files[file.path] = file }
+                    if listing == nil { listing = report }
+                }
+            }
+            let report = listing ?? UploadStatusReport(files: [], throughput: 0, service: Self.rootSummary(root)?.service,
+                reconciling: Self.rootSummary(root)?.reconciling)
+            return MountSnapshot(root: root, report: report, files: files.values.sorted { $0.path < $1.path })
         }
     }
+
+    /// The `user.tusfs.summary` of the mount root.
+    private static func rootSummary(_ root: String) -> SubtreeSummary? { UploadWait.summary(at: root) }
 }

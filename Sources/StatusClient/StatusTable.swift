@@ -73,7 +73,11 @@ public struct StatusTable {
     /// `service unreachable since T: … (uploads resume when it answers)`, once per mount reporting an outage.
     var outageLines: [String] {
         var seen = Set<String>()
-        return snapshots.compactMap { $0.report.service?.outageLine }.filter { seen.insert($0).inserted }
+        let outages = snapshots.compactMap { $0.report.service?.outageLine }.filter { seen.insert($0).inserted }
+        let reconciling = snapshots.filter { $0.report.reconciling == true }.map {
+            "\(displayPath($0.root)): checking the cache for changes made while unmounted (totals may be short)"
+        }
+        return outages + reconciling
     }
 
     func displayPath(_ absolute: String) -> String { MountStatus.displayPath(absolute, from: currentDirectory) }

@@ -138,6 +138,9 @@ public struct UploadWait {
             var outageSeen: ServiceStatus?
             for snapshot in try selection.snapshots() {
                 if let service = snapshot.report.service, !service.reachable { outageSeen = service }
+                if snapshot.report.reconciling == true {
+                    outcome.unsettled.append("\(MountStatus.displayPath(snapshot.root, from: currentDirectory)) (checking its cache after a restart)")
+                }
                 var recorded = Set<String>()
                 for file in snapshot.files {
                     recorded.insert(file.path)
@@ -221,6 +224,7 @@ public struct UploadWait {
         var check = QuickCheck()
         for (index, target) in selection.targets.enumerated() {
             guard let summary = Self.summary(at: target.absolutePath) else { return nil }
+            if summary.reconciling == true { check.settled = false }  // counts may be short, changes not found yet
             let settled = goal.settledCount(summary)
             let total = max(summary.files, expectedCounts[index])
             if settled < total { check.settled = false }

@@ -1,3 +1,4 @@
+import Foundation
 import CLinux
 import UploadStatus
 #if canImport(Glibc)
@@ -85,18 +86,16 @@ struct CacheTree {
         }
     }
 
-    /// Every regular file below the root, with its size and modification time; symbolic links (to files or
-    /// directories) are not followed.
-    func regularFiles() -> [(path: String, size: Int64, modified: timespec)] {
-        var found: [(path: String, size: Int64, modified: timespec)] = []
+    /// Calls `body` with every regular file below the root, its size and modification time, a directory at a
+    /// time; symbolic links (to files or directories) are not followed.
+    func forEachRegularFile(_ body: (_ path: String, _ size: Int64, _ modified: Date) -> Void) {
         let rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard rootDescriptor >= 0 else { return [] }
-        list(rootDescriptor, prefix: "", into: &found)
-        return found
+        guard rootDescriptor >= 0 else { return }
+        list(rootDescriptor, prefix: "", body)
     }
 
     /// Lists the directory open as `descriptor` (and closes it), descending into subdirectories.
-    private func list(_ descriptor: Int32, prefix: String, into found: inout [(path: String, size: Int64, modified: timespec)]) {
+    private func list(_ descriptor: Int32, prefix: String, _ body: (String, Int64, Date) -> Void) {
         guard let stream = fdopendir(descriptor) else {
             close(descriptor)
             return
@@ -113,10 +112,11 @@ struct CacheTree {
             let path = prefix + PathBytes.string(from: name)
             switch attributes.st_mode & S_IFMT {
             case S_IFREG:
-                found.append((path, Int64(attributes.st_size), attributes.st_mtim))
+                let modified = attributes.st_mtim
+                body(path, Int64(attributes.st_size), Date(timeIntervalSince1970: Double(modified.tv_sec) + Double(modified.tv_nsec) / 1e9))
             case S_IFDIR:
                 let child = Self.withCName(name) { openat(dirfd(stream), $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-                if child >= 0 { list(child, prefix: path + "/", into: &found) }
+                if child >= 0 { list(child, prefix: path + "/", body) }
             default:
                 continue
             }

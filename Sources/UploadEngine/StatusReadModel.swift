@@ -53,10 +53,8 @@ final class StatusReadModel: Sendable {
 
     private let journal: UploadJournal?
     private let records = Mutex(Records())
-    /// Counts changes to `records`, so that `statusJSON()` can reuse a document no change made stale.
-    private let generation = Atomic<UInt64>(0)
-    /// The last `status.json` built: the generation it shows, when it was built, how long that took, its bytes.
-    private let statusJSONCache = Mutex<(generation: UInt64, builtAt: ContinuousClock.Instant, took: Duration, bytes: [UInt8])?>(nil)
+    /// What the start-up pass still does: count the journal's totals, check the cache.
+    private let reconciling = Mutex((countingTotals: false, checkingCache: false))
     /// (when, bytes) acknowledged by the server, for the throughput of the last `throughputWindow`.
     private let acknowledged = Mutex<[(at: ContinuousClock.Instant, bytes: Int64)]>([])
     private let throughputWindow: Duration = .seconds(5)
@@ -72,15 +70,30 @@ final class StatusReadModel: Sendable {
 
     // MARK: writing (the engine)
 
-    /// Starts over with the unsettled records `active` and the directory totals of every record (at start-up).
-    func replaceAll(active: [String: UploadRecord], totals: DirectoryTotals) {
+    /// Starts over with the unsettled records `active` (at start-up), the totals not yet counted: the changes
+    /// applied from now on are counted as they come, and ``addCounted(_:)`` adds the journal's totals as they
+    /// were before the first of them.
+    func startOver(active: [String: UploadRecord]) {
         records.withLock { records in
             records = Records()
             records.active = active
-            records.totals = totals
         }
-        generation.add(1, ordering: .releasing)
+        reconciling.withLock { $0 = (countingTotals: true, checkingCache: false) }
     }
+
+    /// Adds the totals counted from the journal snapshot taken at start-up: the totals are whole from now on.
+    func addCounted(_ counted: DirectoryTotals) {
+        records.withLock { $0.totals.merge(counted) }
+        reconciling.withLock { $0.countingTotals = false }
+    }
+
+    /// Shows whether the cache is being checked for changes made while no daemon ran.
+    func setCheckingCache(_ checking: Bool) {
+        reconciling.withLock { $0.checkingCache = checking }
+    }
+
+    /// True until the start-up count and the cache check are done: the totals may be short until then.
+    var isReconciling: Bool { reconciling.withLock { $0.countingTotals || $0.checkingCache } }
 
     /// Shows `next` instead of `previous` (nil: a new file, or a file gone), and nothing any more at
     /// `removedPath` (a rename or a removal).
@@ -91,20 +104,17 @@ final class StatusReadModel: Sendable {
             if let removedPath { records.forget(removedPath) }
             if let next { records.show(next, keepingRecent: Self.recentLimit) }
         }
-        generation.add(1, ordering: .releasing)
     }
 
     /// Shows whether the service answers; during an outage the files waiting for it show it as their error.
     func setService(_ status: ServiceStatus) {
         serviceStatus.withLock { $0 = status }
-        generation.add(1, ordering: .releasing)
     }
 
     /// Shows `message` as the error of the file at `path` (nil: no more), whose change the journal could not
     /// record yet.
     func setJournalError(_ message: String?, at path: String) {
         journalErrors.withLock { $0[path] = message }
-        generation.add(1, ordering: .releasing)
     }
 
     /// Counts `bytes` newly acknowledged by the server into the throughput.
@@ -126,8 +136,9 @@ final class StatusReadModel: Sendable {
     /// Whether the service answers.
     var service: ServiceStatus { serviceStatus.withLock { $0 } }
 
-    /// The record of one file as it is now: in memory, or for a file settled a while ago, in the journal.
-    private func current(at path: String) -> UploadRecord? {
+    /// The record of one file as it is now (without the status overlays): in memory, or for a file settled a
+    /// while ago, in the journal.
+    func current(at path: String) -> UploadRecord? {
         if let held = records.withLock({ $0.active[path] ?? $0.recent[path] }) { return held }
         // Not in memory: settled long ago (or unknown). The journal has it as committed.
         return (try? journal?.record(for: path)) ?? nil
@@ -161,6 +172,7 @@ final class StatusReadModel: Sendable {
         var summary = records.withLock { $0.totals.summary(ofDirectory: path) } ?? SubtreeSummary()
         if summary.files == 0, let record = current(at: path) { summary.add(record) }
         summary.service = service
+        summary.reconciling = isReconciling ? true : nil
         return summary
     }
 
@@ -201,21 +213,29 @@ final class StatusReadModel: Sendable {
         return all
     }
 
-    /// `summary()` as the JSON of `status.json`. A reader of the file looks it up, stats and opens it, each
-    /// asking for the document: it is built again only after a file changed state or progressed, or when the
-    /// copy is older than a second (the throughput changes with time alone). And never more often than every
-    /// five times it takes to build: on a mount with hundreds of thousands of files, readers polling in a loop
-    /// then cost the daemon a sixth of a core at most, and get a document that many milliseconds old.
-    func statusJSON() -> [UInt8] {
-        let generation = generation.load(ordering: .acquiring)
-        let now = ContinuousClock.now
-        if let cached = statusJSONCache.withLock({ $0 }) {
-            let age = now - cached.builtAt
-            if (cached.generation == generation && age < .seconds(1)) || age < cached.took * 5 { return cached.bytes }
+    /// `status.json` (`subtree` `""`) or the listing of the directory `subtree` (its sidecar), produced a page
+    /// of the journal at a time as it is read (``StatusListing``).
+    func document(under subtree: String) -> StreamedDocument {
+        let summary = subtreeSummary(of: subtree)
+        let held = records.withLock { records in
+            (Array(records.active.values) + records.recent.values.filter { records.active[$0.path] == nil })
+                .filter { SubtreeSummary.path($0.path, isIn: subtree) && $0.path != subtree }
         }
-        let bytes = summary().statusJSONBytes()
-        let took = ContinuousClock.now - now
-        statusJSONCache.withLock { $0 = (generation, now, took, bytes) }
-        return bytes
+        let errors = journalErrors.withLock { $0 }
+        var unknown = errors.keys.filter { path in
+            SubtreeSummary.path(path, isIn: subtree) && path != subtree && !held.contains { $0.path == path }
+        }.map { UploadRecord(path: $0, state: .local, updatedAt: Date(), generation: 0) }
+        unknown = unknown.filter { (try? journal?.record(for: $0.path)) ?? nil == nil }
+        let listing = StatusListing(
+            subtree: subtree, journal: journal, held: held + unknown, summary: summary, throughput: throughput(),
+            shown: { [weak self] record in self?.shown(record) ?? record })
+        return StreamedDocument { listing.next() }
+    }
+
+    /// `record` as the status surface shows it: the outage overlay, the journal's error.
+    private func shown(_ record: UploadRecord) -> UploadRecord {
+        var shown = record.showing(service)
+        if let journalError = journalErrors.withLock({ $0[record.path] }) { shown.error = journalError }
+        return shown
     }
 }

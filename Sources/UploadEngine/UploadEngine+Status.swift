@@ -6,25 +6,17 @@ extension UploadEngine {
     /// The record of one file, with the current upload progress (as stored: without the outage overlay).
     public func status(of path: String) -> UploadRecord? { try? knownRecord(at: path) }
 
-    /// Totals per state, bytes pending and the per-file list, for `status.json` (the settled files read from
-    /// the journal).
-    public func summary() -> UploadSummary {
-        var all: [UploadRecord] = []
-        var notSeen = Set(records.keys)
-        try? journal.forEachRecord { record in
-            all.append(records[record.path] ?? record)
-            notSeen.remove(record.path)
-        }
-        for path in notSeen { if let record = records[path] { all.append(record) } }
-        return UploadSummary(records: all, throughput: throughput(), service: health.status)
-    }
+    /// Totals per state, bytes pending and the per-file list (every file, the settled ones read from the
+    /// journal): for tests and tools; the status surface streams its documents (`currentDocument(under:)`).
+    public func summary() -> UploadSummary { readModel.summary() }
 
     /// Whether the service answers: unreachable (with since when and why) while the engine holds its work.
     public nonisolated func currentService() -> ServiceStatus { readModel.service }
 
     /// Totals per state and bytes pending, without the per-file list.
     public func counts() -> UploadCounts {
-        summary().counts
+        let root = readModel.subtreeSummary(of: "")
+        return UploadCounts(files: root.totals, bytesPending: root.bytes - root.bytes_uploaded)
     }
 
     /// Bytes per second the server acknowledged over the last 5 seconds; readable from any thread.
@@ -41,7 +33,10 @@ extension UploadEngine {
     /// `summary()` readable from any thread.
     public nonisolated func currentSummary() -> UploadSummary { readModel.summary() }
 
-    /// `currentSummary()` as the JSON of `status.json`, readable from any thread; rebuilt only when a file
-    /// changed or the copy is a second old (see `StatusReadModel.statusJSON()`).
-    public nonisolated func currentStatusJSON() -> [UInt8] { readModel.statusJSON() }
+    /// `status.json` (`subtree` `""`) or the listing of the directory `subtree`, produced a page of the
+    /// journal at a time as it is read; readable from any thread.
+    public nonisolated func currentDocument(under subtree: String) -> StreamedDocument { readModel.document(under: subtree) }
+
+    /// Whether the start-up count and cache check are still running (the totals may be short).
+    public nonisolated var isReconciling: Bool { readModel.isReconciling }
 }

@@ -51,6 +51,10 @@ public actor UploadEngine {
     var heldRetryFailures = 0
     /// The journal's last write error while events are held.
     var journalError: String?
+    /// When `start()` ran: cache files modified before were written while no daemon ran.
+    var startedAt = Date()
+    /// The start-up count of the journal's totals and the cache check, running in the background.
+    var startUpTasks: [Task<Void, Never>] = []
 
     /// The records and throughput as the FUSE threads read them, without waiting for the actor.
     nonisolated let readModel: StatusReadModel
@@ -89,12 +93,14 @@ public actor UploadEngine {
     public func start() throws(UploadJournalError) {
         stopped = false
         draining = false
-        // Only the files that have not settled come into memory; the directory totals are counted in one pass
-        // over the journal, a record at a time.
-        for record in try journal.unsettledRecords() { records[record.path] = record }
-        var totals = DirectoryTotals()
-        try journal.forEachRecord { totals.add(records[$0.path] ?? $0) }
-        readModel.replaceAll(active: records, totals: totals)
+        startedAt = Date()
+        // Only the files that have not settled come into memory. The totals of every directory are counted
+        // from a snapshot of the journal in the background, after the mount is up: the changes applied from
+        // now on are counted as they come, and the snapshot's totals are added to them when counted.
+        let snapshot = try journal.snapshot()
+        for record in try snapshot.unsettledRecords() { records[record.path] = record }
+        readModel.startOver(active: records)
+        countTotals(from: snapshot)
         metrics.recordService(health.status)
         for path in records.keys.sorted() { try handle(.restarted, at: path) }
         for operation in try journal.pendingOperations() { run(operation) }

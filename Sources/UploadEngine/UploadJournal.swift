@@ -16,8 +16,15 @@ public struct UploadJournalError: Error, Sendable, CustomStringConvertible {
 /// `Date` exactly. SQLite in WAL mode. Every method is one transaction, committed when it returns, so the engine commits a
 /// state change before it carries out the actions that follow from it. `synchronous=NORMAL` survives a
 /// killed process (kill -9 of the daemon); pass `durableAgainstPowerLoss: true` for `FULL`.
+///
+/// A pool of connections: one writer (the engine), and readers that never wait for it (the status surface
+/// on FUSE threads, the start-up count from a ``Snapshot``). SQLite checkpoints the write-ahead log into the
+/// database every 1,000 pages, and the log file is cut back to ``walSizeLimit`` after each checkpoint, so
+/// neither file grows with time, only with the number of files recorded.
 public final class UploadJournal: Sendable {
-    private let database: DatabaseQueue
+    private let database: DatabasePool
+    /// What the write-ahead log file is cut back to after a checkpoint.
+    static let walSizeLimit = 4 << 20
     /// While set, every write fails with this message, as on a full disk: for tests of what the engine
     /// does when the journal cannot be written.
     let simulatedWriteFailure = Mutex<String?>(nil)
@@ -32,10 +39,10 @@ public final class UploadJournal: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durableAgainstPowerLoss ? "FULL" : "NORMAL")")
+            _ = try Int.fetchOne(db, sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
         }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try database.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(database)
         } catch {
             throw UploadJournalError(error)
@@ -171,11 +178,13 @@ public final class UploadJournal: Sendable {
     /// The records of files that have not settled: every state but `ready`, and `failed` only with a retry
     /// scheduled. What the engine keeps in memory; the settled rest stays here.
     public func unsettledRecords() throws(UploadJournalError) -> [UploadRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM upload WHERE state != 'ready' AND (state != 'failed' OR nextAttemptAt IS NOT NULL)"
-            ).map(Self.record(from:))
-        }
+        try read(Self.fetchUnsettled)
+    }
+
+    static func fetchUnsettled(_ db: Database) throws -> [UploadRecord] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM upload WHERE state != 'ready' AND (state != 'failed' OR nextAttemptAt IS NOT NULL)"
+        ).map(Self.record(from:))
     }
 
     /// The paths of the records under the directory `path` (not `path` itself).
@@ -189,9 +198,34 @@ public final class UploadJournal: Sendable {
     /// Calls `body` with every record, ordered by path (SQLite's byte order), one at a time: what a pass over
     /// a large journal costs in memory is one record.
     public func forEachRecord(_ body: (UploadRecord) throws -> Void) throws(UploadJournalError) {
+        try read { db in try Self.forEach(db, body) }
+    }
+
+    static func forEach(_ db: Database, _ body: (UploadRecord) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM upload ORDER BY path")
+        while let row = try rows.next() { try body(Self.record(from: row)) }
+    }
+
+    /// Up to `limit` records of the files under the directory `subtree` (`""`: the whole mount) whose paths
+    /// come after `after` in byte order (nil: from the first), ordered by path: one page of a listing that is
+    /// read a page at a time, each page as it is when read.
+    public func records(under subtree: String, after: String?, limit: Int) throws(UploadJournalError) -> [UploadRecord] {
         try read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM upload ORDER BY path")
-            while let row = try rows.next() { try body(Self.record(from: row)) }
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if !subtree.isEmpty {
+                let under = Self.descendants(of: subtree)
+                conditions.append("path >= ? AND path < ?")
+                arguments += [under.lower, under.upper]
+            }
+            if let after {
+                conditions.append("path > ?")
+                arguments += [after]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: "SELECT * FROM upload \(filter) ORDER BY path LIMIT ?", arguments: arguments)
+                .map(Self.record(from:))
         }
     }
 
@@ -214,6 +248,30 @@ public final class UploadJournal: Sendable {
                 sql: "SELECT COALESCE(SUM(MAX(size - uploadedBytes, 0)), 0) FROM upload WHERE state IN ('local','pending','uploading','failed')"
             ) ?? 0
             return UploadCounts(files: files, bytesPending: pending)
+        }
+    }
+
+    /// The journal as it is now, to read at leisure while the engine goes on writing: what a start-up pass
+    /// reads, so that its counts plus the changes applied after it was taken are exact.
+    public func snapshot() throws(UploadJournalError) -> Snapshot {
+        do { return Snapshot(try database.makeSnapshot()) } catch { throw UploadJournalError(error) }
+    }
+
+    /// An unchanging view of the journal (a read transaction kept open: take one for a pass, then drop it, so
+    /// that checkpoints can complete).
+    public final class Snapshot: Sendable {
+        private let database: DatabaseSnapshot
+
+        init(_ database: DatabaseSnapshot) { self.database = database }
+
+        /// The records of the files that had not settled (``UploadJournal/unsettledRecords()``).
+        public func unsettledRecords() throws(UploadJournalError) -> [UploadRecord] {
+            do { return try database.read(UploadJournal.fetchUnsettled) } catch { throw UploadJournalError(error) }
+        }
+
+        /// Calls `body` with every record, ordered by path, one at a time.
+        public func forEachRecord(_ body: (UploadRecord) throws -> Void) throws(UploadJournalError) {
+            do { try database.read { db in try UploadJournal.forEach(db, body) } } catch { throw UploadJournalError(error) }
         }
     }
 

@@ -19,12 +19,24 @@ public struct DirectoryTotals: Sendable {
         for directory in Self.directories(above: record.path) { totals[directory, default: SubtreeSummary()].add(record) }
     }
 
-    /// Counts `record` out of every directory above it (what ``add(_:)`` counted in).
+    /// Counts `record` out of every directory above it (what ``add(_:)`` counted in). A directory whose counts
+    /// all come back to zero is forgotten; one left below zero is kept: these are changes made while the
+    /// records they change are still being counted (see ``merge(_:)``).
     public mutating func remove(_ record: UploadRecord) {
         for directory in Self.directories(above: record.path) {
-            guard var summary = totals[directory] else { continue }
+            var summary = totals[directory] ?? SubtreeSummary()
             summary.remove(record)
-            totals[directory] = summary.files > 0 ? summary : nil
+            totals[directory] = summary.isEmpty ? nil : summary
+        }
+    }
+
+    /// Adds the counts of `other` (totals counted from the journal at start-up) to these (the changes made
+    /// since the journal was read).
+    public mutating func merge(_ other: DirectoryTotals) {
+        for (directory, counted) in other.totals {
+            var summary = totals[directory] ?? SubtreeSummary()
+            summary.add(counted)
+            totals[directory] = summary.isEmpty ? nil : summary
         }
     }
 

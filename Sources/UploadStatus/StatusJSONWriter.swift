@@ -9,10 +9,10 @@ import Glibc
 /// The mount builds `status.json` whenever it is looked at (`stat` for its size, then `open`); with
 /// `JSONEncoder` (and `Date.ISO8601Format()` per file) a mount that knew 6,000 files spent about 0.3 s of CPU
 /// on every look, more than the uploads themselves.
-struct StatusJSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct StatusJSONWriter {
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
     /// `status.json` for `summary`.
     static func document(_ summary: UploadSummary) -> [UInt8] {
@@ -31,42 +31,60 @@ struct StatusJSONWriter {
     // MARK: objects (keys in sorted order, as .sortedKeys gives)
 
     private mutating func write(_ summary: UploadSummary) {
+        beginDocument(bytesPending: summary.counts.bytesPending)
+        for (index, record) in summary.files.enumerated() { listFile(record, first: index == 0) }
+        endDocument(
+            filesTotal: summary.files.count, totals: summary.counts.files, service: summary.service,
+            throughput: summary.throughput, reconciling: false)
+    }
+
+    // MARK: a document a piece at a time (`StreamedDocument`)
+
+    /// The opening of `status.json`, up to the first entry of `files`.
+    public mutating func beginDocument(bytesPending: Int64) {
         open("{")
-        key("bytes_pending", indent: 1); integer(summary.counts.bytesPending); comma()
+        key("bytes_pending", indent: 1); integer(bytesPending); comma()
         key("files", indent: 1)
-        if summary.files.isEmpty {
-            bytes += Array("[\n\n  ]".utf8)
-        } else {
-            open("[")
-            for (index, record) in summary.files.enumerated() {
-                pad(2)
-                write(record, indent: 2)
-                if index < summary.files.count - 1 { bytes.append(UInt8(ascii: ",")) }
-                newline()
-            }
-            pad(1); bytes.append(UInt8(ascii: "]"))
-        }
-        comma()
-        key("files_total", indent: 1); integer(Int64(summary.files.count)); comma()
-        key("service", indent: 1); write(summary.service, indent: 1); comma()
-        key("throughput", indent: 1); double(summary.throughput); comma()
+        open("[")
+    }
+
+    /// One entry of `files` (`first`: no comma before it).
+    public mutating func listFile(_ record: UploadRecord, first: Bool) {
+        if !first { comma() }
+        pad(2)
+        write(record, indent: 2)
+    }
+
+    /// The end of `status.json`, after the last entry of `files`.
+    public mutating func endDocument(
+        filesTotal: Int, totals: [UploadState: Int], service: ServiceStatus, throughput: Double, reconciling: Bool
+    ) {
+        newline()
+        pad(1); bytes.append(UInt8(ascii: "]")); comma()
+        key("files_total", indent: 1); integer(Int64(filesTotal)); comma()
+        if reconciling { key("reconciling", indent: 1); bytes += Array("true".utf8); comma() }
+        key("service", indent: 1); write(service, indent: 1); comma()
+        key("throughput", indent: 1); double(throughput); comma()
         key("totals", indent: 1)
-        let totals = summary.counts.files  // every state, zero or not
-        let states = totals.keys.map(\.rawValue).sorted()
-        if states.isEmpty {
-            bytes += Array("{\n\n  }".utf8)
-        } else {
-            open("{")
-            for (index, state) in states.enumerated() {
-                key(state, indent: 2)
-                integer(Int64(totals[UploadState(rawValue: state)!] ?? 0))
-                if index < states.count - 1 { bytes.append(UInt8(ascii: ",")) }
-                newline()
-            }
-            pad(1); bytes.append(UInt8(ascii: "}"))
+        var every = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, 0) })
+        every.merge(totals) { $1 }
+        let states = every.keys.map(\.rawValue).sorted()
+        open("{")
+        for (index, state) in states.enumerated() {
+            key(state, indent: 2)
+            integer(Int64(every[UploadState(rawValue: state)!] ?? 0))
+            if index < states.count - 1 { bytes.append(UInt8(ascii: ",")) }
+            newline()
         }
+        pad(1); bytes.append(UInt8(ascii: "}"))
         newline()
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Takes the bytes written so far, leaving the writer empty.
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
     }
 
     /// The service's reachability object; the caller has written its key.

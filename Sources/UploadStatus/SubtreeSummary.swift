@@ -16,6 +16,9 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
     public var bytes_uploaded: Int64
     /// Whether the service answers (absent in summaries of older versions).
     public var service: ServiceStatus?
+    /// True while the daemon, just started, is still counting the files it recorded before and checking the
+    /// cache for changes made while it was not running: the counts may be short until then. Absent otherwise.
+    public var reconciling: Bool?
 
     /// No files: every count zero.
     public init() {
@@ -25,6 +28,21 @@ public struct SubtreeSummary: Codable, Sendable, Equatable {
         bytes = 0
         bytes_uploaded = 0
         service = nil
+        reconciling = nil
+    }
+
+    /// Every count zero.
+    public var isEmpty: Bool {
+        files == 0 && failed_for_good == 0 && bytes == 0 && bytes_uploaded == 0 && !totals.values.contains { $0 != 0 }
+    }
+
+    /// Adds the counts of `other`.
+    public mutating func add(_ other: SubtreeSummary) {
+        files += other.files
+        for (state, count) in other.totals { totals[state, default: 0] += count }
+        failed_for_good += other.failed_for_good
+        bytes += other.bytes
+        bytes_uploaded += other.bytes_uploaded
     }
 
     /// Counts `record` in.

@@ -79,6 +79,9 @@ public struct UploadStatusReport: Codable, Sendable {
     public var throughput: Double
     /// Whether the service answers (absent in documents of older versions).
     public var service: ServiceStatus?
+    /// True while the daemon, just started, is still counting its earlier files and checking the cache for
+    /// changes made while it was not running (absent otherwise): totals may be short until then.
+    public var reconciling: Bool?
     public var files: [File]
 
     public init(summary: UploadSummary) {
@@ -88,6 +91,18 @@ public struct UploadStatusReport: Codable, Sendable {
         throughput = summary.throughput
         service = summary.service
         files = summary.files.map(File.init)
+    }
+
+    /// A report of `files`, totals counted from them.
+    public init(files: [File], throughput: Double, service: ServiceStatus?, reconciling: Bool?) {
+        totals = Dictionary(uniqueKeysWithValues: UploadState.allCases.map { ($0, 0) })
+        for file in files { totals[file.state, default: 0] += 1 }
+        files_total = files.count
+        bytes_pending = files.reduce(0) { $0 + $1.bytesPending }
+        self.throughput = throughput
+        self.service = service
+        self.reconciling = reconciling
+        self.files = files
     }
 
     /// Decodes `status.json`.

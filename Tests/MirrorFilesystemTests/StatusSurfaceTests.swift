@@ -4,6 +4,7 @@ import MirrorFilesystem
 import Synchronization
 import TestSupport
 import Testing
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,12 @@ final class FixedStatus: MirrorStatusProvider {
     func sidecar(of path: String) -> [UInt8]? {
         states[path].map { Array("{\"path\":\"\(path)\",\"state\":\"\($0)\"}".utf8) }
     }
-    func statusDocument() -> [UInt8] { Array("{\"files\":\(states.count)}".utf8) }
+    /// A listing in two pieces (a document produced as it is read): `{"under":"DIR","files":N}`.
+    func statusDocument(under directory: String) -> StreamedDocument {
+        let count = states.keys.filter { directory.isEmpty || $0.hasPrefix(directory + "/") }.count
+        let pieces = Mutex([Array("{\"under\":\"\(directory)\",".utf8), Array("\"files\":\(count)}".utf8)])
+        return StreamedDocument { pieces.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
+    }
     func subtreeSummary(of path: String) -> [UInt8] {
         let count = states.keys.filter { path.isEmpty || $0 == path || $0.hasPrefix(path + "/") }.count
         return Array("{\"path\":\"\(path)\",\"files\":\(count)}".utf8)
@@ -82,9 +88,8 @@ struct StatusSurfaceTests {
         #expect(sidecar.attributes.st_size == text.utf8.count)
         #expect(try names(in: docs.inode) == [".", "..", "a.txt"])
         #expect(try names(in: 1) == [".", "..", "b.bin", "docs"])
-        // No sidecar for a missing file or a directory, and it cannot be written.
+        // No sidecar for a missing file, and it cannot be written.
         #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: 1, name: "missing.tusfs.json") }
-        #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: 1, name: "docs.tusfs.json") }
         #expect(throws: FilesystemError(EACCES)) { try fs.open(sidecar.inode, flags: O_WRONLY, context: caller) }
         #expect(throws: FilesystemError.notPermitted) {
             try fs.create(parent: 1, name: "x.tusfs.json", mode: S_IFREG | 0o644, flags: O_WRONLY, context: caller)
@@ -97,12 +102,34 @@ struct StatusSurfaceTests {
         #expect(control.attributes.st_mode & S_IFMT == S_IFDIR)
         #expect(try names(in: control.inode) == [".", "..", "status.json"])
         let document = try fs.lookup(parent: control.inode, name: "status.json")
-        #expect(try readAll(document.inode) == "{\"files\":2}")
+        #expect(try readAll(document.inode) == "{\"under\":\"\",\"files\":2}")
+        #expect(document.attributes.st_size == 0, "a listing's size is known once read, as in /proc")
         #expect(throws: FilesystemError.notPermitted) { try fs.makeDirectory(parent: 1, name: ".tusfs", mode: 0o755, context: caller) }
         #expect(throws: FilesystemError.notFound) { try fs.lookup(parent: docsInode(), name: ".tusfs") }
     }
 
     func docsInode() throws -> InodeNumber { try fs.lookup(parent: 1, name: "docs").inode }
+
+    @Test func aDirectorysSidecarListsTheFilesUnderIt() throws {
+        defer { fs.shutdown(); directory.remove() }
+        let listing = try fs.lookup(parent: 1, name: "docs.tusfs.json")
+        #expect(listing.attributes.st_mode == S_IFREG | 0o400, "the mount owner's, like status.json")
+        #expect(listing.attributes.st_size == 0)
+        #expect(try readAll(listing.inode) == "{\"under\":\"docs\",\"files\":1}")
+        #expect(try names(in: 1) == [".", "..", "b.bin", "docs"], "never listed")
+        // Read in small pieces, and from the start again.
+        let opened = try fs.open(listing.inode, flags: O_RDONLY, context: caller)
+        defer { fs.release(listing.inode, handle: opened.handle, flags: O_RDONLY) }
+        var text: [UInt8] = []
+        while case .bytes(let bytes) = try fs.read(listing.inode, handle: opened.handle, offset: off_t(text.count), size: 5), !bytes.isEmpty {
+            text += bytes
+        }
+        #expect(String(decoding: text, as: UTF8.self) == "{\"under\":\"docs\",\"files\":1}")
+        guard case .bytes(let again) = try fs.read(listing.inode, handle: opened.handle, offset: 0, size: 4096) else {
+            throw TestFailure("expected bytes")
+        }
+        #expect(again == text)
+    }
 
     @Test func statusAttributesAreListedReadAndRetried() throws {
         defer { fs.shutdown(); directory.remove() }
@@ -167,6 +194,6 @@ struct StatusSurfaceTests {
         #expect(throws: FilesystemError(EACCES)) { try fs.open(document.inode, flags: O_RDONLY, context: member) }
         #expect(throws: FilesystemError(EACCES)) { try fs.extendedAttribute(1, name: "user.tusfs.summary", context: member) }
         #expect(throws: FilesystemError(EACCES)) { try fs.extendedAttribute(docs, name: "user.tusfs.summary", context: other) }
-        #expect(try readAll(document.inode) == "{\"files\":2}", "the owner still reads it")
+        #expect(try readAll(document.inode) == "{\"under\":\"\",\"files\":2}", "the owner still reads it")
     }
 }

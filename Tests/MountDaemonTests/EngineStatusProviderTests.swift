@@ -30,10 +30,13 @@ struct EngineStatusProviderTests {
             #expect(sidecar.last == UInt8(ascii: "\n"))
             let object = try JSONSerialization.jsonObject(with: Data(sidecar)) as? [String: Any]
             #expect(object?["state"] as? String == "ready")
-            let document = provider.statusDocument()
+            let document = provider.statusDocument(under: "").readAll()
             #expect(document.last == UInt8(ascii: "\n"))
             let report = try UploadStatusReport.decode(Data(document))
             #expect(report.files.map(\.path) == ["dir/a.txt"])
+            let listing = try UploadStatusReport.decode(Data(provider.statusDocument(under: "dir").readAll()))
+            #expect(listing.files.map(\.path) == ["dir/a.txt"] && listing.files_total == 1)
+            #expect(try UploadStatusReport.decode(Data(provider.statusDocument(under: "other").readAll())).files.isEmpty)
             let summary = try SubtreeSummary.decode(provider.subtreeSummary(of: "dir"))
             #expect(summary.files == 1)
         }

@@ -77,6 +77,7 @@ struct SettledRecordsTests {
         let second = try EngineHarness(target: FakeUploadTarget(service: first.service), directory: first.directory)
         try await second.engine.start()
         #expect(await second.engine.records.isEmpty, "a restart loaded settled records")
+        await second.engine.waitUntilReconciled()
         let root = second.engine.currentSubtreeSummary(of: "")
         #expect(root.files == Self.count && root.totals[.ready] == Self.count && root.failed_for_good == 0)
         #expect(second.engine.currentSubtreeSummary(of: "d2").files == 500)

@@ -17,15 +17,18 @@ public enum MountStatus {
 
     /// The decoded `status.json` of the mount at `root` (every file), or a one-line error.
     public static func read(root: String) throws -> UploadStatusReport {
-        try readListing(at: documentPath(root: root))
+        let path = documentPath(root: root)
+        guard let report = try readListing(at: path) else { throw CommandError("cannot read \(path): \(String(cString: strerror(ENOENT)))") }
+        return report
     }
 
     /// The sidecar of `path` (a file or a directory): `path.tusfs.json`.
     public static func sidecarPath(of path: String) -> String { path + StatusNames.sidecarSuffix }
 
-    /// The decoded listing at `path` (`status.json`, or a directory's sidecar), or a one-line error.
-    public static func readListing(at path: String) throws -> UploadStatusReport {
-        guard let data = try readToEnd(path) else { throw CommandError("cannot read \(path): \(String(cString: strerror(ENOENT)))") }
+    /// The decoded listing at `path` (`status.json`, or a directory's sidecar), nil when there is none, or a
+    /// one-line error.
+    public static func readListing(at path: String) throws -> UploadStatusReport? {
+        guard let data = try readToEnd(path) else { return nil }
         do {
             return try UploadStatusReport.decode(data)
         } catch {

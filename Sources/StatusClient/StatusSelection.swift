@@ -31,16 +31,28 @@ public struct StatusSelection: Sendable {
             var read = Set<String>()
             var listing: UploadStatusReport?
             var files: [String: UploadStatusReport.File] = [:]
+            var whole: UploadStatusReport?
+            /// `status.json`, read once: where a directory has no listing of its own (a mount of an older
+            /// version, or a plain directory holding a status.json).
+            func wholeMount() throws -> UploadStatusReport {
+                if let whole { return whole }
+                let report = try MountStatus.read(root: root)
+                whole = report
+                return report
+            }
             for target in covering where read.insert(target.relative).inserted {
                 let inside = covering.contains { $0.relative != target.relative && $0.covers(target.relative) }
                 guard !inside else { continue }
                 switch target.kind {
                 case .file where !target.relative.isEmpty:
-                    if let file = try MountStatus.readFileSidecar(of: target.absolutePath) { files[file.path] = file }
+                    if let file = try MountStatus.readFileSidecar(of: target.absolutePath) {
+                        files[file.path] = file
+                    } else if let file = try wholeMount().files.first(where: { $0.path == target.relative }) {
+                        files[file.path] = file  // a plain directory holding a status.json
+                    }
                 default:
-                    let path = target.relative.isEmpty
-                        ? MountStatus.documentPath(root: root) : MountStatus.sidecarPath(of: target.absolutePath)
-                    let report = try MountStatus.readListing(at: path)
+                    let report = try target.relative.isEmpty
+                        ? wholeMount() : MountStatus.readListing(at: MountStatus.sidecarPath(of: target.absolutePath)) ?? wholeMount()
                     for file in report.files where target.covers(file.path) { files[file.path] = file }
                     if listing == nil { listing = report }
                 }

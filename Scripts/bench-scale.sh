@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a mount costs as the number of files it has uploaded grows: the daemon's memory before, after the first
-# tenth and after every file is READY (the slope between them per file), after a remount, the remount's time, reading status.json (time
-# and the daemon's memory after), `tusfs status` of one 1,000-file folder, `user.tusfs.summary` of the root,
+# tenth and after every file is READY (the slope between them per file), after a remount, the remount's time
+# (and the background reconcile's after it), reading status.json (time and the daemon's memory after), `tusfs status` of one 1,000-file folder, `user.tusfs.summary` of the root,
 # and the journal's bytes per file.
 #
 # Usage: Scripts/bench-scale.sh [N]   (default 200000 one-line files, in folders of 1,000)
@@ -103,6 +103,9 @@ journal_bytes=$(cat "$cache"/journal.sqlite* | wc -c)
 start=$(now)
 mount_it
 remount_seconds=$(elapsed "$start")
+# The earlier files are counted and the cache checked in the background: the summary says "reconciling".
+while getfattr --only-values -n user.tusfs.summary "$mnt" 2>/dev/null | grep -q '"reconciling":true'; do sleep 0.05; done
+reconcile_seconds=$(elapsed "$start")
 settle
 rss_remount=$(rss_kib)
 
@@ -116,7 +119,8 @@ printf '  daemon RSS all READY         %8.1f MiB  (%.2f KiB per file settled aft
   "$(echo "$rss_ready / 1024" | bc -l)" "$(echo "$slope / 1024" | bc -l)"
 printf '  daemon RSS after remount     %8.1f MiB  (%+.1f MiB against the fresh mount)  [within 10 MiB]\n' \
   "$(echo "$rss_remount / 1024" | bc -l)" "$(echo "($rss_remount - $rss_fresh) / 1024" | bc -l)"
-printf '  remount                      %8.2f s  [<= 2 s]\n' "$remount_seconds"
+printf '  remount                      %8.2f s  [<= 2 s]  (then %.2f s until reconciled in the background)\n' \
+  "$remount_seconds" "$(echo "$reconcile_seconds - $remount_seconds" | bc -l)"
 printf '  read status.json             %8.2f s  (%.1f MB; daemon RSS after: %.1f MiB)\n' \
   "$status_seconds" "$(echo "$status_bytes / 1000000" | bc -l)" "$(echo "$rss_after_status / 1024" | bc -l)"
 printf '  tusfs status of 1,000 files  %8.2f s  [<= 0.2 s]\n' "$folder_seconds"

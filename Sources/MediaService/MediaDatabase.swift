@@ -65,6 +65,21 @@ struct MediaDatabase: Sendable {
                 t.column("fileId", .text)
             }
         }
+        migrator.registerMigration("v2: indexes for listings at scale") { db in
+            // With a million descriptors, a listing must walk an index in its order and stop after a page, not
+            // sort every file of a folder (or of the library) for each page; start-up looks up the files still
+            // PENDING. EXPLAIN QUERY PLAN of each query is checked by MediaDatabaseQueryPlanTests.
+            try db.execute(
+                sql: """
+                    CREATE INDEX file_by_folder_and_update ON file(parentFolderId, updatedAt, id);
+                    CREATE INDEX file_by_update ON file(updatedAt, id);
+                    CREATE INDEX file_by_operation_status ON file(operationStatus);
+                    CREATE INDEX folder_by_parent_and_name ON folder(parentFolderId, displayName);
+                    CREATE INDEX folder_by_parent_and_update ON folder(parentFolderId, updatedAt, id);
+                    DROP INDEX IF EXISTS file_on_parentFolderId;
+                    DROP INDEX IF EXISTS folder_on_parentFolderId;
+                    """)
+        }
         return migrator
     }
 
@@ -148,7 +163,30 @@ struct MediaDatabase: Sendable {
 
     /// One page of files matching `filter`, sorted, from `offset`.
     func files(matching filter: FileFilter, sort: Sorting?, offset: Int, limit: Int) async throws -> [FileRecord] {
-        try reading { db in
+        try reading { db in try Self.fileList(filter, sort: sort, offset: offset, limit: limit).fetchAll(db) }
+    }
+
+    /// SQLite's plan (`EXPLAIN QUERY PLAN`, one line per step) for the listing `files(matching:…)` runs.
+    func queryPlan(ofFilesMatching filter: FileFilter, sort: Sorting?) throws -> [String] {
+        try reading { db in try Self.plan(of: Self.fileList(filter, sort: sort, offset: 0, limit: 100), db) }
+    }
+
+    /// SQLite's plan for the folder listing `folders(parent:…)` runs.
+    func queryPlan(ofFoldersIn parent: String?) throws -> [String] {
+        try reading { db in try Self.plan(of: Self.folderList(parent: parent, offset: 0, limit: 100, descending: true), db) }
+    }
+
+    /// SQLite's plan for `sql`.
+    func queryPlan(ofSQL sql: String, _ arguments: StatementArguments = []) throws -> [String] {
+        try reading { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] } }
+    }
+
+    private static func plan<T>(of request: QueryInterfaceRequest<T>, _ db: Database) throws -> [String] {
+        let statement = try request.makePreparedRequest(db, forSingleResult: false).statement
+        return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments).map { $0["detail"] }
+    }
+
+    private static func fileList(_ filter: FileFilter, sort: Sorting?, offset: Int, limit: Int) -> QueryInterfaceRequest<FileRecord> {
             var request = FileRecord.all()
             if let parent = filter.parentFolderId { request = request.filter(Column("parentFolderId") == parent) }
             if let state = filter.state { request = request.filter(Column("state") == state.rawValue) }
@@ -167,8 +205,7 @@ struct MediaDatabase: Sendable {
             let descending = (sort?.order ?? .descending) == .descending
             request = request.order(
                 descending ? Column(column).desc : Column(column).asc, descending ? Column("id").desc : Column("id").asc)
-            return try request.limit(limit, offset: offset).fetchAll(db)
-        }
+            return request.limit(limit, offset: offset)
     }
 
     /// `text` as a literal inside a LIKE pattern with `\` as the escape character: `%`, `_` and `\` match themselves.
@@ -200,12 +237,15 @@ struct MediaDatabase: Sendable {
     }
 
     func folders(parent: String?, offset: Int, limit: Int, descending: Bool) async throws -> [FolderRecord] {
-        try reading { db in
-            var request = FolderRecord.all()
-            if let parent { request = request.filter(Column("parentFolderId") == parent) }
-            request = request.order(descending ? Column("updatedAt").desc : Column("updatedAt").asc, Column("id").asc)
-            return try request.limit(limit, offset: offset).fetchAll(db)
-        }
+        try reading { db in try Self.folderList(parent: parent, offset: offset, limit: limit, descending: descending).fetchAll(db) }
+    }
+
+    private static func folderList(parent: String?, offset: Int, limit: Int, descending: Bool) -> QueryInterfaceRequest<FolderRecord> {
+        var request = FolderRecord.all()
+        if let parent { request = request.filter(Column("parentFolderId") == parent) }
+        request = request.order(
+            descending ? Column("updatedAt").desc : Column("updatedAt").asc, descending ? Column("id").desc : Column("id").asc)
+        return request.limit(limit, offset: offset)
     }
 
     /// The id of the folder at path `names` under `root` (each a live folder named so under the one before),

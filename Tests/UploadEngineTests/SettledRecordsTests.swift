@@ -118,4 +118,43 @@ struct SettledRecordsTests {
         }
         await harness.engine.shutdown(waitForUploads: true)
     }
+
+    /// Totals counted in the background after a restart, while files change at once (rewritten, removed,
+    /// renamed, new): the count from the journal's snapshot plus the changes counted as they came add up to a
+    /// recount, for the root and for each folder.
+    @Test func totalsCountedInTheBackgroundMatchARecountAfterChangesDuringTheCount() async throws {
+        let first = try EngineHarness()
+        defer { first.directory.remove() }
+        try await first.engine.start()
+        try await Self.uploadAll(first)
+        await first.engine.shutdown(waitForUploads: true)
+
+        let second = try EngineHarness(target: FakeUploadTarget(service: first.service), directory: first.directory)
+        try await second.engine.start()
+        for index in stride(from: 0, to: Self.count, by: 97) {
+            try HeldEventsTests.post(second, Self.name(index), Data("file \(index), again\n".utf8))
+        }
+        for index in stride(from: 5, to: Self.count, by: 211) {
+            try? FileManager.default.removeItem(atPath: second.cacheRoot + "/" + Self.name(index))
+            second.engine.post(.removed(Self.name(index)))
+        }
+        try FileManager.default.createDirectory(atPath: second.cacheRoot + "/d9", withIntermediateDirectories: true)
+        try await second.rename(Self.name(1), "d9/moved.txt")
+        try HeldEventsTests.post(second, "d9/new.txt", Data("new\n".utf8))
+        await second.engine.waitUntilReconciled()
+        try await waitUntil(timeout: 60, "nothing left to send") {
+            let root = second.engine.currentSubtreeSummary(of: "")
+            return root.reconciling == nil && root.files == (root.totals[.ready] ?? 0)
+        }
+        let files = second.engine.currentSummary().files
+        #expect(files.count == Self.count - (Self.count - 5 + 210) / 211 + 1)
+        for directory in ["", "d0", "d1", "d4", "d9"] {
+            var recount = SubtreeSummary()
+            for record in files where SubtreeSummary.path(record.path, isIn: directory) { recount.add(record) }
+            var kept = second.engine.currentSubtreeSummary(of: directory)
+            kept.service = nil
+            #expect(kept == recount, "\(directory)")
+        }
+        await second.engine.shutdown(waitForUploads: true)
+    }
 }

@@ -25,6 +25,36 @@ struct SettledRecordsTests {
         }
     }
 
+    /// An engine that uploaded every file and stopped, and a second one started on its journal and cache.
+    static func restartAfterUploadingAll() async throws -> EngineHarness {
+        let first = try EngineHarness()
+        do {
+            try await first.engine.start()
+            try await Self.uploadAll(first)
+            await first.engine.shutdown(waitForUploads: true)
+            let second = try EngineHarness(target: FakeUploadTarget(service: first.service), directory: first.directory)
+            try await second.engine.start()
+            return second
+        } catch {
+            first.directory.remove()
+            throw error
+        }
+    }
+
+    /// Each directory's kept totals equal a count of every record under it.
+    static func expectTotalsMatchARecount(
+        _ harness: EngineHarness, _ directories: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let files = harness.engine.currentSummary().files
+        for directory in directories {
+            var recount = SubtreeSummary()
+            for record in files where SubtreeSummary.path(record.path, isIn: directory) { recount.add(record) }
+            var kept = harness.engine.currentSubtreeSummary(of: directory)
+            kept.service = nil
+            #expect(kept == recount, "\(directory)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func settledRecordsLeaveMemoryAndAreStillServedAndFollowed() async throws {
         let harness = try EngineHarness()
         defer { harness.directory.remove() }
@@ -68,14 +98,8 @@ struct SettledRecordsTests {
     }
 
     @Test func aRestartLoadsNoSettledRecordButShowsThemAll() async throws {
-        let first = try EngineHarness()
-        defer { first.directory.remove() }
-        try await first.engine.start()
-        try await Self.uploadAll(first)
-        await first.engine.shutdown(waitForUploads: true)
-
-        let second = try EngineHarness(target: FakeUploadTarget(service: first.service), directory: first.directory)
-        try await second.engine.start()
+        let second = try await Self.restartAfterUploadingAll()
+        defer { second.directory.remove() }
         #expect(await second.engine.records.isEmpty, "a restart loaded settled records")
         await second.engine.waitUntilReconciled()
         let root = second.engine.currentSubtreeSummary(of: "")
@@ -108,14 +132,7 @@ struct SettledRecordsTests {
             let root = harness.engine.currentSubtreeSummary(of: "")
             return root.files > 0 && root.files == (root.totals[.ready] ?? 0)
         }
-        let files = harness.engine.currentSummary().files
-        for directory in ["", "t0", "t1", "t2", "t3", "t0/s0", "t1/s1", "t2/s2", "t3/s0"] {
-            var recount = SubtreeSummary()
-            for record in files where SubtreeSummary.path(record.path, isIn: directory) { recount.add(record) }
-            var kept = harness.engine.currentSubtreeSummary(of: directory)
-            kept.service = nil
-            #expect(kept == recount, "\(directory)")
-        }
+        Self.expectTotalsMatchARecount(harness, ["", "t0", "t1", "t2", "t3", "t0/s0", "t1/s1", "t2/s2", "t3/s0"])
         await harness.engine.shutdown(waitForUploads: true)
     }
 
@@ -123,14 +140,8 @@ struct SettledRecordsTests {
     /// renamed, new): the count from the journal's snapshot plus the changes counted as they came add up to a
     /// recount, for the root and for each folder.
     @Test func totalsCountedInTheBackgroundMatchARecountAfterChangesDuringTheCount() async throws {
-        let first = try EngineHarness()
-        defer { first.directory.remove() }
-        try await first.engine.start()
-        try await Self.uploadAll(first)
-        await first.engine.shutdown(waitForUploads: true)
-
-        let second = try EngineHarness(target: FakeUploadTarget(service: first.service), directory: first.directory)
-        try await second.engine.start()
+        let second = try await Self.restartAfterUploadingAll()
+        defer { second.directory.remove() }
         for index in stride(from: 0, to: Self.count, by: 97) {
             try HeldEventsTests.post(second, Self.name(index), Data("file \(index), again\n".utf8))
         }
@@ -146,15 +157,8 @@ struct SettledRecordsTests {
             let root = second.engine.currentSubtreeSummary(of: "")
             return root.reconciling == nil && root.files == (root.totals[.ready] ?? 0)
         }
-        let files = second.engine.currentSummary().files
-        #expect(files.count == Self.count - (Self.count - 5 + 210) / 211 + 1)
-        for directory in ["", "d0", "d1", "d4", "d9"] {
-            var recount = SubtreeSummary()
-            for record in files where SubtreeSummary.path(record.path, isIn: directory) { recount.add(record) }
-            var kept = second.engine.currentSubtreeSummary(of: directory)
-            kept.service = nil
-            #expect(kept == recount, "\(directory)")
-        }
+        #expect(second.engine.currentSummary().files.count == Self.count - (Self.count - 5 + 210) / 211 + 1)
+        Self.expectTotalsMatchARecount(second, ["", "d0", "d1", "d4", "d9"])
         await second.engine.shutdown(waitForUploads: true)
     }
 }

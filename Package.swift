@@ -198,7 +198,7 @@ let package = Package(
         // MARK: tests
         .target(name: "TestSupport", dependencies: ["CLinux", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "MirrorFilesystemTests", dependencies: ["CLinux", "FUSEAdapter", "MirrorFilesystem", "UploadStatus", "TestSupport"]),
-        .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport"]),
+        .testTarget(name: "MountTests", dependencies: ["CLinux", "TestSupport", "UploadStatus"]),
         .testTarget(
             name: "TusServerTests",
             dependencies: [

@@ -111,7 +111,14 @@ public struct MountedDaemon: Sendable {
         // Told to the person who ran --foreground; a detached daemon's stdout is its log.
         if report.descriptor == nil { FileHandle.standardOutput.write(Data("mounted\n".utf8)) }
         SystemdNotify.send("READY=1\nSTATUS=mounted on \(mountpoint), uploading to \(uploads.description)")
+        let engine = uploads.engine
+        let trimming = DaemonMemory.returnFreedMemoryWhenIdle {
+            let root = engine.currentSubtreeSummary(of: "")
+            let settled = (root.totals[.ready] ?? 0) + root.failed_for_good
+            return (idle: settled == root.files && root.reconciling == nil, work: root.files &+ settled &* 31)
+        }
         await Self.runOnOwnThread(session)
+        trimming.cancel()
         SystemdNotify.send("STOPPING=1")
         logger.info("unmounted, stopping uploads (unfinished ones resume at the next mount)")
         await uploads.stop()

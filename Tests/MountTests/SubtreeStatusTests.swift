@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import TestSupport
 import Testing
@@ -21,23 +22,32 @@ struct SubtreeStatusTests {
     }
 
     @Test func aDirectorysListingAndStatusShowItsFilesOnlyWhileUploadsRun() async throws {
-        let bridge = try UploadBridgeFixture("subtree", mountArguments: ["--write-back", "0.5"])
+        let bridge = try UploadBridgeFixture("subtree", mountArguments: ["--write-back", "2"])
         defer { bridge.cleanup() }
         for directory in ["big", "other"] { try FileManager.default.createDirectory(atPath: bridge.mount.path(directory), withIntermediateDirectories: true) }
         for index in 0..<Self.bigCount { try Data("big \(index)\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("big/f\(index).txt"))) }
         for index in 0..<Self.otherCount { try Data("other \(index)\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("other/g\(index).txt"))) }
         let bigPaths = Set((0..<Self.bigCount).map { "big/f\($0).txt" })
 
-        // While the uploads run (write-back 0.5 s: most files are still local or pending).
+        // The engine records a file a few milliseconds after its close; then, before and while the uploads run
+        // (write-back 2 s), the listing shows each file of big/ once.
+        let recorded = try await UploadBridgeFixture.eventually(timeout: 60) {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = getxattr(bridge.mount.path("big"), "user.tusfs.summary", &buffer, buffer.count)
+            guard count > 0 else { return false }
+            return try SubtreeSummary.decode(Array(buffer[..<count])).files == Self.bigCount
+        }
+        #expect(recorded)
         let during = try Self.decode(bridge.mount.path("big.tusfs.json"))
         #expect(Set(during.files.map(\.path)) == bigPaths, "every file of big/, each once, nothing else")
         #expect(during.files.count == Self.bigCount && during.files_total == Self.bigCount)
+        #expect(during.files.contains { $0.state != .ready }, "read before every upload ended")
         var attributes = stat()
         #expect(stat(bridge.mount.path("big.tusfs.json"), &attributes) == 0 && attributes.st_size == 0, "a listing, sized as /proc files are")
         let status = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["status", "--json", bridge.mount.path("other")])
         #expect(status.succeeded, "\(status.stderr)")
         let other = try UploadStatusReport.decode(Data(status.stdout.utf8))
-        #expect(Set(other.files.map(\.path)) == Set((0..<Self.otherCount).map { "other/g\($0).txt" }))
+        #expect(Set(other.files.map(\.path)) == Set((0..<Self.otherCount).map { "other/g\($0).txt" }), "every file of other/ once")
 
         #expect(try bridge.wait(timeout: 120).status == 0)
         let after = try Self.decode(bridge.mount.path("big.tusfs.json"))

@@ -11,8 +11,18 @@ extension MirrorFilesystem {
     {
         if VirtualNodes.isVirtual(number) { return try openVirtual(number, flags: flags, context: context) }
         let inode = try inodes.inode(number)
+        if let cacheSpace, flags & O_ACCMODE != O_RDONLY { try cacheSpace.waitForRoom() }
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
+        if let cacheSpace {
+            // An evicted file is read back before anyone (the kernel, with passthrough) reads it.
+            do {
+                try cacheSpace.opened(handle: UInt64(descriptor), flags: flags, path: { path(of: inode) }, created: false)
+            } catch {
+                close(descriptor)
+                throw error
+            }
+        }
         trackWriter(UInt64(descriptor), of: inode, flags: flags, created: false)
         // Flush at close() would only repeat what the backing file already has: every write is in it.
         // Regular files are handed to the kernel when it can read and write them itself (passthrough).
@@ -25,6 +35,7 @@ extension MirrorFilesystem {
         let directory = try inodes.inode(parent)
         guard name.byteCount <= Int(NAME_MAX) else { throw .nameTooLong }
         try refuseReservedName(name, in: directory)
+        try cacheSpace?.waitForRoom()
         let descriptor = try SystemCall.descriptor(name.withCString {
             tusfs_openat(directory.descriptor, $0, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777)
         })
@@ -33,6 +44,13 @@ extension MirrorFilesystem {
             let entry = try lookup(created: descriptor, in: directory, name: name)
             if observer != nil, let inode = try? inodes.inode(entry.inode) {
                 trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)
+            }
+            try? cacheSpace?.opened(handle: UInt64(descriptor), flags: flags, path: { nil }, created: true)
+            // Near a full disk, a new file's writes come through the daemon, which makes them wait for room
+            // instead of failing with ENOSPC. Direct I/O, so that the kernel lets a later open of the same
+            // file use passthrough (it refuses passthrough while an open file is in caching mode).
+            if cacheSpace?.isNearlyFull() == true {
+                return (entry, OpenedFile(handle: UInt64(descriptor), directIO: true, noFlush: true))
             }
             return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true, passthrough: true))
         } catch {
@@ -51,7 +69,15 @@ extension MirrorFilesystem {
     public func write(_ inode: InodeNumber, handle: UInt64, offset: off_t, data: some WriteData)
         throws(FilesystemError) -> Int
     {
-        let written = try data.write(to: Int32(handle), at: offset)
+        try cacheSpace?.waitForRoom(toWrite: data.count)
+        let written: Int
+        do {
+            written = try data.write(to: Int32(handle), at: offset)
+        } catch where error.errno == ENOSPC {
+            // A full disk: make room from files the service holds at once, for the writer's next try.
+            cacheSpace?.writeFailedForSpace()
+            throw error
+        }
         noteWrite(through: handle, inode: inode)
         return written
     }
@@ -61,6 +87,7 @@ extension MirrorFilesystem {
     public func release(_ inode: InodeNumber, handle: UInt64, flags: Int32) {
         if VirtualNodes.isVirtual(handle) { return virtualNodes.release(handle) }
         noteRelease(handle)
+        cacheSpace?.released(handle: handle)
         close(Int32(handle))
     }
 

@@ -249,6 +249,12 @@ public final class CacheSpace: @unchecked Sendable {
             condition.broadcast()
         }
         guard let path = path() else { throw FilesystemError(EIO) }
+        do {
+            try makeRoom(for: size)
+        } catch {
+            fail(inode, path, "no room in the cache to read the file back")
+            throw error
+        }
         // The handle may be read-only: write through a descriptor of our own.
         let writable = Glibc.open(SystemCall.procPath(descriptor), O_WRONLY | O_CLOEXEC)
         guard writable >= 0 else {
@@ -380,6 +386,24 @@ public final class CacheSpace: @unchecked Sendable {
             return free >= Int64(count) + limits.minFree.bytes(ofTotal: total) / 2 + (1 << 20)
         }
         guard !fits() else { return }
+        try waitUntil(fits)
+    }
+
+    /// Before a read-back of `bytes`: evicts files the service holds (least recently used first) until the
+    /// file fits with half the free space to keep left, waiting for room as writers do when none can go.
+    func makeRoom(for bytes: Int64) throws(FilesystemError) {
+        func fits() -> Bool {
+            var statistics = statvfs()
+            guard fstatvfs(rootDescriptor, &statistics) == 0 else { return true }
+            let free = Int64(statistics.f_bavail) * Int64(statistics.f_frsize)
+            let total = Int64(statistics.f_blocks) * Int64(statistics.f_frsize)
+            return free >= bytes + limits.minFree.bytes(ofTotal: total) / 2 + (1 << 20)
+        }
+        if fits() { return }
+        for candidate in scan(collecting: true) {
+            _ = evict(candidate.path)
+            if fits() { return }
+        }
         try waitUntil(fits)
     }
 

@@ -56,12 +56,19 @@ public final class CacheSpace: @unchecked Sendable {
         var writable: Bool
         /// The file's data when opened (or when the tree was last scanned): what it grew by since counts.
         var bytesAtOpen: Int64
+        /// Opened without passthrough (the kernel reads and writes through the daemon).
+        var caching = false
+        /// The read-back its reads wait for, while it lasts.
+        var streaming: Fetch?
     }
 
     private struct State {
         var openCount: [UInt64: Int] = [:]
         var handles: [UInt64: OpenHandle] = [:]
-        var fetching: [UInt64: (received: Int64, size: Int64)] = [:]
+        var fetching: [UInt64: Fetch] = [:]
+        /// Open files the kernel reads through the daemon (no passthrough), by inode: while there are any,
+        /// every open of the file must be so too (the kernel refuses to mix the two).
+        var cachingOpens: [UInt64: Int] = [:]
         /// The last read-back failure of each file (by backing inode), kept until it is read back.
         var fetchErrors: [UInt64: String] = [:]
         /// Files closed after a write lately: the engine may not have heard of the change yet.
@@ -148,9 +155,14 @@ public final class CacheSpace: @unchecked Sendable {
 
     // MARK: open files
 
-    /// A regular file was opened (or created) as `handle`, a descriptor of its backing file. Reads an evicted
-    /// file back first (unless it is being truncated); throws EIO when that fails.
-    func opened(handle: UInt64, flags: Int32, path: () -> String?, created: Bool) throws(FilesystemError) {
+    /// A regular file was opened (or created) as `handle`, a descriptor of its backing file. An evicted file
+    /// is read back: opened for reading, it is read as the data arrives (see `waitForData`); opened for
+    /// writing, the open waits until it is whole (unless it is truncated). Returns whether the kernel may
+    /// read and write the file itself (passthrough): not while any open of it is served by the daemon.
+    /// Throws EIO when the read-back cannot start or, for a writer, fails.
+    func opened(handle: UInt64, flags: Int32, path: () -> String?, created: Bool, passthrough: Bool = true)
+        throws(FilesystemError) -> Bool
+    {
         let descriptor = Int32(truncatingIfNeeded: handle)
         var attributes = stat()
         try SystemCall.check(fstat(descriptor, &attributes))
@@ -161,20 +173,34 @@ public final class CacheSpace: @unchecked Sendable {
             $0.handles[handle] = OpenHandle(
                 inode: inode, writable: writable || created, bytesAtOpen: Int64(attributes.st_blocks) * 512)
         }
-        guard !created else { return }
-        // The last use, for least-recently-used eviction (the kernel's relatime would not record it).
-        var times = [timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_NOW), timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_OMIT)]
-        _ = futimens(descriptor, &times)
-        guard CacheMark.isSet(on: descriptor) else { return }
-        if writable && flags & O_TRUNC != 0 {
-            CacheMark.clear(on: descriptor)
-            return
+        if !created {
+            // The last use, for least-recently-used eviction (the kernel's relatime would not record it).
+            var times = [timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_NOW), timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_OMIT)]
+            _ = futimens(descriptor, &times)
         }
-        do {
-            try readBack(inode: inode, descriptor: descriptor, path: path)
-        } catch {
-            released(handle: handle)
-            throw error
+        var streaming: Fetch?
+        if !created, CacheMark.isSet(on: descriptor) {
+            do {
+                if writable && flags & O_TRUNC != 0 {
+                    CacheMark.clear(on: descriptor)
+                } else if writable {
+                    try readBack(inode: inode, descriptor: descriptor, path: path)
+                } else {
+                    streaming = try startFetch(inode: inode, descriptor: descriptor, path: path)
+                }
+            } catch {
+                released(handle: handle)
+                throw error
+            }
+        }
+        return locked { state in
+            let caching = !passthrough || streaming != nil || state.cachingOpens[inode] != nil
+            if caching {
+                state.cachingOpens[inode, default: 0] += 1
+                state.handles[handle]?.caching = true
+                state.handles[handle]?.streaming = streaming
+            }
+            return !caching
         }
     }
 
@@ -184,6 +210,10 @@ public final class CacheSpace: @unchecked Sendable {
             guard let open = state.handles.removeValue(forKey: handle) else { return false }
             let left = state.openCount[open.inode, default: 1] - 1
             state.openCount[open.inode] = left > 0 ? left : nil
+            if open.caching {
+                let caching = state.cachingOpens[open.inode, default: 1] - 1
+                state.cachingOpens[open.inode] = caching > 0 ? caching : nil
+            }
             guard open.writable else { return false }
             state.recentlyWritten[open.inode] = .now
             var attributes = stat()
@@ -215,8 +245,8 @@ public final class CacheSpace: @unchecked Sendable {
     func presence(of descriptor: Int32) -> Presence {
         var attributes = stat()
         guard fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else { return .cached }
-        if let fetching = locked({ $0.fetching[UInt64(attributes.st_ino)] }) {
-            return .fetching(received: fetching.received, size: fetching.size)
+        if let fetching = locked({ $0.fetching[UInt64(attributes.st_ino)].map { ($0.received, $0.size) } }) {
+            return .fetching(received: fetching.0, size: fetching.1)
         }
         return CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) ? .evicted : .cached
     }
@@ -230,61 +260,101 @@ public final class CacheSpace: @unchecked Sendable {
 
     // MARK: reading back
 
-    /// Reads the evicted file `inode`, open as `descriptor`, back from the service; one fetch per file at a
-    /// time, others opening it wait for that one.
+    /// One read-back under way: what has arrived, and how it ended. Its fields change under the lock only.
+    final class Fetch: @unchecked Sendable {
+        let size: Int64
+        var received: Int64 = 0
+        var finished = false
+        var error: String?
+
+        init(size: Int64) { self.size = size }
+    }
+
+    /// Reads the evicted file `inode`, open as `descriptor`, back from the service and waits until it is
+    /// whole; joins a read-back already under way.
     private func readBack(inode: UInt64, descriptor: Int32, path: () -> String?) throws(FilesystemError) {
+        guard let fetch = try startFetch(inode: inode, descriptor: descriptor, path: path) else { return }
+        condition.lock()
+        while !fetch.finished { condition.wait() }
+        let failed = fetch.error != nil
+        condition.unlock()
+        if failed { throw FilesystemError(EIO) }
+    }
+
+    /// Starts reading the evicted file `inode` (open as `descriptor`) back on a thread of its own, or joins
+    /// the read-back under way; nil when the file is no longer evicted.
+    private func startFetch(inode: UInt64, descriptor: Int32, path: () -> String?) throws(FilesystemError) -> Fetch? {
         var attributes = stat()
         try SystemCall.check(fstat(descriptor, &attributes))
         let size = Int64(attributes.st_size)
         condition.lock()
-        while state.fetching[inode] != nil { condition.wait() }
+        if let running = state.fetching[inode] {
+            condition.unlock()
+            return running
+        }
         guard CacheMark.isSet(on: descriptor) else {  // read back meanwhile
             condition.unlock()
-            return
+            return nil
         }
-        state.fetching[inode] = (0, size)
+        let fetch = Fetch(size: size)
+        state.fetching[inode] = fetch
         condition.unlock()
-        defer {
-            locked { $0.fetching[inode] = nil }
-            condition.broadcast()
+        func give(up message: String) -> FilesystemError {
+            fail(inode, path() ?? "", message)
+            finish(fetch, inode: inode, error: message)
+            return FilesystemError(EIO)
         }
-        guard let path = path() else { throw FilesystemError(EIO) }
-        do {
-            try makeRoom(for: size)
-        } catch {
-            fail(inode, path, "no room in the cache to read the file back")
-            throw error
-        }
+        guard let path = path() else { throw give(up: "the file has no name left") }
         // The handle may be read-only: write through a descriptor of our own.
         let writable = Glibc.open(SystemCall.procPath(descriptor), O_WRONLY | O_CLOEXEC)
         guard writable >= 0 else {
-            fail(inode, path, "cannot write the cache file to read it back: \(String(cString: strerror(errno)))")
-            throw FilesystemError(EIO)
+            throw give(up: "cannot write the cache file to read it back: \(String(cString: strerror(errno)))")
         }
-        defer { close(writable) }
-        let relative = PathBytes.bytes(of: path)
-        guard intents?.begin(inode: inode, path: relative, attributes: attributes) ?? true else {
-            fail(inode, path, "cannot note the read-back in the cache directory: \(String(cString: strerror(errno)))")
-            throw FilesystemError(EIO)
+        let before = attributes
+        let thread = Thread { [self] in
+            defer { close(writable) }
+            run(fetch, inode: inode, path: path, descriptor: writable, attributes: before)
+        }
+        thread.name = "cache-fetch"
+        thread.start()
+        return fetch
+    }
+
+    /// The read-back itself: room first, then the data, checked; the mark goes only once it is whole.
+    private func run(_ fetch: Fetch, inode: UInt64, path: String, descriptor: Int32, attributes: stat) {
+        let size = fetch.size
+        do {
+            try makeRoom(for: size)
+        } catch {
+            let message = "no room in the cache to read the file back"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
+        }
+        guard intents?.begin(inode: inode, path: PathBytes.bytes(of: path), attributes: attributes) ?? true else {
+            let message = "cannot note the read-back in the cache directory: \(String(cString: strerror(errno)))"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
         }
         defer { intents?.end(inode: inode) }
         do {
-            try remote.fetch(path, size: size, into: writable, progress: { received in
-                locked { $0.fetching[inode]?.received = received }
+            try remote.fetch(path, size: size, into: descriptor, progress: { [self] received in
+                locked { _ in fetch.received = received }
+                condition.broadcast()
             })
         } catch {
             // Nothing partial is kept: the space goes back, the file stays evicted.
-            _ = fallocate(writable, Self.punchHole, 0, off_t(size))
-            restoreTimes(writable, attributes)
-            fail(inode, path, "cannot read the file back from the service: \(error)")
-            throw FilesystemError(EIO)
+            _ = fallocate(descriptor, Self.punchHole, 0, off_t(size))
+            restoreTimes(descriptor, attributes)
+            let message = "cannot read the file back from the service: \(error)"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
         }
-        restoreTimes(writable, attributes)
+        restoreTimes(descriptor, attributes)
         // The data is whole before the mark goes: a crash before this line leaves the file evicted.
-        _ = fdatasync(writable)
-        CacheMark.clear(on: writable)
+        _ = fdatasync(descriptor)
+        CacheMark.clear(on: descriptor)
         var now = stat()
-        _ = fstat(writable, &now)
+        _ = fstat(descriptor, &now)
         announceChange(now)
         locked {
             $0.fetchErrors[inode] = nil
@@ -293,6 +363,28 @@ public final class CacheSpace: @unchecked Sendable {
             $0.scannedUsage += Int64(now.st_blocks) * 512 - Int64(attributes.st_blocks) * 512
         }
         logger.debug("read back from the service", metadata: ["path": "\(path)", "bytes": "\(size)"])
+        finish(fetch, inode: inode, error: nil)
+    }
+
+    private func finish(_ fetch: Fetch, inode: UInt64, error: String?) {
+        locked { state in
+            fetch.finished = true
+            fetch.error = error
+            if state.fetching[inode] === fetch { state.fetching[inode] = nil }
+        }
+        condition.broadcast()
+    }
+
+    /// Called before a read through `handle`: a file opened while it was being read back is read as the data
+    /// arrives, so this waits until the range asked for is there (EIO when the read-back failed).
+    func waitForData(handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let fetch = state.handles[handle]?.streaming else { return }
+        let needed = min(Int64(offset) + Int64(size), fetch.size)
+        while fetch.received < needed && !fetch.finished { condition.wait() }
+        if fetch.error != nil { throw FilesystemError(EIO) }
+        if fetch.finished { state.handles[handle]?.streaming = nil }
     }
 
     private func fail(_ inode: UInt64, _ path: String, _ message: String) {

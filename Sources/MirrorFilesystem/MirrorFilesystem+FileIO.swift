@@ -14,10 +14,13 @@ extension MirrorFilesystem {
         if let cacheSpace, flags & O_ACCMODE != O_RDONLY { try cacheSpace.waitForRoom() }
         let descriptor = try SystemCall.descriptor(
             Glibc.open(SystemCall.procPath(inode.descriptor), (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC))
+        var passthrough = true
         if let cacheSpace {
-            // An evicted file is read back before anyone (the kernel, with passthrough) reads it.
+            // An evicted file is read back; until it is whole, its reads come through the daemon and wait for
+            // the data (never passthrough: the kernel would read the holes).
             do {
-                try cacheSpace.opened(handle: UInt64(descriptor), flags: flags, path: { path(of: inode) }, created: false)
+                passthrough = try cacheSpace.opened(
+                    handle: UInt64(descriptor), flags: flags, path: { path(of: inode) }, created: false)
             } catch {
                 close(descriptor)
                 throw error
@@ -26,7 +29,7 @@ extension MirrorFilesystem {
         trackWriter(UInt64(descriptor), of: inode, flags: flags, created: false)
         // Flush at close() would only repeat what the backing file already has: every write is in it.
         // Regular files are handed to the kernel when it can read and write them itself (passthrough).
-        return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true, passthrough: true)
+        return OpenedFile(handle: UInt64(descriptor), keepCache: true, noFlush: true, passthrough: passthrough)
     }
 
     public func create(parent: InodeNumber, name: FileName, mode: mode_t, flags: Int32, context: RequestContext)
@@ -45,7 +48,7 @@ extension MirrorFilesystem {
             if observer != nil, let inode = try? inodes.inode(entry.inode) {
                 trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)
             }
-            try? cacheSpace?.opened(handle: UInt64(descriptor), flags: flags, path: { nil }, created: true)
+            _ = try? cacheSpace?.opened(handle: UInt64(descriptor), flags: flags, path: { nil }, created: true)
             // Near a full disk, a new file's writes come through the daemon, which makes them wait for room
             // instead of failing with ENOSPC. Direct I/O, so that the kernel lets a later open of the same
             // file use passthrough (it refuses passthrough while an open file is in caching mode).
@@ -63,6 +66,7 @@ extension MirrorFilesystem {
         -> ReadData
     {
         if VirtualNodes.isVirtual(handle) { return try readVirtual(handle, offset: offset, size: size) }
+        try cacheSpace?.waitForData(handle: handle, offset: offset, size: size)
         return .fileRegion(descriptor: Int32(handle), offset: offset, size: size)
     }
 

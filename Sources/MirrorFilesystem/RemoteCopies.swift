@@ -16,8 +16,9 @@ public protocol RemoteCopies: Sendable {
     /// now (`size` bytes, last modified at `modified`), and can give its data back: only then may the cached
     /// data be dropped.
     func hasCopy(of path: String, size: Int64, modified: timespec) -> Bool
-    /// Writes the service's copy of `path` (`size` bytes) into `descriptor` from offset 0, calling `progress`
-    /// with the bytes written so far. Throws when the copy cannot be had, or comes back short, long or
+    /// Writes the service's copy of `path` (`size` bytes) into `descriptor` from offset 0, in order, calling
+    /// `progress` (from any thread) with the bytes written so far each time more are written: readers of the
+    /// file wait for it. Throws when the copy cannot be had, or comes back short, long or
     /// different from what the service says it is.
-    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: (Int64) -> Void) throws(ReadBackError)
+    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: @escaping @Sendable (Int64) -> Void) throws(ReadBackError)
 }

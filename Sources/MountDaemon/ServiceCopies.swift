@@ -33,12 +33,13 @@ struct ServiceCopies: RemoteCopies {
 
     /// What a download running on the cooperative pool shares with the FUSE thread waiting for it.
     private final class Download: Sendable {
-        let received = Atomic<Int64>(0)
         let outcome = Mutex<Result<Void, ReadBackError>?>(nil)
         let done = DispatchSemaphore(value: 0)
     }
 
-    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: (Int64) -> Void) throws(ReadBackError) {
+    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: @escaping @Sendable (Int64) -> Void)
+        throws(ReadBackError)
+    {
         guard let record = engine.currentStatus(of: path), record.state == .ready, let url = record.url else {
             throw ReadBackError("the service holds no READY copy of this file")
         }
@@ -47,7 +48,7 @@ struct ServiceCopies: RemoteCopies {
         Task {
             let outcome: Result<Void, ReadBackError>
             do {
-                try await Self.get(url, size: size, into: descriptor, http: http, received: download)
+                try await Self.get(url, size: size, into: descriptor, http: http, progress: progress)
                 outcome = .success(())
             } catch let error as ReadBackError {
                 outcome = .failure(error)
@@ -57,14 +58,13 @@ struct ServiceCopies: RemoteCopies {
             download.outcome.withLock { $0 = outcome }
             download.done.signal()
         }
-        while download.done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-            progress(download.received.load(ordering: .relaxed))
-        }
-        progress(download.received.load(ordering: .relaxed))
+        download.done.wait()
         if case .failure(let error) = download.outcome.withLock({ $0 }) { throw error }
     }
 
-    private static func get(_ url: String, size: Int64, into descriptor: Int32, http: HTTPClient, received: Download) async throws {
+    private static func get(
+        _ url: String, size: Int64, into descriptor: Int32, http: HTTPClient, progress: @Sendable (Int64) -> Void
+    ) async throws {
         let response = try await http.execute(HTTPClientRequest(url: url), timeout: .hours(24))
         guard response.status == .ok else {
             throw ReadBackError("GET \(url): the service answered \(response.status.code) \(response.status.reasonPhrase)")
@@ -93,7 +93,7 @@ struct ServiceCopies: RemoteCopies {
                 hasher?.update(bufferPointer: bytes)
             }
             offset += Int64(buffer.readableBytes)
-            received.received.store(offset, ordering: .relaxed)
+            progress(offset)
         }
         guard offset == size else { throw ReadBackError("the service's copy came back short: \(offset) of \(size) bytes") }
         if let expectedHash, let digest = hasher?.finalize().lowercaseHex, digest != expectedHash {

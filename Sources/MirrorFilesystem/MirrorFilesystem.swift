@@ -251,6 +251,12 @@ public final class MirrorFilesystem: Filesystem {
             }
         }
         if changes.accessTime != nil || changes.modificationTime != nil {
+            if let cacheSpace, changes.modificationTime != nil, changes.size == nil {
+                // A file modified after its upload is uploaded again from the cache (at the next mount):
+                // an evicted one must be whole by then.
+                let size = (try? SystemCall.status(of: inode.descriptor).st_size) ?? 0
+                try cacheSpace.willChange(pathDescriptor: inode.descriptor, newSize: size, path: { path(of: inode) })
+            }
             var times = [timespec(changes.accessTime), timespec(changes.modificationTime)]
             try SystemCall.check(utimensat(inode.descriptor, "", &times, tusfs_AT_EMPTY_PATH))
         }

@@ -106,6 +106,12 @@ struct CacheEvictionTests {
         #expect(replace.succeeded, "\(replace.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("append.txt"))) == first + Data("more".utf8))
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("replace.txt"))) == Data("new".utf8))
+        // A new modification time alone reads the file back first: a file modified after its upload is sent
+        // again (at the next mount), and must be whole by then.
+        #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).succeeded)
+        #expect(try ProcessRunner.run("touch", ["-m", "-d", "2020-01-01", bridge.mount.path("shorten.bin")]).succeeded)
+        #expect(try bridge.status("shorten.bin", "cached") == "yes")
+        #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).status == 0)
         // A truncate by path to a shorter, non-zero size keeps the bytes before the cut.
         #expect(try ProcessRunner.run("truncate", ["-s", "1000", bridge.mount.path("shorten.bin")]).succeeded)
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("shorten.bin"))) == varied.prefix(1000))

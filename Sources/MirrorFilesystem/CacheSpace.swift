@@ -683,6 +683,10 @@ public final class CacheSpace: @unchecked Sendable {
         guard attributes.st_mode & S_IFMT == S_IFREG else { throw FilesystemError(EISDIR) }
         if attributes.st_blocks == 0 { return }
         let inode = UInt64(attributes.st_ino)
+        // A read-back under way (its readers gone) ends first.
+        condition.lock()
+        while let fetch = state.fetching[inode], !fetch.finished { condition.wait() }
+        condition.unlock()
         if locked({ $0.openCount[inode] != nil }) { throw FilesystemError(EBUSY) }
         if let written = locked({ $0.recentlyWritten[inode] }) {
             let settled = written + Self.writeSettling

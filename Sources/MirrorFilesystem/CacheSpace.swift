@@ -228,6 +228,8 @@ public final class CacheSpace: @unchecked Sendable {
     /// The contents of the file open as the O_PATH `descriptor` are about to change without an open handle
     /// (truncate by path): an evicted file is read back first unless it becomes empty.
     func willChange(pathDescriptor descriptor: Int32, newSize: off_t, path: () -> String?) throws(FilesystemError) {
+        // Most files are not evicted: one attribute lookup, no open.
+        guard CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) else { return }
         let writable = Glibc.open(SystemCall.procPath(descriptor), O_RDWR | O_CLOEXEC)
         guard writable >= 0 else { return }  // the truncate itself will say why
         defer { close(writable) }

@@ -251,7 +251,7 @@ public final class MirrorFilesystem: Filesystem {
             }
         }
         if changes.accessTime != nil || changes.modificationTime != nil {
-            if let cacheSpace, changes.modificationTime != nil, changes.size == nil {
+            if let cacheSpace, changes.modificationTime != nil, changes.size == nil, !inode.isSymbolicLink, !inode.isDirectory {
                 // A file modified after its upload is uploaded again from the cache (at the next mount):
                 // an evicted one must be whole by then.
                 let size = (try? SystemCall.status(of: inode.descriptor).st_size) ?? 0

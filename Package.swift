@@ -152,8 +152,9 @@ let package = Package(
             name: "MountDaemon",
             dependencies: [
                 "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "BackgroundServices", "TusClient", "MediaManagerClient",
-                "UploadEngine", "UploadStatus", "UploadTargets",
+                "UploadEngine", "UploadStatus", "UploadTargets", "TusCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Metrics", package: "swift-metrics"),

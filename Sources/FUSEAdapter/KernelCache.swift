@@ -33,6 +33,16 @@ public final class KernelCache: Sendable {
         return result < 0 ? -result : 0
     }
 
+    /// Drops the kernel's cached attributes of `inode` (its size, blocks and times are asked again). Only
+    /// attributes: unlike the calls that drop pages or entries, it takes no lock a request in flight may hold,
+    /// so it may be called from a request handler.
+    @discardableResult
+    public func invalidateAttributes(of inode: InodeNumber) -> Int32 {
+        guard let session = session.withLock({ $0 }) else { return ENOTCONN }
+        let result = fuse_lowlevel_notify_inval_inode(session.pointer, inode, -1, 0)
+        return result < 0 ? -result : 0
+    }
+
     /// Called when the loop ends, before the unmount: no call starts after it.
     func detach() {
         session.withLock { $0 = nil }

@@ -86,6 +86,11 @@ final class InodeTable: Sendable {
         return inode
     }
 
+    /// The number the kernel knows the backing file by, if it holds it (no lookup counted).
+    func number(device: UInt64, inode: UInt64) -> InodeNumber? {
+        state.withLock { $0.byKey[Key(device: device, inode: inode)] }
+    }
+
     /// Counts a lookup of an existing backing file, found as `name` in `parent`, if the table has it; returns
     /// its number.
     func lookupExisting(device: UInt64, inode: UInt64, parent: InodeNumber, name: UnsafePointer<CChar>) -> InodeNumber? {

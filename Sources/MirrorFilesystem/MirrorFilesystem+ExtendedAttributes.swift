@@ -22,6 +22,7 @@ extension MirrorFilesystem {
             // Status attributes are read-only: setting one (as `rsync -aX` or `cp --preserve=all` copying
             // from another tusfs mount does) is accepted and has no effect, except the retry request.
             if name == StatusNames.retryAttribute, let path = path(of: inode) { try statusProvider.retry(path) }
+            try cacheRequest(name, inode)
             return
         }
         guard name.hasPrefix(Self.userNamespace) else { throw .notSupported }
@@ -33,6 +34,10 @@ extension MirrorFilesystem {
         if VirtualNodes.isVirtual(number) { throw .noData }
         let inode = try inodes.inode(number)
         if let statusProvider, name.hasPrefix(StatusNames.attributePrefix) {
+            if name == Self.cacheSummaryAttribute, let cacheSpace {
+                guard mayReadMountStatus(context) else { throw FilesystemError(EACCES) }
+                return cacheSpace.summaryJSON()
+            }
             if name == StatusNames.summaryAttribute {
                 // A subtree's totals count files the caller may not see: the mount owner's and root's alone.
                 guard mayReadMountStatus(context) else { throw FilesystemError(EACCES) }
@@ -42,6 +47,7 @@ extension MirrorFilesystem {
             // A file's status (its URL among it) is for those who may read the file.
             guard context.mayRead(try SystemCall.status(of: inode.descriptor)) else { throw FilesystemError(EACCES) }
             let key = String(name.dropFirst(StatusNames.attributePrefix.count))
+            if let value = cacheAttribute(key, inode) { return Array(value.utf8) }
             guard let path = path(of: inode), let value = statusProvider.statusAttributes(of: path)?.first(where: { $0.name == key })
             else { throw .noData }
             return Array(value.value.utf8)
@@ -69,7 +75,7 @@ extension MirrorFilesystem {
         guard let statusProvider, !inode.isDirectory, let path = path(of: inode),
             let attributes = statusProvider.statusAttributes(of: path)
         else { return [] }
-        return attributes.map { StatusNames.attributePrefix + $0.name }
+        return attributes.map { StatusNames.attributePrefix + $0.name } + cacheAttributeNames(inode, attributes.map(\.name))
     }
 
     private func storedAttributeNames(_ inode: Inode) throws(FilesystemError) -> [String] {
@@ -85,7 +91,7 @@ extension MirrorFilesystem {
                 throw FilesystemError.lastSystemCall
             }
             return buffer[..<read].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-                .filter { $0.hasPrefix(Self.userNamespace) && !(statusProvider != nil && $0.hasPrefix(StatusNames.attributePrefix)) }
+                .filter { $0.hasPrefix(Self.userNamespace) && !(statusProvider != nil && $0.hasPrefix(StatusNames.attributePrefix)) && $0 != CacheMark.name }
         }
     }
 

@@ -25,6 +25,10 @@ public struct MirrorOptions: Sendable {
     /// ones. Each is an open descriptor, and the kernel forgets nothing on its own while memory is plentiful:
     /// without a bound, copying tens of thousands of files runs the daemon out of descriptors. `nil`: no bound.
     public var maxCachedInodes: Int? = nil
+    /// The cache's limits; used when the mirror is given `RemoteCopies` to evict to and read back from.
+    public var cacheLimits = CacheLimits()
+    /// Where evictions and read-backs note what a crash must put back (see `CacheIntents`); nil: nowhere.
+    public var cacheIntentsDirectory: String? = nil
 
     public init() {}
 }
@@ -54,11 +58,14 @@ public final class MirrorFilesystem: Filesystem {
     /// thread must not report the new name before the rename itself). Taken only with an observer.
     let eventOrder = NSLock()
     let virtualNodes = VirtualNodes()
+    /// Keeps the cache within `options.cacheLimits` (nil: no remote copies, nothing is ever evicted).
+    public let cacheSpace: CacheSpace?
 
     /// Opens the backing directory `root` (it must exist).
     public init(
         root: String, options: MirrorOptions = .init(), observer: (any MirrorObserver)? = nil,
-        statusProvider: (any MirrorStatusProvider)? = nil, logger: Logger = Logger(label: "tusfs.mirror")
+        statusProvider: (any MirrorStatusProvider)? = nil, remoteCopies: (any RemoteCopies)? = nil,
+        logger: Logger = Logger(label: "tusfs.mirror")
     ) throws(FilesystemError) {
         self.statusProvider = statusProvider
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -71,17 +78,42 @@ public final class MirrorFilesystem: Filesystem {
         eviction = options.maxCachedInodes.map { InodeEviction(table: inodes, limit: $0, logger: logger) }
         runningAsRoot = geteuid() == 0
         mountOwner = (geteuid(), getegid())
+        let root = self.root
+        cacheSpace = remoteCopies.map {
+            CacheSpace(
+                root: root, rootDescriptor: descriptor, limits: options.cacheLimits, remote: $0,
+                intentsDirectory: options.cacheIntentsDirectory, logger: Logger(label: "tusfs.cache"))
+        }
+        cacheSpace?.start()
+    }
+
+    /// Puts back the times of files an eviction or a read-back was changing when a daemon died (see
+    /// `CacheIntents`); call before the journal is compared with the cache. Returns how many it repaired.
+    @discardableResult
+    public static func repairInterruptedCacheChanges(files: String, intentsDirectory: String) -> Int {
+        let root = Glibc.open(files, tusfs_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return 0 }
+        defer { close(root) }
+        return CacheIntents.repair(directory: intentsDirectory, root: root)
     }
 
     /// Inodes the kernel currently holds (for tests and metrics).
     public var liveInodeCount: Int { inodes.count }
 
     public func shutdown() {
+        cacheSpace?.stop()
         eviction?.stop()
         inodes.closeAll()
     }
 
     public func attach(kernelCache: KernelCache) {
+        let inodes = self.inodes
+        cacheSpace?.attach { attributes in
+            // `du` and `stat` show the blocks an eviction freed or a read-back filled at once.
+            if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+                kernelCache.invalidateAttributes(of: number)
+            }
+        }
         eviction?.start(kernelCache)
     }
 
@@ -213,11 +245,18 @@ public final class MirrorFilesystem: Filesystem {
                 try SystemCall.check(ftruncate(Int32(handle), size))
                 noteWrite(through: handle, inode: number)
             } else {
+                try cacheSpace?.willChange(pathDescriptor: inode.descriptor, newSize: size, path: { path(of: inode) })
                 try SystemCall.check(truncate(SystemCall.procPath(inode.descriptor), size))
                 noteChangeWithoutHandle(inode)
             }
         }
         if changes.accessTime != nil || changes.modificationTime != nil {
+            if let cacheSpace, changes.modificationTime != nil, changes.size == nil, !inode.isSymbolicLink, !inode.isDirectory {
+                // A file modified after its upload is uploaded again from the cache (at the next mount):
+                // an evicted one must be whole by then.
+                let size = (try? SystemCall.status(of: inode.descriptor).st_size) ?? 0
+                try cacheSpace.willChange(pathDescriptor: inode.descriptor, newSize: size, path: { path(of: inode) })
+            }
             var times = [timespec(changes.accessTime), timespec(changes.modificationTime)]
             try SystemCall.check(utimensat(inode.descriptor, "", &times, tusfs_AT_EMPTY_PATH))
         }

@@ -28,10 +28,15 @@ public struct ConfigurationFile: Sendable {
         public var metrics_listen: String?
         public var ca_file: String?
         public var options: [String]?
+        /// A size (`"64G"`) or a number of bytes.
+        public var cache_max_size: SizeText?
+        public var cache_min_free: SizeText?
+        public var cache_full_wait: Number?
 
         public static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "retry_max_delay", "cache",
-            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options",
+            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options", "cache_max_size",
+            "cache_min_free", "cache_full_wait",
         ]
     }
 
@@ -44,6 +49,19 @@ public struct ConfigurationFile: Sendable {
                 value = Double(integer)
             } else {
                 value = try container.decode(Double.self)
+            }
+        }
+    }
+
+    /// A TOML string (`"64G"`, `"10%"`) or integer (bytes), as text.
+    public struct SizeText: Decodable, Sendable {
+        public var value: String
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let integer = try? container.decode(Int.self) {
+                value = String(integer)
+            } else {
+                value = try container.decode(String.self)
             }
         }
     }

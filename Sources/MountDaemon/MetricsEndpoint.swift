@@ -11,7 +11,7 @@ import UploadStatus
 ///
 /// Counters and histograms come through swift-metrics (bytes uploaded, uploads finished by outcome, retries,
 /// errors, FUSE operation latency); the gauges of uploads by state and bytes pending are read from the
-/// engine at each scrape.
+/// engine at each scrape, the cache's (`tusfs_cache_*`) from the mirror's `CacheSpace`.
 final class MetricsEndpoint: Sendable {
     private let background: BackgroundService<Int>
     /// Where it listens (`http://HOST:PORT`).
@@ -44,8 +44,9 @@ final class MetricsEndpoint: Sendable {
         return (host, port)
     }
 
-    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry, engine: UploadEngine, logger: Logger)
-        async throws -> MetricsEndpoint
+    static func start(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, engine: UploadEngine, cache: CacheMetrics, logger: Logger
+    ) async throws -> MetricsEndpoint
     {
         var gauges: [UploadState: Metrics.Gauge] = [:]
         for state in UploadState.allCases { gauges[state] = Metrics.Gauge(label: "tusfs_uploads", dimensions: [("state", state.rawValue)]) }
@@ -57,6 +58,7 @@ final class MetricsEndpoint: Sendable {
             let totals = engine.currentSubtreeSummary(of: "")
             for (state, gauge) in states { gauge.record(totals.totals[state] ?? 0) }
             pending.record(totals.bytes - totals.bytes_uploaded)
+            cache.record()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -20,6 +20,10 @@ public struct MountFlags: Sendable {
     public var logLevel: String?
     public var logFormat: LogFormat?
     public var metricsListen: String?
+    /// `--cache-max-size SIZE`, `--cache-min-free SIZE|N%` and `--cache-full-wait SECONDS`, as typed.
+    public var cacheMaxSize: String?
+    public var cacheMinFree: String?
+    public var cacheFullWait: Double?
     /// `-o` values, each possibly comma-separated.
     public var options: [String]
 
@@ -28,8 +32,12 @@ public struct MountFlags: Sendable {
         endpoint: String? = nil, apiKey: String? = nil, apiKeyFile: String? = nil, siteId: String? = nil,
         caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil,
         writeBack: Double? = nil, retryMaxDelay: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
-        logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = []
+        logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = [],
+        cacheMaxSize: String? = nil, cacheMinFree: String? = nil, cacheFullWait: Double? = nil
     ) {
+        self.cacheMaxSize = cacheMaxSize
+        self.cacheMinFree = cacheMinFree
+        self.cacheFullWait = cacheFullWait
         self.endpoint = endpoint
         self.apiKey = apiKey
         self.apiKeyFile = apiKeyFile

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MediaManagerClient
+import MirrorFilesystem
 
 /// Every setting of a mount, resolved once: a flag wins over its environment variable (`TUSFS_…`), which
 /// wins over the config file (`[mount]` in tusfs.toml), which wins over the default. The background launcher
@@ -26,6 +27,8 @@ public struct MountSettings: Sendable {
     public var caFile: String?
     /// `HOST:PORT` of the Prometheus endpoint, if any.
     public var metricsListen: String?
+    /// How much of the disk the cache may take (`--cache-max-size`, `--cache-min-free`, `--cache-full-wait`).
+    public var cacheLimits: CacheLimits
     /// The config file read, if any.
     public var configPath: String?
 
@@ -48,6 +51,9 @@ public struct MountSettings: Sendable {
         public static let options = "TUSFS_OPTIONS"
         public static let metricsListen = "TUSFS_METRICS_LISTEN"
         public static let caFile = "TUSFS_CA_FILE"
+        public static let cacheMaxSize = "TUSFS_CACHE_MAX_SIZE"
+        public static let cacheMinFree = "TUSFS_CACHE_MIN_FREE"
+        public static let cacheFullWait = "TUSFS_CACHE_FULL_WAIT"
     }
 
     /// Merges `flags` with `environment` (`TUSFS_…`) and `file`; throws a one-line error for a value out of
@@ -116,6 +122,7 @@ public struct MountSettings: Sendable {
         caFile = flags.caFile ?? env[Variable.caFile] ?? config.ca_file
         metricsListen = flags.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
         if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
+        cacheLimits = try Self.cacheLimits(flags: flags, env: env, config: config, fileName: fileName)
         if !flags.options.isEmpty {
             options = flags.options
         } else if let text = env[Variable.options] {
@@ -123,6 +130,39 @@ public struct MountSettings: Sendable {
         } else {
             options = config.options ?? []
         }
+    }
+
+    private static func cacheLimits(
+        flags: MountFlags, env: [String: String], config: ConfigurationFile.Mount, fileName: String
+    ) throws -> CacheLimits {
+        var limits = CacheLimits()
+        let maxSources = [
+            (flags.cacheMaxSize, "--cache-max-size"), (env[Variable.cacheMaxSize], Variable.cacheMaxSize),
+            (config.cache_max_size?.value, "cache_max_size in the \(fileName)"),
+        ]
+        if let (text, source) = maxSources.first(where: { $0.0 != nil }), let text {
+            guard let size = CacheLimits.size(text) else {
+                throw MountError("\(source) must be a size such as 512M, 64G or 1T, got \(text)")
+            }
+            limits.maxSize = size == 0 ? nil : size
+        }
+        let freeSources = [
+            (flags.cacheMinFree, "--cache-min-free"), (env[Variable.cacheMinFree], Variable.cacheMinFree),
+            (config.cache_min_free?.value, "cache_min_free in the \(fileName)"),
+        ]
+        if let (text, source) = freeSources.first(where: { $0.0 != nil }), let text {
+            guard let free = CacheLimits.freeSpace(text) else {
+                throw MountError("\(source) must be a size such as 10G or a percentage from 0% to 90%, got \(text)")
+            }
+            limits.minFree = free
+        }
+        limits.fullWait = try pick(
+            flags.cacheFullWait, env[Variable.cacheFullWait], config.cache_full_wait?.value, default: limits.fullWait,
+            name: "cache-full-wait")
+        guard limits.fullWait >= 0, limits.fullWait <= 86_400, limits.fullWait.isFinite else {
+            throw MountError("cache-full-wait must be between 0 and 86400 seconds, got \(limits.fullWait)")
+        }
+        return limits
     }
 
     /// The flag's value, else the variable's (parsed), else the file's, else `fallback`.

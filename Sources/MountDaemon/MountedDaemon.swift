@@ -58,6 +58,12 @@ public struct MountedDaemon: Sendable {
         let logger = Logger(label: "tusfs.mount")
         let registry = settings.metricsListen.map { _ in MetricsEndpoint.bootstrap() }
 
+        // Before the journal is compared with the cache: an eviction or a read-back cut short by a crash must
+        // not look like a change to upload.
+        let intents = cache.path + "/cache-intents"
+        mkdir(intents, 0o700)
+        let repaired = MirrorFilesystem.repairInterruptedCacheChanges(files: cache.files, intentsDirectory: intents)
+        if repaired > 0 { logger.info("put back the times of files an eviction or a read-back left", metadata: ["files": "\(repaired)"]) }
         let uploads = try await UploadRuntime.start(
             destination: destination, cache: cache,
             configuration: UploadEngineConfiguration(
@@ -65,12 +71,14 @@ public struct MountedDaemon: Sendable {
                 retryPolicy: RetryPolicy(cap: .milliseconds(Int64(settings.retryMaxDelay * 1000)))),
             logger: logger)
         var metrics: MetricsEndpoint?
+        let cacheMetrics = CacheMetrics()
         let session: FUSESession
         do {
             if let registry, let listen = settings.metricsListen {
                 let (host, port) = try MetricsEndpoint.address(listen)
                 metrics = try await MetricsEndpoint.start(
-                    host: host, port: port, registry: registry, engine: uploads.engine, logger: Logger(label: "tusfs.metrics"))
+                    host: host, port: port, registry: registry, engine: uploads.engine, cache: cacheMetrics,
+                    logger: Logger(label: "tusfs.metrics"))
                 logger.info("metrics at \(metrics!.url.absoluteString)/metrics")
             }
             let filesystem: MirrorFilesystem
@@ -80,12 +88,16 @@ public struct MountedDaemon: Sendable {
                 // journal, the connections and the embedded service. And every inode held costs the daemon about
                 // a KiB: at most `defaultMaxInodes`, so its memory does not grow with every file ever copied in.
                 mirrorOptions.maxCachedInodes = maxInodes ?? max(256, min(openFiles / 2, Self.defaultMaxInodes))
+                mirrorOptions.cacheLimits = settings.cacheLimits
+                mirrorOptions.cacheIntentsDirectory = intents
                 filesystem = try MirrorFilesystem(
                     root: cache.files, options: mirrorOptions, observer: EngineObserver(events: uploads.engine),
-                    statusProvider: EngineStatusProvider(engine: uploads.engine, remoteName: { RemoteLocation.remoteFileName(of: $0) }))
+                    statusProvider: EngineStatusProvider(engine: uploads.engine, remoteName: { RemoteLocation.remoteFileName(of: $0) }),
+                    remoteCopies: uploads.remoteCopies)
             } catch {
                 throw MountError("cannot open \(cache.files): \(error)")
             }
+            cacheMetrics.attach(filesystem.cacheSpace)
             do {
                 session = try FUSESession(
                     filesystem: filesystem, mountpoint: mountpoint,
@@ -159,6 +171,11 @@ public struct MountedDaemon: Sendable {
         if let metricsListen = settings.metricsListen { arguments += ["--metrics-listen", metricsListen] }
         if let caFile = settings.caFile { arguments += ["--ca-file", MountpointCheck.absolute(caFile)] }
         if let maxInodes { arguments += ["--max-inodes", "\(maxInodes)"] }
+        let limits = settings.cacheLimits
+        arguments += [
+            "--cache-max-size", "\(limits.maxSize ?? 0)", "--cache-min-free", "\(limits.minFree)",
+            "--cache-full-wait", "\(limits.fullWait)",
+        ]
         arguments += [
             "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)",
             "--retry-max-delay", "\(settings.retryMaxDelay)", "--log-level", settings.logLevel.rawValue,

@@ -11,13 +11,20 @@ import UploadTargets
 /// the first file event finds a running engine; stopped after unmount.
 final class UploadRuntime: Sendable, CustomStringConvertible {
     let engine: UploadEngine
+    /// The files' copies on the service, for the cache to evict to and read back from.
+    let remoteCopies: ServiceCopies
     private let http: HTTPClient
     private let embedded: EmbeddedService?
     let description: String
 
-    private init(engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String) {
+    private init(
+        engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String, kind: UploadDestination.Kind
+    ) {
         self.engine = engine
         self.http = http
+        var servesData = true
+        if case .tus = kind { servesData = false }
+        remoteCopies = ServiceCopies(engine: engine, http: http, servesData: servesData)
         self.embedded = embedded
         self.description = description
     }
@@ -65,7 +72,7 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
             } catch {
                 throw MountError("cannot resume from the upload journal \(cache.journal): \(error)")
             }
-            return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description)
+            return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description, kind: destination.kind)
         } catch {
             await embedded?.stop()
             try? await http.shutdown()

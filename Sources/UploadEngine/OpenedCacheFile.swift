@@ -29,8 +29,17 @@ struct OpenedCacheFile {
         // Reopening the O_PATH descriptor through its /proc link opens that very inode, whatever its name is now.
         let descriptor = open("/proc/self/fd/\(found)", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw CacheTree.error(path, errno) }
+        // An evicted file (the mirror's mark, see CacheMark) has holes where its data was: its data is the
+        // service's copy, and sending the holes would replace that copy with zeros.
+        if fgetxattr(descriptor, Self.evictedMark, nil, 0) >= 0 {
+            Glibc.close(descriptor)
+            throw .permanent("\(path): its data was evicted from the cache and is on the service; not sent again")
+        }
         self.descriptor = descriptor
     }
+
+    /// The attribute the mirror sets on a cache file whose data it evicted.
+    static let evictedMark = "user.tusfs.evicted"
 
     /// A path that opens this file for as long as it is open here.
     var path: String { "/proc/self/fd/\(descriptor)" }

@@ -67,6 +67,19 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
     var metricsListen: String?
 
+    @Option(help: ArgumentHelp(
+        "Most file data the cache may hold (K, M, G, T suffixes; default: no cap of its own, --cache-min-free applies). Files the service holds are evicted, least recently used first, and read back when opened.",
+        valueName: "size"))
+    var cacheMaxSize: String?
+
+    @Option(help: ArgumentHelp("Free space kept on the cache's filesystem, a size or a percentage (default 10%).", valueName: "size|N%"))
+    var cacheMinFree: String?
+
+    @Option(help: ArgumentHelp(
+        "Seconds a writer of a new file waits for room in a full cache (uploads, then eviction) before ENOSPC (default 120).",
+        valueName: "seconds"))
+    var cacheFullWait: Double?
+
     /// Set by the background launcher: the descriptor on which the daemon reports readiness.
     @Option(help: .hidden)
     var readyFd: Int32?
@@ -93,6 +106,7 @@ struct MountCommand: AsyncParsableCommand {
             caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, writeBack: writeBack,
             retryMaxDelay: retryMaxDelay,
             cache: cache, threads: threads, noPassthrough: noPassthrough, logLevel: logLevel, logFormat: logFormat,
-            metricsListen: metricsListen, options: options)
+            metricsListen: metricsListen, options: options, cacheMaxSize: cacheMaxSize, cacheMinFree: cacheMinFree,
+            cacheFullWait: cacheFullWait)
     }
 }

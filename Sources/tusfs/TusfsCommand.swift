@@ -20,6 +20,7 @@ struct TusfsCommand: AsyncParsableCommand {
             ServeCommand.self,
             UploadCommand.self,
             ImportCommand.self,
+            CacheCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import MountDaemon
+import MirrorFilesystem
 import TestSupport
 import Testing
 
@@ -118,5 +119,55 @@ struct MountSettingsTests {
             #expect(arguments[index + 1] == value)
         }
         #expect(try UploadDestination(settings: settings).daemonEnvironment == ["TUSFS_API_KEY": "secret"])
+    }
+
+    @Test func theCacheLimitsComeFromFlagsVariablesAndTheFileWithSafeDefaults() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let none = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
+        #expect(none.cacheLimits == CacheLimits(maxSize: nil, minFree: .percent(10), fullWait: 120))
+
+        let config = try file("[mount]\ncache_max_size = \"2G\"\ncache_min_free = 1048576\ncache_full_wait = 30\n", in: directory)
+        let fromFile = try MountSettings(flags: MountFlags(), environment: [:], file: config)
+        #expect(fromFile.cacheLimits == CacheLimits(maxSize: 2 << 30, minFree: .bytes(1 << 20), fullWait: 30))
+
+        let fromVariables = try MountSettings(
+            flags: MountFlags(), environment: ["TUSFS_CACHE_MAX_SIZE": "64M", "TUSFS_CACHE_MIN_FREE": "5%", "TUSFS_CACHE_FULL_WAIT": "7"],
+            file: config)
+        #expect(fromVariables.cacheLimits == CacheLimits(maxSize: 64 << 20, minFree: .percent(5), fullWait: 7))
+
+        let fromFlags = try MountSettings(
+            flags: MountFlags(cacheMaxSize: "1.5T", cacheMinFree: "0", cacheFullWait: 0),
+            environment: ["TUSFS_CACHE_MAX_SIZE": "64M"], file: config)
+        #expect(fromFlags.cacheLimits == CacheLimits(maxSize: Int64(1.5 * 1_099_511_627_776), minFree: .bytes(0), fullWait: 0))
+
+        // What the daemon is started with reads back the same.
+        let arguments = MountedDaemon(mountpoint: "/mnt/up", settings: fromVariables).daemonArguments(cache: CacheDirectory(path: "/c"))
+        let value = { (flag: String) in arguments[arguments.firstIndex(of: flag)! + 1] }
+        let again = try MountSettings(
+            flags: MountFlags(
+                cacheMaxSize: value("--cache-max-size"), cacheMinFree: value("--cache-min-free"),
+                cacheFullWait: Double(value("--cache-full-wait"))),
+            environment: [:], file: .none)
+        #expect(again.cacheLimits == fromVariables.cacheLimits)
+    }
+
+    @Test func aBadCacheLimitIsAOneLineError() throws {
+        for (flags, words) in [
+            (MountFlags(cacheMaxSize: "lots"), "--cache-max-size must be a size"),
+            (MountFlags(cacheMaxSize: "-5G"), "--cache-max-size must be a size"),
+            (MountFlags(cacheMinFree: "95%"), "--cache-min-free must be a size such as 10G or a percentage"),
+            (MountFlags(cacheFullWait: -1), "cache-full-wait must be between 0 and 86400"),
+        ] {
+            #expect {
+                try MountSettings(flags: flags, environment: [:], file: .none)
+            } throws: { error in
+                (error as? MountError)?.description.contains(words) == true
+            }
+        }
+        #expect(CacheLimits.size("4096") == 4096)
+        #expect(CacheLimits.size("10k") == 10 << 10)
+        #expect(CacheLimits.size("3MiB") == 3 << 20)
+        #expect(CacheLimits.size("G") == nil)
     }
 }

@@ -34,6 +34,22 @@ struct MetricsTests {
             let creates = after.split(separator: "\n").first { $0.hasPrefix("tusfs_fuse_operation_duration_seconds_count{") && $0.contains("operation=\"create\"") }
             #expect((creates?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 1, "\(after)")
             #expect(after.contains("tusfs_fuse_operation_duration_seconds_bucket{"), "\(after)")
+
+            // The cache's figures: an eviction, then a read-back of the same file.
+            let evict = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["cache", "evict", mount.path("a.bin")])
+            #expect(evict.succeeded, "\(evict.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: mount.path("a.bin"))) == Data(repeating: 3, count: 70_000))
+            let fetch = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["cache", "fetch", mount.path("a.bin")])
+            #expect(fetch.succeeded, "\(fetch.stderr)")
+            let cache = try await HTTPTestClient.send("GET", url).text
+            #expect(sample(cache, "tusfs_cache_evictions") == 1, "\(cache)")
+            #expect(sample(cache, "tusfs_cache_evicted_bytes") == 70_000, "\(cache)")
+            #expect(sample(cache, "tusfs_cache_fetches") == 1, "\(cache)")
+            #expect(sample(cache, "tusfs_cache_fetched_bytes") == 70_000, "\(cache)")
+            #expect((sample(cache, "tusfs_cache_bytes") ?? 0) >= 70_000, "\(cache)")
+            #expect((sample(cache, "tusfs_cache_free_bytes") ?? 0) > 0, "\(cache)")
+            #expect(sample(cache, "tusfs_cache_limit_bytes") == 0, "\(cache)")
+            #expect(sample(cache, "tusfs_cache_writers_waiting") == 0, "\(cache)")
         }
     }
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The bounded cache, from one run on loopback (tusfs mount → tusfs serve):
+#   1. sequential read of an evicted 1 GiB file through the mount  vs  curl of the same URL   target ≥ 0.8×
+#   2. time to the first byte of that read                          vs  curl's first byte     target ≤ 2×
+#   3. sequential read of a cached 1 GiB file through the mount     vs  cat of the cache file target ≥ 0.9×
+# Caches are dropped (echo 3 > /proc/sys/vm/drop_caches) before each read, so every read comes from the disk
+# or the network as a user's first read would.
+# Usage: Scripts/bench-cache.sh [--size-mib N]
+# Environment: BENCH_TUSFS=PATH runs that tusfs binary instead of building one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MIB=1024
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) SIZE_MIB=$2; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N]" >&2; exit 2 ;;
+  esac
+done
+
+if [ -n "${BENCH_TUSFS:-}" ]; then
+  TUSFS=$BENCH_TUSFS
+else
+  swift build -c release --product tusfs >&2
+  TUSFS="$(swift build -c release --show-bin-path)/tusfs"
+fi
+WORK="$(mktemp -d /tmp/tusfs-bench-cache.XXXXXX)"
+MOUNT="$WORK/mnt"
+PIDS=()
+cleanup() {
+  "$TUSFS" unmount "$MOUNT" >/dev/null 2>&1 || true
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "--- daemon log:" >&2; tail -20 "$WORK/cache/tusfs.log" >&2 || true' ERR
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing on port $1" >&2; exit 1; }
+now() { date +%s.%N; }
+seconds() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+mibps() { python3 -c "print(f'{$1 / 1048576 / $2:.0f}')"; }
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+# first_byte FILE: seconds until the first byte of FILE can be read (a fresh open, then a 1-byte read).
+first_byte() { python3 -c "
+import time,sys
+t=time.monotonic(); f=open(sys.argv[1],'rb'); f.read(1); print(f'{time.monotonic()-t:.4f}')" "$1"; }
+
+BYTES=$((SIZE_MIB * 1024 * 1024))
+SERVE_PORT=$(free_port)
+KEY="bench-$RANDOM$RANDOM"
+printf '%s\n' "$KEY" > "$WORK/key"; chmod 600 "$WORK/key"
+"$TUSFS" serve --listen "127.0.0.1:$SERVE_PORT" --data "$WORK/serve" --api-key-file "$WORK/key" --processing-delay 0 \
+  --log-level warning > "$WORK/serve.log" 2>&1 &
+PIDS+=($!)
+wait_port "$SERVE_PORT"
+mkdir -p "$MOUNT"
+"$TUSFS" mount "$MOUNT" --cache "$WORK/cache" --endpoint "http://127.0.0.1:$SERVE_PORT/site-media/v1" \
+  --api-key-file "$WORK/key" --write-back 0 --log-level warning
+
+echo "writing two $SIZE_MIB MiB files into the mount…" >&2
+head -c "$BYTES" /dev/urandom > "$MOUNT/evicted.bin"
+head -c "$BYTES" /dev/urandom > "$MOUNT/cached.bin"
+"$TUSFS" wait "$MOUNT" --timeout 600 >&2
+URL=$(getfattr --only-values -n user.tusfs.url "$MOUNT/evicted.bin")
+"$TUSFS" cache evict "$MOUNT/evicted.bin"
+[ "$(getfattr --only-values -n user.tusfs.cached "$MOUNT/evicted.bin")" = no ] || { echo "not evicted" >&2; exit 1; }
+
+# 1 and 2: curl of the service's URL, then the evicted file through the mount (read back on open).
+drop_caches
+CURL_FIRST=$(curl -s -o /dev/null -r 0-0 -w '%{time_starttransfer}' "$URL")
+drop_caches
+START=$(now); curl -s -o /dev/null "$URL"; END=$(now); CURL_S=$(seconds "$START" "$END")
+drop_caches
+MOUNT_FIRST=$(first_byte "$MOUNT/evicted.bin")
+"$TUSFS" cache evict "$MOUNT/evicted.bin"
+drop_caches
+START=$(now); cat "$MOUNT/evicted.bin" > /dev/null; END=$(now); MOUNT_S=$(seconds "$START" "$END")
+cmp -s <(cat "$MOUNT/evicted.bin") <(curl -s "$URL") || { echo "read back differs from the service's copy" >&2; exit 1; }
+
+# 3: a cached file through the mount (passthrough) against cat of its cache file.
+drop_caches
+START=$(now); cat "$WORK/cache/files/cached.bin" > /dev/null; END=$(now); LOCAL_S=$(seconds "$START" "$END")
+drop_caches
+START=$(now); cat "$MOUNT/cached.bin" > /dev/null; END=$(now); CACHED_S=$(seconds "$START" "$END")
+
+echo "evicted read:  mount $(mibps "$BYTES" "$MOUNT_S") MiB/s, curl $(mibps "$BYTES" "$CURL_S") MiB/s: $(ratio "$CURL_S" "$MOUNT_S")× curl (target ≥ 0.8×)"
+echo "first byte:    mount ${MOUNT_FIRST}s, curl ${CURL_FIRST}s: $(ratio "$MOUNT_FIRST" "$CURL_FIRST")× curl (target ≤ 2×)"
+echo "cached read:   mount $(mibps "$BYTES" "$CACHED_S") MiB/s, cat $(mibps "$BYTES" "$LOCAL_S") MiB/s: $(ratio "$LOCAL_S" "$CACHED_S")× cat (target ≥ 0.9×)"

@@ -1,0 +1,712 @@
+import CLinux
+import FUSEAdapter
+import Foundation
+import Logging
+import Synchronization
+import UploadStatus
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps the cache within its limits (`CacheLimits`): measures the space the backing tree takes and the free
+/// space of its filesystem, evicts files the service holds whole (least recently opened first), reads
+/// evicted files back when they are opened, and makes writers of new files wait for room.
+///
+/// What is in memory is bounded by what is open or moving: open files, files being fetched, files closed
+/// after a write in the last seconds. Whether a file is evicted is on the file itself (the
+/// `CacheMark` attribute of its backing file), its last use is the backing file's access time.
+public final class CacheSpace: @unchecked Sendable {
+    /// Counters for metrics and the status surface.
+    public struct Counters: Sendable, Equatable {
+        /// File data in `CACHE/files` (allocated blocks), as last measured.
+        public var cacheBytes: Int64 = 0
+        /// Free bytes on the cache's filesystem, as last measured.
+        public var freeBytes: Int64 = 0
+        public var evictions = 0
+        public var evictedBytes: Int64 = 0
+        public var fetches = 0
+        public var fetchedBytes: Int64 = 0
+        public var fetchFailures = 0
+        /// Writers that had to wait for room, and those that got ENOSPC after the wait.
+        public var waits = 0
+        public var refusals = 0
+        /// Writers waiting for room now.
+        public var waiting = 0
+        /// Free bytes the limits keep on the cache's filesystem.
+        public var minFreeBytes: Int64 = 0
+    }
+
+    /// What `user.tusfs.cached` says of a file.
+    public enum Presence: Sendable, Equatable, CustomStringConvertible {
+        case cached
+        case evicted
+        case fetching(received: Int64, size: Int64)
+
+        public var description: String {
+            switch self {
+            case .cached: "yes"
+            case .evicted: "no"
+            case let .fetching(received, size): "fetching \(received)/\(size)"
+            }
+        }
+    }
+
+    private struct OpenHandle {
+        var inode: UInt64
+        var writable: Bool
+        /// The file's data when opened (or when the tree was last scanned): what it grew by since counts.
+        var bytesAtOpen: Int64
+        /// Opened without passthrough (the kernel reads and writes through the daemon).
+        var caching = false
+        /// The read-back its reads wait for, while it lasts.
+        var streaming: Fetch?
+    }
+
+    private struct State {
+        var openCount: [UInt64: Int] = [:]
+        var handles: [UInt64: OpenHandle] = [:]
+        var fetching: [UInt64: Fetch] = [:]
+        /// Open files the kernel reads through the daemon (no passthrough), by inode: while there are any,
+        /// every open of the file must be so too (the kernel refuses to mix the two).
+        var cachingOpens: [UInt64: Int] = [:]
+        /// The last read-back failure of each file (by backing inode), kept until it is read back.
+        var fetchErrors: [UInt64: String] = [:]
+        /// Files closed after a write lately: the engine may not have heard of the change yet.
+        var recentlyWritten: [UInt64: ContinuousClock.Instant] = [:]
+        /// The tree's file data when last scanned (less what was evicted, plus what was read back since),
+        /// and what files closed since grew by.
+        var scannedUsage: Int64 = 0
+        var grownSinceScan: Int64 = 0
+        var lastScan: ContinuousClock.Instant?
+        var counters = Counters()
+        var stopped = false
+        var wake = false
+    }
+
+    public let limits: CacheLimits
+    let root: String
+    let rootDescriptor: Int32
+    let remote: any RemoteCopies
+    /// Where evictions and read-backs note the times to put back after a crash (nil: not noted).
+    let intents: CacheIntents?
+    let logger: Logger
+    private var state = State()
+    private let condition = NSCondition()
+    private var thread: Thread?
+    /// Tells the kernel a file's attributes (blocks, times) changed behind it; set once mounted.
+    private let attributesChanged = Mutex<(@Sendable (stat) -> Void)?>(nil)
+    /// When an eviction round last found nothing to evict (only the cache's thread uses it).
+    private var lastFruitlessRound: ContinuousClock.Instant?
+    /// How long after a write-close a file is not evicted (the engine hears of the change within milliseconds).
+    static let writeSettling: Duration = .seconds(2)
+    /// Candidates kept from one scan of the tree.
+    static let candidatesPerScan = 1024
+
+    /// Watches the backing tree at `root` (open as `rootDescriptor`, an O_PATH descriptor of it).
+    init(
+        root: String, rootDescriptor: Int32, limits: CacheLimits, remote: any RemoteCopies, intentsDirectory: String?,
+        logger: Logger
+    ) {
+        self.root = root
+        self.intents = intentsDirectory.map(CacheIntents.init(directory:))
+        self.rootDescriptor = rootDescriptor
+        self.limits = limits
+        self.remote = remote
+        self.logger = logger
+    }
+
+    /// Called once mounted, with what tells the kernel that a file's attributes changed.
+    func attach(_ invalidate: @escaping @Sendable (stat) -> Void) {
+        attributesChanged.withLock { $0 = invalidate }
+    }
+
+    private func announceChange(_ attributes: stat) {
+        attributesChanged.withLock { $0 }?(attributes)
+    }
+
+    /// Starts the thread that measures and evicts.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "cache-space"
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() {
+        locked { $0.stopped = true }
+        condition.broadcast()
+    }
+
+    public var counters: Counters { locked { $0.counters } }
+
+    /// The counters with the cache's file data and free space measured now.
+    public func figures() -> Counters {
+        let now = measure()
+        var figures = counters
+        figures.minFreeBytes = limits.minFree.bytes(ofTotal: now.total)
+        return figures
+    }
+
+    private func locked<T>(_ body: (inout State) throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body(&state)
+    }
+
+    // MARK: open files
+
+    /// A regular file was opened (or created) as `handle`, a descriptor of its backing file. An evicted file
+    /// is read back: opened for reading, it is read as the data arrives (see `waitForData`); opened for
+    /// writing, the open waits until it is whole (unless it is truncated). Returns whether the kernel may
+    /// read and write the file itself (passthrough): not while any open of it is served by the daemon.
+    /// Throws EIO when the read-back cannot start or, for a writer, fails.
+    func opened(handle: UInt64, flags: Int32, path: () -> String?, created: Bool, passthrough: Bool = true)
+        throws(FilesystemError) -> Bool
+    {
+        let descriptor = Int32(truncatingIfNeeded: handle)
+        var attributes = stat()
+        try SystemCall.check(fstat(descriptor, &attributes))
+        let inode = UInt64(attributes.st_ino)
+        let writable = flags & O_ACCMODE != O_RDONLY
+        locked {
+            $0.openCount[inode, default: 0] += 1
+            $0.handles[handle] = OpenHandle(
+                inode: inode, writable: writable || created, bytesAtOpen: Int64(attributes.st_blocks) * 512)
+        }
+        if !created {
+            // The last use, for least-recently-used eviction (the kernel's relatime would not record it).
+            var times = [timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_NOW), timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_OMIT)]
+            _ = futimens(descriptor, &times)
+        }
+        var streaming: Fetch?
+        if !created, CacheMark.isSet(on: descriptor) {
+            do {
+                if writable && flags & O_TRUNC != 0 {
+                    CacheMark.clear(on: descriptor)
+                } else if writable {
+                    try readBack(inode: inode, descriptor: descriptor, path: path)
+                } else {
+                    streaming = try startFetch(inode: inode, descriptor: descriptor, path: path)
+                }
+            } catch {
+                released(handle: handle)
+                throw error
+            }
+        }
+        return locked { state in
+            let caching = !passthrough || streaming != nil || state.cachingOpens[inode] != nil
+            if caching {
+                state.cachingOpens[inode, default: 0] += 1
+                state.handles[handle]?.caching = true
+                state.handles[handle]?.streaming = streaming
+            }
+            return !caching
+        }
+    }
+
+    /// An open file's handle is released.
+    func released(handle: UInt64) {
+        let wrote = locked { state -> Bool in
+            guard let open = state.handles.removeValue(forKey: handle) else { return false }
+            let left = state.openCount[open.inode, default: 1] - 1
+            state.openCount[open.inode] = left > 0 ? left : nil
+            if open.caching {
+                let caching = state.cachingOpens[open.inode, default: 1] - 1
+                state.cachingOpens[open.inode] = caching > 0 ? caching : nil
+            }
+            guard open.writable else { return false }
+            state.recentlyWritten[open.inode] = .now
+            var attributes = stat()
+            if fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0 {
+                state.grownSinceScan += Int64(attributes.st_blocks) * 512 - open.bytesAtOpen
+            }
+            return true
+        }
+        if wrote { wakeUp() }
+    }
+
+    /// The contents of the file open as the O_PATH `descriptor` are about to change without an open handle
+    /// (truncate by path): an evicted file is read back first unless it becomes empty.
+    func willChange(pathDescriptor descriptor: Int32, newSize: off_t, path: () -> String?) throws(FilesystemError) {
+        // Most files are not evicted: one attribute lookup, no open.
+        guard CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) else { return }
+        let writable = Glibc.open(SystemCall.procPath(descriptor), O_RDWR | O_CLOEXEC)
+        guard writable >= 0 else { return }  // the truncate itself will say why
+        defer { close(writable) }
+        guard CacheMark.isSet(on: writable) else { return }
+        if newSize == 0 {
+            CacheMark.clear(on: writable)
+            return
+        }
+        var attributes = stat()
+        try SystemCall.check(fstat(writable, &attributes))
+        try readBack(inode: UInt64(attributes.st_ino), descriptor: writable, path: path)
+    }
+
+    /// What `user.tusfs.cached` says of the backing file open as the O_PATH `descriptor`.
+    func presence(of descriptor: Int32) -> Presence {
+        var attributes = stat()
+        guard fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else { return .cached }
+        if let fetching = locked({ $0.fetching[UInt64(attributes.st_ino)].map { ($0.received, $0.size) } }) {
+            return .fetching(received: fetching.0, size: fetching.1)
+        }
+        return CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) ? .evicted : .cached
+    }
+
+    /// The last read-back failure of the file open as the O_PATH `descriptor`, if any.
+    func readBackError(of descriptor: Int32) -> String? {
+        var attributes = stat()
+        guard fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return locked { $0.fetchErrors[UInt64(attributes.st_ino)] }
+    }
+
+    // MARK: reading back
+
+    /// One read-back under way: what has arrived, and how it ended. Its fields change under the lock only.
+    final class Fetch: @unchecked Sendable {
+        let size: Int64
+        var received: Int64 = 0
+        var finished = false
+        var error: String?
+
+        init(size: Int64) { self.size = size }
+    }
+
+    /// Reads the evicted file `inode`, open as `descriptor`, back from the service and waits until it is
+    /// whole; joins a read-back already under way.
+    private func readBack(inode: UInt64, descriptor: Int32, path: () -> String?) throws(FilesystemError) {
+        guard let fetch = try startFetch(inode: inode, descriptor: descriptor, path: path) else { return }
+        condition.lock()
+        while !fetch.finished { condition.wait() }
+        let failed = fetch.error != nil
+        condition.unlock()
+        if failed { throw FilesystemError(EIO) }
+    }
+
+    /// Starts reading the evicted file `inode` (open as `descriptor`) back on a thread of its own, or joins
+    /// the read-back under way; nil when the file is no longer evicted.
+    private func startFetch(inode: UInt64, descriptor: Int32, path: () -> String?) throws(FilesystemError) -> Fetch? {
+        var attributes = stat()
+        try SystemCall.check(fstat(descriptor, &attributes))
+        let size = Int64(attributes.st_size)
+        condition.lock()
+        if let running = state.fetching[inode] {
+            condition.unlock()
+            return running
+        }
+        guard CacheMark.isSet(on: descriptor) else {  // read back meanwhile
+            condition.unlock()
+            return nil
+        }
+        let fetch = Fetch(size: size)
+        state.fetching[inode] = fetch
+        condition.unlock()
+        func give(up message: String) -> FilesystemError {
+            fail(inode, path() ?? "", message)
+            finish(fetch, inode: inode, error: message)
+            return FilesystemError(EIO)
+        }
+        guard let path = path() else { throw give(up: "the file has no name left") }
+        // The handle may be read-only: write through a descriptor of our own.
+        let writable = Glibc.open(SystemCall.procPath(descriptor), O_WRONLY | O_CLOEXEC)
+        guard writable >= 0 else {
+            throw give(up: "cannot write the cache file to read it back: \(String(cString: strerror(errno)))")
+        }
+        let before = attributes
+        let thread = Thread { [self] in
+            defer { close(writable) }
+            run(fetch, inode: inode, path: path, descriptor: writable, attributes: before)
+        }
+        thread.name = "cache-fetch"
+        thread.start()
+        return fetch
+    }
+
+    /// The read-back itself: room first, then the data, checked; the mark goes only once it is whole.
+    private func run(_ fetch: Fetch, inode: UInt64, path: String, descriptor: Int32, attributes: stat) {
+        let size = fetch.size
+        do {
+            try makeRoom(for: size)
+        } catch {
+            let message = "no room in the cache to read the file back"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
+        }
+        guard intents?.begin(inode: inode, path: PathBytes.bytes(of: path), attributes: attributes) ?? true else {
+            let message = "cannot note the read-back in the cache directory: \(String(cString: strerror(errno)))"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
+        }
+        defer { intents?.end(inode: inode) }
+        do {
+            try remote.fetch(path, size: size, into: descriptor, progress: { [self] received in
+                locked { _ in fetch.received = received }
+                condition.broadcast()
+            })
+        } catch {
+            // Nothing partial is kept: the space goes back, the file stays evicted.
+            _ = fallocate(descriptor, Self.punchHole, 0, off_t(size))
+            restoreTimes(descriptor, attributes)
+            let message = "cannot read the file back from the service: \(error)"
+            fail(inode, path, message)
+            return finish(fetch, inode: inode, error: message)
+        }
+        restoreTimes(descriptor, attributes)
+        // The data is whole before the mark goes: a crash before this line leaves the file evicted.
+        _ = fdatasync(descriptor)
+        CacheMark.clear(on: descriptor)
+        var now = stat()
+        _ = fstat(descriptor, &now)
+        announceChange(now)
+        locked {
+            $0.fetchErrors[inode] = nil
+            $0.counters.fetches += 1
+            $0.counters.fetchedBytes += size
+            $0.scannedUsage += Int64(now.st_blocks) * 512 - Int64(attributes.st_blocks) * 512
+        }
+        logger.debug("read back from the service", metadata: ["path": "\(path)", "bytes": "\(size)"])
+        finish(fetch, inode: inode, error: nil)
+    }
+
+    private func finish(_ fetch: Fetch, inode: UInt64, error: String?) {
+        locked { state in
+            fetch.finished = true
+            fetch.error = error
+            if state.fetching[inode] === fetch { state.fetching[inode] = nil }
+        }
+        condition.broadcast()
+    }
+
+    /// Called before a read through `handle`: a file opened while it was being read back is read as the data
+    /// arrives, so this waits until the range asked for is there (EIO when the read-back failed).
+    func waitForData(handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let fetch = state.handles[handle]?.streaming else { return }
+        let needed = min(Int64(offset) + Int64(size), fetch.size)
+        while fetch.received < needed && !fetch.finished { condition.wait() }
+        if fetch.error != nil { throw FilesystemError(EIO) }
+        if fetch.finished { state.handles[handle]?.streaming = nil }
+    }
+
+    private func fail(_ inode: UInt64, _ path: String, _ message: String) {
+        logger.warning("\(message)", metadata: ["path": "\(path)"])
+        locked {
+            if $0.fetchErrors.count >= 4096 { $0.fetchErrors.removeAll() }
+            $0.fetchErrors[inode] = message
+            $0.counters.fetchFailures += 1
+        }
+    }
+
+    /// Puts back the access and modification times a change of the data (a punched hole, a fetch) moved.
+    private func restoreTimes(_ descriptor: Int32, _ attributes: stat) {
+        var times = [attributes.st_atim, attributes.st_mtim]
+        _ = futimens(descriptor, &times)
+    }
+
+    static let punchHole: Int32 = 0x02 | 0x01  // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+
+    // MARK: measuring
+
+    /// File data in the tree and free space on its filesystem now: the last scan, plus what files closed
+    /// since grew by, plus what the files open for writing grew by (an fstat each), so it can be asked at
+    /// every create and counts files still being written.
+    struct Measure {
+        var usage: Int64
+        var free: Int64
+        var total: Int64
+    }
+
+    func measure() -> Measure {
+        var statistics = statvfs()
+        guard fstatvfs(rootDescriptor, &statistics) == 0 else { return Measure(usage: 0, free: .max, total: 0) }
+        let unit = Int64(statistics.f_frsize)
+        let free = Int64(statistics.f_bavail) * unit
+        let total = Int64(statistics.f_blocks) * unit
+        let usage = locked { state -> Int64 in
+            var usage = state.scannedUsage + state.grownSinceScan
+            for (handle, open) in state.handles where open.writable {
+                var attributes = stat()
+                if fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0 {
+                    usage += Int64(attributes.st_blocks) * 512 - open.bytesAtOpen
+                }
+            }
+            state.counters.cacheBytes = usage
+            state.counters.freeBytes = free
+            return usage
+        }
+        return Measure(usage: usage, free: free, total: total)
+    }
+
+    /// Over the limits: writers of new files wait.
+    func isFull(_ measure: Measure) -> Bool {
+        if let maxSize = limits.maxSize, measure.usage > maxSize { return true }
+        return measure.free < limits.minFree.bytes(ofTotal: measure.total)
+    }
+
+    /// Eviction goes on until this much room is made (a tenth of the limit, 64 MiB at most, below it), so
+    /// that it does not run again for every new file.
+    func isAboveTarget(_ measure: Measure) -> Bool {
+        if let maxSize = limits.maxSize, measure.usage > maxSize - min(maxSize / 10, 64 << 20) { return true }
+        let minFree = limits.minFree.bytes(ofTotal: measure.total)
+        return minFree > 0 && measure.free < minFree + min(minFree / 10, 64 << 20)
+    }
+
+    // MARK: back-pressure
+
+    /// Called before a new file is created or one is opened for writing: while the cache is over its
+    /// limits, waits (up to `limits.fullWait`) for uploads and eviction to make room, then throws ENOSPC.
+    func waitForRoom() throws(FilesystemError) {
+        guard isFull(measure()) else { return }
+        try waitUntil { !isFull(measure()) }
+    }
+
+    /// Whether a new file should be written through the daemon rather than handed to the kernel: near the
+    /// free-space line, where `waitForRoom(toWrite:)` must see each write so none fails with ENOSPC.
+    func isNearlyFull() -> Bool {
+        let now = measure()
+        let minFree = limits.minFree.bytes(ofTotal: now.total)
+        return now.free < 2 * minFree + (64 << 20)
+    }
+
+    /// Called before a write through the daemon: a write that would leave less than half the free space
+    /// to keep (the file in flight may use the other half) waits for room, then gets ENOSPC.
+    func waitForRoom(toWrite count: Int) throws(FilesystemError) {
+        func fits() -> Bool {
+            var statistics = statvfs()
+            guard fstatvfs(rootDescriptor, &statistics) == 0 else { return true }
+            let free = Int64(statistics.f_bavail) * Int64(statistics.f_frsize)
+            let total = Int64(statistics.f_blocks) * Int64(statistics.f_frsize)
+            return free >= Int64(count) + limits.minFree.bytes(ofTotal: total) / 2 + (1 << 20)
+        }
+        guard !fits() else { return }
+        try waitUntil(fits)
+    }
+
+    /// Before a read-back of `bytes`: evicts files the service holds (least recently used first) until the
+    /// file fits with half the free space to keep left, waiting for room as writers do when none can go.
+    func makeRoom(for bytes: Int64) throws(FilesystemError) {
+        func fits() -> Bool {
+            var statistics = statvfs()
+            guard fstatvfs(rootDescriptor, &statistics) == 0 else { return true }
+            let free = Int64(statistics.f_bavail) * Int64(statistics.f_frsize)
+            let total = Int64(statistics.f_blocks) * Int64(statistics.f_frsize)
+            return free >= bytes + limits.minFree.bytes(ofTotal: total) / 2 + (1 << 20)
+        }
+        if fits() { return }
+        for candidate in scan(collecting: true) {
+            _ = evict(candidate.path)
+            if fits() { return }
+        }
+        try waitUntil(fits)
+    }
+
+    /// Waits until `roomMade` holds, waking the eviction thread, for `limits.fullWait` at most; then ENOSPC.
+    private func waitUntil(_ roomMade: () -> Bool) throws(FilesystemError) {
+        wakeUp()
+        let deadline = Date(timeIntervalSinceNow: limits.fullWait)
+        locked {
+            $0.counters.waits += 1
+            $0.counters.waiting += 1
+        }
+        defer { locked { $0.counters.waiting -= 1 } }
+        logger.info("cache full: a writer waits for room", metadata: ["wait": "\(limits.fullWait)s"])
+        while Date() < deadline {
+            condition.lock()
+            _ = condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.05)))
+            condition.unlock()
+            if roomMade() { return }
+            wakeUp()
+        }
+        locked { $0.counters.refusals += 1 }
+        logger.warning("cache full: no room after waiting, ENOSPC", metadata: ["wait": "\(limits.fullWait)s"])
+        throw FilesystemError(ENOSPC)
+    }
+
+    /// A write failed with ENOSPC: evict at once (the caller tries once more).
+    func writeFailedForSpace() {
+        evict(force: false)
+    }
+
+    /// The value of `user.tusfs.cache`: the measure, the limits, whether writers wait, and the counters.
+    func summaryJSON() -> [UInt8] {
+        let now = measure()
+        let counters = self.counters
+        let full = isFull(now)
+        var fields: [String] = [
+            "\"cache_bytes\":\(now.usage)", "\"max_size\":\(limits.maxSize.map(String.init) ?? "null")",
+            "\"free_bytes\":\(now.free)", "\"min_free_bytes\":\(limits.minFree.bytes(ofTotal: now.total))",
+            "\"full\":\(full)", "\"writers_waiting\":\(counters.waiting)", "\"full_wait\":\(limits.fullWait)",
+            "\"evictions\":\(counters.evictions)", "\"evicted_bytes\":\(counters.evictedBytes)",
+            "\"fetches\":\(counters.fetches)", "\"fetched_bytes\":\(counters.fetchedBytes)",
+            "\"fetch_failures\":\(counters.fetchFailures)", "\"waits\":\(counters.waits)",
+            "\"refusals\":\(counters.refusals)",
+        ]
+        if full {
+            fields.append("\"reason\":\"the cache is full of files not uploaded yet: new files wait for uploads to make room\"")
+        }
+        return Array(("{" + fields.joined(separator: ",") + "}").utf8)
+    }
+
+    // MARK: the thread
+
+    func wakeUp() {
+        locked { $0.wake = true }
+        condition.broadcast()
+    }
+
+    private func run() {
+        scan(collecting: false)
+        while true {
+            condition.lock()
+            if !state.wake && !state.stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1)) }
+            state.wake = false
+            let stopped = state.stopped
+            condition.unlock()
+            if stopped { return }
+            let due = locked { $0.lastScan.map { ContinuousClock.now - $0 > .seconds(30) } ?? true }
+            if due { scan(collecting: false) }
+            guard isFull(measure()) || isAboveTarget(measure()) && locked({ $0.counters.waiting > 0 }) else { continue }
+            // While nothing can go (the cache full of files not uploaded yet), a walk of the tree every
+            // half second at most.
+            if let fruitless = lastFruitlessRound, ContinuousClock.now - fruitless < .milliseconds(500) { continue }
+            lastFruitlessRound = evict(force: false) == 0 ? .now : nil
+        }
+    }
+
+    /// Evicts least recently used files the service holds until the cache is back under its target; returns
+    /// how many it evicted.
+    @discardableResult
+    private func evict(force: Bool) -> Int {
+        let candidates = scan(collecting: true)
+        var freed = 0
+        for candidate in candidates {
+            guard force || isAboveTarget(measure()) else { break }
+            if evict(candidate.path) { freed += 1 }
+            if locked({ $0.stopped }) { return freed }
+        }
+        if freed > 0 {
+            logger.info("evicted files the service holds", metadata: ["files": "\(freed)"])
+            condition.broadcast()
+        }
+        return freed
+    }
+
+    struct Candidate {
+        var path: [UInt8]
+        var used: timespec
+    }
+
+    /// Walks the tree: sums its file data (the measure's base from now on) and, when `collecting`, returns
+    /// the least recently used files that hold data (at most `candidatesPerScan`), oldest first.
+    @discardableResult
+    private func scan(collecting: Bool) -> [Candidate] {
+        var usage: Int64 = 0
+        var candidates: [Candidate] = []
+        let now = ContinuousClock.now
+        let settling = locked { state -> Set<UInt64> in
+            state.recentlyWritten = state.recentlyWritten.filter { now - $0.value < Self.writeSettling }
+            return Set(state.recentlyWritten.keys)
+        }
+        CacheTreeWalk.regularFiles(under: rootDescriptor) { path, attributes in
+            let bytes = Int64(attributes.st_blocks) * 512
+            usage += bytes
+            guard collecting, bytes > 0, attributes.st_nlink == 1, !settling.contains(UInt64(attributes.st_ino)) else { return }
+            candidates.append(Candidate(path: path, used: attributes.st_atim))
+            if candidates.count >= 2 * Self.candidatesPerScan {
+                candidates.sort(by: Self.older)
+                candidates.removeLast(candidates.count - Self.candidatesPerScan)
+            }
+        }
+        locked { state in
+            // Open files were counted as they are now: their growth counts from here.
+            state.scannedUsage = usage
+            state.grownSinceScan = 0
+            for (handle, open) in state.handles where open.writable {
+                var attributes = stat()
+                if fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0 {
+                    state.handles[handle]!.bytesAtOpen = Int64(attributes.st_blocks) * 512
+                }
+            }
+            state.lastScan = now
+        }
+        return candidates.sorted(by: Self.older)
+    }
+
+    private static func older(_ a: Candidate, _ b: Candidate) -> Bool {
+        (a.used.tv_sec, a.used.tv_nsec) < (b.used.tv_sec, b.used.tv_nsec)
+    }
+
+    /// Drops the data of one file, if nothing has it open, the service holds it whole and it is unchanged:
+    /// it keeps its size, mode, owner, times, extended attributes and inode, and is marked evicted first, so
+    /// a crash halfway leaves it evicted (read back at the next open), never taken for whole.
+    private func evict(_ relative: [UInt8]) -> Bool {
+        let descriptor = CacheTreeWalk.open(relative, under: rootDescriptor, flags: O_RDWR)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        condition.lock()
+        defer { condition.unlock() }
+        var attributes = stat()
+        guard fstat(descriptor, &attributes) == 0, attributes.st_mode & S_IFMT == S_IFREG, attributes.st_nlink == 1,
+            attributes.st_blocks > 0
+        else { return false }
+        let inode = UInt64(attributes.st_ino)
+        guard state.openCount[inode] == nil, state.fetching[inode] == nil, state.recentlyWritten[inode] == nil else { return false }
+        let path = PathBytes.string(from: relative)
+        guard remote.hasCopy(of: path, size: Int64(attributes.st_size), modified: attributes.st_mtim) else { return false }
+        guard intents?.begin(inode: inode, path: relative, attributes: attributes) ?? true else { return false }
+        defer { intents?.end(inode: inode) }
+        guard CacheMark.set(on: descriptor) else { return false }
+        if fallocate(descriptor, Self.punchHole, 0, attributes.st_size) != 0 {
+            // A filesystem without holes: the same, by truncating to zero and back.
+            guard ftruncate(descriptor, 0) == 0, ftruncate(descriptor, attributes.st_size) == 0 else { return false }
+        }
+        restoreTimes(descriptor, attributes)
+        var after = stat()
+        _ = fstat(descriptor, &after)
+        let freed = Int64(attributes.st_blocks - after.st_blocks) * 512
+        state.scannedUsage -= freed
+        state.counters.evictions += 1
+        state.counters.evictedBytes += Int64(attributes.st_size)
+        announceChange(after)
+        logger.debug("evicted", metadata: ["path": "\(path)", "bytes": "\(freed)"])
+        return true
+    }
+
+    // MARK: on demand (tusfs cache evict|fetch)
+
+    /// Evicts the file open as the O_PATH `descriptor` now, whatever its last use (after the moment a file
+    /// just written is left for the engine to hear of it). Throws EBUSY when it is open, EAGAIN when the
+    /// service does not hold it as it is.
+    func evictNow(pathDescriptor descriptor: Int32, path: String) throws(FilesystemError) {
+        let relative = PathBytes.bytes(of: path)
+        var attributes = stat()
+        try SystemCall.check(fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        guard attributes.st_mode & S_IFMT == S_IFREG else { throw FilesystemError(EISDIR) }
+        if attributes.st_blocks == 0 { return }
+        let inode = UInt64(attributes.st_ino)
+        // A read-back under way (its readers gone) ends first.
+        condition.lock()
+        while let fetch = state.fetching[inode], !fetch.finished { condition.wait() }
+        condition.unlock()
+        if locked({ $0.openCount[inode] != nil }) { throw FilesystemError(EBUSY) }
+        if let written = locked({ $0.recentlyWritten[inode] }) {
+            let settled = written + Self.writeSettling
+            let left = settled - .now
+            if left > .zero { Thread.sleep(forTimeInterval: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18) }
+            locked { if $0.recentlyWritten[inode] == written { $0.recentlyWritten[inode] = nil } }
+        }
+        guard evict(relative) else { throw FilesystemError(locked({ $0.openCount[inode] != nil }) ? EBUSY : EAGAIN) }
+    }
+
+    /// Reads the file open as the O_PATH `descriptor` back now if it is evicted.
+    func fetchNow(pathDescriptor descriptor: Int32, path: String) throws(FilesystemError) {
+        let readable = Glibc.open(SystemCall.procPath(descriptor), O_RDONLY | O_CLOEXEC)
+        guard readable >= 0 else { throw FilesystemError.lastSystemCall }
+        defer { close(readable) }
+        guard CacheMark.isSet(on: readable) else { return }
+        var attributes = stat()
+        try SystemCall.check(fstat(readable, &attributes))
+        try readBack(inode: UInt64(attributes.st_ino), descriptor: readable, path: { path })
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bounded cache: files the service holds are evicted (data gone, file kept) and read back when opened.
+@Suite(.serialized)
+struct CacheEvictionTests {
+    static func status(_ path: String) throws -> stat {
+        var attributes = stat()
+        guard lstat(path, &attributes) == 0 else { throw TestFailure("stat \(path): errno \(errno)") }
+        return attributes
+    }
+
+    static func cache(_ arguments: [String]) throws -> ProcessResult {
+        try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["cache"] + arguments)
+    }
+
+    /// An evicted file keeps everything `ls`, `stat`, `find` and `rsync -a` look at, frees its blocks, says
+    /// `user.tusfs.cached: no`, and reads back byte for byte (`cat`, `sha256sum`, an `mmap`), after which it
+    /// is whole in the cache again.
+    @Test func anEvictedFileStaysListedAndReadsBackWhole() async throws {
+        let bridge = try UploadBridgeFixture("cache-evict")
+        defer { bridge.cleanup() }
+        let source = try TemporaryDirectory("cache-evict-source")
+        defer { source.remove() }
+        let small = try TestFiles.make(source.appending("small.bin"), size: 300_000, seed: 1)
+        try MixedTree.largeFile(source.appending("large.bin"), size: 24 << 20)
+        let copy = try ProcessRunner.run("cp", ["-a", source.appending("small.bin"), source.appending("large.bin"), bridge.mount.mountpoint])
+        try #require(copy.succeeded, "\(copy.stderr)")
+        let tag = try ProcessRunner.run("setfattr", ["-n", "user.colour", "-v", "blue", bridge.mount.path("small.bin")])
+        #expect(tag.succeeded, "\(tag.stderr)")
+        #expect(try bridge.wait(timeout: 120).status == 0)
+        #expect(try bridge.status("small.bin", "cached") == "yes")
+
+        let before = try Self.status(bridge.mount.path("small.bin"))
+        let evict = try Self.cache(["evict", bridge.mount.mountpoint])
+        #expect(evict.succeeded, "\(evict.stderr)")
+        for name in ["small.bin", "large.bin"] {
+            #expect(try bridge.status(name, "cached") == "no", "\(name)")
+            // At most the block of its extended attributes (ext4 keeps those that do not fit the inode in one).
+            #expect(try Self.status(bridge.mount.path(name)).st_blocks * 512 <= 4096, "\(name) still holds blocks")
+            #expect(try Self.status(bridge.mount.backingPath(name)).st_blocks * 512 <= 4096, "\(name)'s cache file still holds blocks")
+        }
+        let after = try Self.status(bridge.mount.path("small.bin"))
+        #expect(after.st_size == before.st_size && after.st_mode == before.st_mode && after.st_ino == before.st_ino)
+        #expect(after.st_uid == before.st_uid && after.st_gid == before.st_gid)
+        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        #expect(try bridge.status("small.bin") == "ready")
+        let colour = try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.colour", bridge.mount.path("small.bin")])
+        #expect(colour.stdout == "blue")
+
+        // Looking, listing and comparing by size and time fetch nothing.
+        _ = try ProcessRunner.run("ls", ["-laR", bridge.mount.mountpoint])
+        _ = try ProcessRunner.run("find", [bridge.mount.mountpoint, "-type", "f", "-size", "+1k"])
+        let rsync = try ProcessRunner.run("rsync", ["-a", "--itemize-changes", source.path + "/", bridge.mount.mountpoint + "/"])
+        #expect(rsync.succeeded, "\(rsync.stderr)")
+        let transferred = rsync.stdout.split(separator: "\n").filter { $0.hasPrefix(">f") || $0.hasPrefix("cf") }
+        #expect(transferred.isEmpty, "rsync found differences: \(rsync.stdout)")
+        #expect(try bridge.status("small.bin", "cached") == "no")
+        #expect(try bridge.status("large.bin", "cached") == "no")
+
+        // Reading brings the exact bytes back.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("small.bin"))) == small)
+        // The reader may have had the last byte a moment before the read-back is checked and marked whole.
+        let whole = await UploadBridgeFixture.eventually(timeout: 20) { (try? bridge.status("small.bin", "cached")) == "yes" }
+        #expect(whole, "\(String(describing: try? bridge.status("small.bin", "cached")))")
+        #expect(try Self.status(bridge.mount.path("small.bin")).st_blocks > 0)
+        let sums = try ProcessRunner.run("sha256sum", [source.appending("large.bin"), bridge.mount.path("large.bin")])
+        let digests = sums.stdout.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(digests.count == 2 && digests[0] == digests[1], "\(sums.stdout)")
+
+        // An mmap reader of an evicted file sees the exact bytes too.
+        #expect(try Self.cache(["evict", bridge.mount.path("large.bin")]).succeeded)
+        let mapped = try ProcessRunner.run(
+            "python3",
+            ["-c", "import mmap,hashlib,sys\nf=open(sys.argv[1],'rb')\nm=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ)\nprint(hashlib.sha256(m).hexdigest())",
+             bridge.mount.path("large.bin")])
+        #expect(mapped.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == digests.first, "\(mapped.stderr)")
+
+        // The file is the same after a remount, read from the cache.
+        try bridge.mount.unmount()
+        try bridge.mount.mount()
+        #expect(try TreeComparison.sameBytes(source.appending("large.bin"), bridge.mount.path("large.bin")))
+        #expect(await UploadBridgeFixture.eventually(timeout: 30) { (try? bridge.status("large.bin", "cached")) == "yes" })
+    }
+
+    /// Opening an evicted file for writing without O_TRUNC reads it back first (an append keeps what was
+    /// there); with O_TRUNC nothing is fetched. Both files upload again.
+    @Test func writingToAnEvictedFileKeepsItsContents() async throws {
+        let bridge = try UploadBridgeFixture("cache-write")
+        defer { bridge.cleanup() }
+        let first = Data(repeating: 0x61, count: 200_000)
+        try first.write(to: URL(fileURLWithPath: bridge.mount.path("append.txt")))
+        try first.write(to: URL(fileURLWithPath: bridge.mount.path("replace.txt")))
+        let varied = try TestFiles.make(bridge.mount.path("shorten.bin"), size: 300_000, seed: 3)
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        #expect(try Self.cache(["evict", bridge.mount.mountpoint]).succeeded)
+        #expect(try bridge.status("append.txt", "cached") == "no")
+
+        let append = try ProcessRunner.run("bash", ["-c", "printf 'more' >> \"$1\"", "bash", bridge.mount.path("append.txt")])
+        #expect(append.succeeded, "\(append.stderr)")
+        let replace = try ProcessRunner.run("bash", ["-c", "printf 'new' > \"$1\"", "bash", bridge.mount.path("replace.txt")])
+        #expect(replace.succeeded, "\(replace.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("append.txt"))) == first + Data("more".utf8))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("replace.txt"))) == Data("new".utf8))
+        // A new modification time alone reads the file back first: a file modified after its upload is sent
+        // again (at the next mount), and must be whole by then.
+        #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).succeeded)
+        #expect(try ProcessRunner.run("touch", ["-m", "-d", "2020-01-01", bridge.mount.path("shorten.bin")]).succeeded)
+        #expect(try bridge.status("shorten.bin", "cached") == "yes")
+        #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).status == 0)
+        // A truncate by path to a shorter, non-zero size keeps the bytes before the cut.
+        #expect(try ProcessRunner.run("truncate", ["-s", "1000", bridge.mount.path("shorten.bin")]).succeeded)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("shorten.bin"))) == varied.prefix(1000))
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        let contents = try await bridge.contents()
+        #expect(try await ServiceContents.download(try #require(contents.files["append.txt"])) == first + Data("more".utf8))
+        #expect(try await ServiceContents.download(try #require(contents.files["replace.txt"])) == Data("new".utf8))
+    }
+
+    /// A read-back that fails is EIO to the reader and says why in `user.tusfs.error`; never zeros, never a
+    /// short file. Once the service is back, the same open reads the file.
+    @Test func aFailedReadBackIsAnIOErrorWithAReason() async throws {
+        let bridge = try UploadBridgeFixture("cache-eio")
+        defer { bridge.cleanup() }
+        let data = try TestFiles.make(bridge.mount.path("clip.bin"), size: 1_000_000, seed: 7)
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        #expect(try Self.cache(["evict", bridge.mount.path("clip.bin")]).succeeded)
+        bridge.stopServer()
+        let cat = try ProcessRunner.run("cat", [bridge.mount.path("clip.bin")])
+        #expect(!cat.succeeded)
+        #expect(cat.stderr.contains("Input/output error"), "\(cat.stderr)")
+        #expect(cat.stdout.isEmpty)
+        #expect(try bridge.status("clip.bin", "error")?.contains("cannot read the file back from the service") == true)
+        #expect(try bridge.status("clip.bin", "cached") == "no")
+        let fetch = try Self.cache(["fetch", bridge.mount.path("clip.bin")])
+        #expect(fetch.status == 1)
+        #expect(fetch.stderr.contains("cannot read it back from the service"), "\(fetch.stderr)")
+
+        try bridge.startServer()
+        #expect(try Self.cache(["fetch", bridge.mount.path("clip.bin")]).succeeded)
+        #expect(try bridge.status("clip.bin", "cached") == "yes")
+        #expect(try bridge.status("clip.bin", "error") == nil)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("clip.bin"))) == data)
+    }
+
+    /// Files not on the service yet, or open, are not evicted; `tusfs cache evict` says why for each.
+    @Test func onlyFilesTheServiceHoldsAreEvicted() async throws {
+        let bridge = try UploadBridgeFixture("cache-refuse", mountArguments: ["--write-back", "3600"])
+        defer { bridge.cleanup() }
+        try Data(repeating: 1, count: 100_000).write(to: URL(fileURLWithPath: bridge.mount.path("pending.bin")))
+        let evict = try Self.cache(["evict", bridge.mount.path("pending.bin")])
+        #expect(evict.status == 1)
+        #expect(evict.stderr.contains("pending.bin"), "\(evict.stderr)")
+        #expect(try bridge.status("pending.bin", "cached") == "yes")
+        #expect(try Self.status(bridge.mount.backingPath("pending.bin")).st_blocks > 0)
+        let missing = try Self.cache(["evict", bridge.mount.path("nothing-here")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("No such file"), "\(missing.stderr)")
+    }
+
+    /// Kill -9 in the middle of a read-back leaves the file evicted (partly written, still marked): the next
+    /// mount reads it back whole. Also when the kill comes at a random point of a batch of evictions.
+    @Test func aKilledDaemonNeverServesAHalfFetchedOrHalfEvictedFile() async throws {
+        let bridge = try UploadBridgeFixture("cache-crash")
+        defer { bridge.cleanup() }
+        let source = try TemporaryDirectory("cache-crash-source")
+        defer { source.remove() }
+        try MixedTree.largeFile(source.appending("big.bin"), size: 400 << 20)
+        for index in 0..<100 { _ = try TestFiles.make(source.appending("small-\(index).bin"), size: 20_000 + index * 997, seed: UInt64(index)) }
+        let copy = try ProcessRunner.run("cp", ["-a", source.path + "/.", bridge.mount.mountpoint])
+        try #require(copy.succeeded, "\(copy.stderr)")
+        #expect(try bridge.wait(timeout: 300).status == 0)
+        #expect(try Self.cache(["evict", bridge.mount.path("big.bin")]).succeeded)
+
+        // A reader starts the read-back of the big file; the daemon is killed while it is under way.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+        reader.arguments = [bridge.mount.path("big.bin")]
+        reader.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        reader.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try reader.run()
+        let sawFetching = await UploadBridgeFixture.eventually(timeout: 20) {
+            (try? bridge.status("big.bin", "cached"))?.hasPrefix("fetching") == true
+        }
+        #expect(sawFetching)
+        try bridge.killDaemon()
+        reader.waitUntilExit()
+
+        // Evictions of many files, killed part-way.
+        try bridge.mount.mount()
+        let evictions = Process()
+        evictions.executableURL = URL(fileURLWithPath: ProcessRunner.tusfsExecutable)
+        evictions.arguments = ["cache", "evict"] + (0..<100).map { bridge.mount.path("small-\($0).bin") }
+        evictions.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try evictions.run()
+        try await Task.sleep(for: .milliseconds(30))
+        try bridge.killDaemon()
+        evictions.waitUntilExit()
+
+        try bridge.mount.mount()
+        let differences = try TreeComparison.differences(source.path, bridge.mount.mountpoint)
+        #expect(differences.isEmpty, "\(differences.prefix(10))")
+        #expect(await UploadBridgeFixture.eventually(timeout: 30) { (try? bridge.status("big.bin", "cached")) == "yes" })
+    }
+}

@@ -73,7 +73,7 @@ public struct StatusTable {
     /// `service unreachable since T: … (uploads resume when it answers)`, once per mount reporting an outage.
     var outageLines: [String] {
         var seen = Set<String>()
-        return snapshots.compactMap { $0.report.service?.outageLine }.filter { seen.insert($0).inserted }
+        return snapshots.compactMap { $0.report.service.flatMap { $0.outageLine ?? $0.throttleLine } }.filter { seen.insert($0).inserted }
     }
 
     func displayPath(_ absolute: String) -> String { MountStatus.displayPath(absolute, from: currentDirectory) }

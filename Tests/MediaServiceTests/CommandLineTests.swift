@@ -207,22 +207,23 @@ import TusCore
     @Test func rateLimitRefusesRequestsPastItWith429AndRetryAfter() async throws { try await offPool { try Self().rateLimit() } }
 
     private func rateLimit() throws {
-        let server = try ServeProcess.start(arguments: ["--rate-limit", "5"])
+        let server = try ServeProcess.start(arguments: ["--rate-limit", "2"])
         defer { server.stop() }
         let base = server.baseURL.absoluteString
-        // 20 calls in a row: the bucket holds 5, and refills at 5 a second.
+        // 20 calls at once: the bucket holds 2, and refills at 2 a second.
         let burst = try ProcessRunner.shell(
-            "for i in $(seq 1 20); do curl -s -o /dev/null -w '%{http_code}\\n' '\(base)/site-media/v1/folders?parentFolderId=media-root'; done")
+            "for i in $(seq 1 20); do curl -s -o /dev/null -w '%{http_code}\\n' '\(base)/site-media/v1/folders?parentFolderId=media-root' & done; wait")
         let codes = burst.stdout.split(separator: "\n").map(String.init)
         #expect(codes.count == 20)
-        #expect(codes.first == "200", "\(codes)")
+        #expect(codes.contains("200"), "\(codes)")
         #expect(codes.filter { $0 == "429" }.count >= 10, "\(codes)")
         #expect(Set(codes).isSubset(of: ["200", "429"]), "\(codes)")
+        // The first refused answer of a few calls in a row, headers and body.
         let refused = try ProcessRunner.shell(
-            "for i in $(seq 1 10); do curl -s -o /dev/null '\(base)/site-media/v1/folders'; done; curl -s -i '\(base)/site-media/v1/folders'")
+            "for i in $(seq 1 10); do out=$(curl -s -i '\(base)/site-media/v1/folders'); case \"$out\" in 'HTTP/1.1 429'*) echo \"$out\"; break;; esac; done")
         #expect(refused.stdout.hasPrefix("HTTP/1.1 429"), "\(refused.stdout)")
         #expect(refused.stdout.lowercased().contains("retry-after: 1"), "\(refused.stdout)")
-        #expect(refused.stdout.contains(#"{"message":"over the rate limit of 5 requests per second"}"#), "\(refused.stdout)")
+        #expect(refused.stdout.contains(#"{"message":"over the rate limit of 2 requests per second"}"#), "\(refused.stdout)")
         let health = try ProcessRunner.shell("curl -s '\(base)/healthz'")
         #expect(health.stdout == "ok\n", "/healthz is not counted")
         let metrics = try ProcessRunner.shell("curl -s '\(base)/metrics'")

@@ -55,6 +55,8 @@ struct NetworkTests {
         #expect(ServiceOutageTests.sample(metrics, "tusfs_service_reachable") == 1, "\(metrics)")
         #expect(ServiceOutageTests.sample(metrics, "tusfs_request_limit") != nil, "\(metrics)")
         #expect(!bridge.daemonLog.contains("service unreachable"), "\(bridge.daemonLog.suffix(3000))")
+        // Without the limit, so that the check's own downloads are not throttled.
+        try bridge.restartServer(serveArguments: ["--processing-delay", "0"])
         try await UploadBridgeTests.expectServiceMirrors(source.appending("tree"), bridge, under: "tree/")
     }
 

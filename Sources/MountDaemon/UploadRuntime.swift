@@ -51,7 +51,8 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
                 target = MediaManagerTarget(
                     client: DaemonClients.mediaManager(
                         endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus),
-                    rootFolder: destination.remoteFolder, preparedURLRequests: preparedURLRequests(configuration),
+                    // In-process on loopback: no round trip to cover, and every connection costs two descriptors.
+                    rootFolder: destination.remoteFolder, preparedURLRequests: PreparedUploadURLs.defaultConcurrency,
                     logger: Logger(label: "tusfs.target"))
             }
             let journal: UploadJournal

@@ -8,10 +8,15 @@ shopt -s inherit_errexit
 # bench_setup: installs what is missing, builds tusfs for release, and sets $tusfs and the scratch layout:
 # $work (a new directory under $TMPDIR, default /var/tmp), $src (see prepare_sources), $local_dir and $mnt (the
 # two destinations, created empty).
+# BENCH_TUSFS=PATH measures that binary instead (another build, to compare); nothing is built then.
 bench_setup() {
   Scripts/install-deps.sh >/dev/null
-  swift build -c release --product tusfs >/dev/null
-  tusfs=$PWD/.build/release/tusfs
+  if [ -n "${BENCH_TUSFS:-}" ]; then
+    tusfs=$BENCH_TUSFS
+  else
+    swift build -c release --product tusfs >/dev/null
+    tusfs=$PWD/.build/release/tusfs
+  fi
   work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")
   mnt=$work/mnt; local_dir=$work/local; src=$work/src
   mkdir -p "$mnt" "$local_dir"

@@ -11,9 +11,12 @@ import TusClient
 import Glibc
 #endif
 
-/// `tusfs upload FILE…`: files sent straight to a service, one after the other, without a mount: to a Media
-/// Manager service (one PUT under 10 MiB, tus then finalize above) or to a plain tus server. A progress bar on
-/// a terminal; one line per file on stdout (the descriptor as JSON, or the tus upload URL).
+/// `tusfs upload FILE…`: files sent straight to a service without a mount: to a Media Manager service (one PUT
+/// under 10 MiB, tus then finalize above) or to a plain tus server. A progress bar on a terminal; one line per
+/// file on stdout (the descriptor as JSON, or the tus upload URL), in the order the files were given.
+///
+/// Files under 10 MiB are a request or two each, so over a slow link up to ``maxRequests`` of them are
+/// uploaded at once; larger files move bytes for long and go one at a time (beside the small ones).
 ///
 /// A failure that may pass (no answer from the service, 408, 429, 5xx) never fails a file: once the clients'
 /// own quick retries are spent, the file is tried again after a backoff capped at `retryMaxDelay`, for as
@@ -33,62 +36,112 @@ public struct DirectUpload {
     public var tusConfiguration: TusUploader.Configuration
     /// The longest wait between two tries of a file the service could not take yet.
     public var retryMaxDelay: Duration
+    /// Files under ``smallFileSize`` uploaded at once at most (`tusfs upload --max-requests`).
+    public var maxRequests: Int
+    /// Files under this size are uploaded side by side (10 MiB: one PUT each to a Media Manager service).
+    public static let smallFileSize: Int64 = 10 * 1024 * 1024
 
     public init(
         files: [(path: String, size: Int64)], destination: Destination, tusConfiguration: TusUploader.Configuration,
-        retryMaxDelay: Duration = .seconds(300)
+        retryMaxDelay: Duration = .seconds(300), maxRequests: Int = 32
     ) {
         self.files = files
         self.destination = destination
         self.tusConfiguration = tusConfiguration
         self.retryMaxDelay = retryMaxDelay
+        self.maxRequests = max(1, maxRequests)
     }
 
-    /// Uploads every file in turn; a file that fails is reported on stderr and the others go on. Returns how
-    /// many failed.
+    /// Uploads every file: small ones up to ``maxRequests`` at once, large ones one at a time; a file that
+    /// fails is reported on stderr and the others go on. Prints each file's line in the order given. Returns
+    /// how many failed.
     public func run(http: HTTPClient, logger: Logger) async throws -> Int {
         let tus = TusUploader(httpClient: http, configuration: tusConfiguration, logger: logger)
         let bar = ProgressBar(total: files.reduce(0) { $0 + $1.size }, enabled: isatty(STDERR_FILENO) == 1)
+        let sender: Sender
+        switch destination {
+        case .tus(let endpoint): sender = .tus(endpoint, tus)
+        case .mediaManager(let makeClient, let folder, let waitUntilProcessed):
+            sender = .mediaManager(try makeClient(http, tus, logger), folder: folder, waitUntilProcessed: waitUntilProcessed)
+        }
+        let (maxRequests, retryMaxDelay) = (self.maxRequests, self.retryMaxDelay)
         var failures = 0
-        for (path, size) in files {
-            let created = UploadURLBox()
-            var failedTries = 0
-            while true {
-                bar.start(file: (path as NSString).lastPathComponent, size: size)
-                do {
-                    let line: String
-                    switch destination {
-                    case .tus(let endpoint):
-                        line = try await uploadToTus(path, endpoint: endpoint, tus: tus, bar: bar, created: created)
-                    case .mediaManager(let makeClient, let folder, let waitUntilProcessed):
-                        let client = try makeClient(http, tus, logger)
-                        line = try await uploadToService(path, client: client, folder: folder, waitUntilProcessed: waitUntilProcessed, bar: bar)
-                    }
-                    bar.finish(file: size)
-                    bar.clear()
-                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-                    break
-                } catch let error as CancellationError {
-                    throw error
-                } catch where Self.mayPass(error) {
-                    failedTries += 1
-                    let wait = Backoff.delay(
-                        initial: .seconds(1), multiplier: 2, cap: retryMaxDelay, failures: failedTries, jitter: 0.5,
-                        random: Double.random(in: 0..<1))
-                    bar.clear()
-                    CommandFailure.report(
-                        "\(path): the service cannot take it yet (\(error)); trying again in \(String(format: "%.1f", wait.seconds)) s")
-                    try await Task.sleep(for: wait)
-                } catch {
-                    failures += 1
-                    bar.clear()
-                    CommandFailure.report("\(path): \(error)")
-                    break
+        var lines: [Int: String?] = [:]
+        var nextToPrint = 0
+        // Prints the lines of the files done so far, in the order given.
+        func record(_ index: Int, _ line: String?) {
+            lines[index] = .some(line)
+            while let done = lines.removeValue(forKey: nextToPrint) {
+                if let done { FileHandle.standardOutput.write(Data((done + "\n").utf8)) } else { failures += 1 }
+                nextToPrint += 1
+            }
+        }
+        try await withThrowingTaskGroup(of: (index: Int, line: String?, large: Bool).self) { group in
+            var running = 0
+            var largeRunning = false
+            for (index, (path, size)) in files.enumerated() {
+                let large = size >= Self.smallFileSize
+                while running >= maxRequests || (large && largeRunning) {
+                    guard let done = try await group.next() else { break }
+                    running -= 1
+                    if done.large { largeRunning = false }
+                    record(done.index, done.line)
+                }
+                running += 1
+                if large { largeRunning = true }
+                group.addTask {
+                    let line = try await Self.upload(
+                        path, size: size, sender: sender, bar: bar, showsProgress: large || maxRequests == 1, retryMaxDelay: retryMaxDelay)
+                    return (index, line, large)
                 }
             }
+            for try await done in group { record(done.index, done.line) }
         }
         bar.clear()
         return failures
+    }
+
+    /// Uploads one file, trying again after failures that may pass. Returns its line, or nil when it failed
+    /// (reported on stderr).
+    private static func upload(
+        _ path: String, size: Int64, sender: Sender, bar: ProgressBar, showsProgress: Bool, retryMaxDelay: Duration
+    ) async throws -> String? {
+        let created = UploadURLBox()
+        var failedTries = 0
+        // Small files uploaded side by side add to the bar when done; a large one shows its progress.
+        let progressBar = showsProgress ? bar : ProgressBar(total: size, enabled: false)
+        while true {
+            if showsProgress { bar.start(file: (path as NSString).lastPathComponent, size: size) }
+            do {
+                let line: String
+                switch sender {
+                case .tus(let endpoint, let tus):
+                    line = try await uploadToTus(path, endpoint: endpoint, tus: tus, bar: progressBar, created: created)
+                case .mediaManager(let client, let folder, let waitUntilProcessed):
+                    line = try await uploadToService(
+                        path, client: client, folder: folder, waitUntilProcessed: waitUntilProcessed, bar: progressBar)
+                }
+                bar.finish(file: size)
+                bar.clear()
+                return line
+            } catch let error as CancellationError {
+                throw error
+            } catch where Self.mayPass(error) {
+                failedTries += 1
+                var wait = Backoff.delay(
+                    initial: .seconds(1), multiplier: 2, cap: retryMaxDelay, failures: failedTries, jitter: 0.5,
+                    random: Double.random(in: 0..<1))
+                if let asked = (error as? MediaManagerError)?.retryAfter { wait = max(wait, min(asked, retryMaxDelay)) }
+                bar.clear()
+                CommandFailure.report(
+                    "\(path): the service cannot take it yet (\(error)); trying again in \(String(format: "%.1f", wait.seconds)) s")
+                try await Task.sleep(for: wait)
+            } catch {
+                bar.clear()
+                CommandFailure.report("\(path): \(error)")
+                return nil
+            }
+        }
     }
 
     /// Whether trying the same file again later can succeed: no answer from the service, or 408, 429, 5xx.
@@ -111,7 +164,7 @@ public struct DirectUpload {
 
     /// Sends the file by tus; `created` keeps the upload made by an earlier try, which goes on from the
     /// server's offset (a new upload only when the server no longer has it).
-    private func uploadToTus(
+    private static func uploadToTus(
         _ path: String, endpoint: URL, tus: TusUploader, bar: ProgressBar, created: UploadURLBox
     ) async throws -> String {
         if let url = created.url.withLock({ $0 }) {
@@ -131,7 +184,7 @@ public struct DirectUpload {
         return upload.url.absoluteString
     }
 
-    private func uploadToService(
+    private static func uploadToService(
         _ path: String, client: MediaManagerClient, folder: String?, waitUntilProcessed: Bool, bar: ProgressBar
     ) async throws -> String {
         var descriptor = try await client.upload(
@@ -142,6 +195,12 @@ public struct DirectUpload {
         }
         return try CommandOutput.jsonLine(descriptor)
     }
+}
+
+/// What the files are sent with: made once per run, shared by the uploads running side by side.
+private enum Sender: Sendable {
+    case tus(URL, TusUploader)
+    case mediaManager(MediaManagerClient, folder: String?, waitUntilProcessed: Bool)
 }
 
 /// The tus upload a try of one file created, for the next try to go on with.

@@ -51,12 +51,19 @@ extension MediaManagerClient {
         let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
         let bytes = try await response.body.collect(upTo: Self.maxResponseBody)
         guard (200..<300).contains(response.status.code) else {
-            throw MediaManagerError.http(status: Int(response.status.code), message: Self.message(bytes, response.status))
+            let status = Int(response.status.code), message = Self.message(bytes, response.status)
+            if status == 429 || status == 503,
+                let wait = response.headers.first(name: "Retry-After").flatMap({ RequestRetryPolicy.parseRetryAfter($0) })
+            {
+                throw MediaManagerError.busy(status: status, message: message, retryAfter: wait)
+            }
+            throw MediaManagerError.http(status: status, message: message)
         }
         return bytes
     }
 
-    /// Runs `attempt` again after network errors, 408, 429 and 5xx, with backoff, while the budget lasts.
+    /// Runs `attempt` again after network errors, 408, 429 and 5xx, with backoff (or the service's
+    /// `Retry-After`, up to the policy's longest wait), while the budget lasts.
     func withRetries<T>(_ what: String, _ attempt: () async throws -> T) async throws -> T {
         var budget = RetryBudget(policy: retryPolicy)
         while true {
@@ -69,6 +76,7 @@ extension MediaManagerClient {
                 switch error {
                 case let error as MediaManagerError:
                     guard let status = error.status, [408, 429].contains(status) || status >= 500 else { throw error }
+                    if status == 429 && !retryPolicy.retriesThrottled { throw error }
                     failure = error
                 case TusError.file(let path, let message):
                     throw MediaManagerError.file(path: path, message: message)
@@ -77,7 +85,7 @@ extension MediaManagerClient {
                 default:
                     failure = .network(String(describing: error))
                 }
-                guard let wait = budget.recordFailure(retryAfter: nil, random: Double.random(in: 0..<1)) else {
+                guard let wait = budget.recordFailure(retryAfter: failure.retryAfter, random: Double.random(in: 0..<1)) else {
                     throw failure
                 }
                 logger.notice("Media Manager call failed, retrying", metadata: ["call": "\(what)", "error": "\(failure)"])

@@ -2,6 +2,7 @@ import BackgroundServices
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import MediaManagerAPI
@@ -70,7 +71,9 @@ public struct MediaServer: Sendable {
         let service = self.service
         let host = configuration.host
         return Application(
-            responder: ServiceResponder(router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency),
+            responder: ServiceResponder(
+                router.buildResponder(), metrics: service.metrics, latency: configuration.faults.latency,
+                rateLimit: configuration.rateLimit),
             server: try serverBuilder(),
             configuration: configuration.connectionLimits.applicationConfiguration(
                 address: .hostname(host, port: configuration.port), logger: logger),
@@ -83,15 +86,19 @@ public struct MediaServer: Sendable {
             logger: logger)
     }
 
-    /// HTTP/1.1, under TLS when configured, with large socket reads (``LargeReadsChannel``: uploads arrive in
-    /// fewer, bigger pieces) and the idle timeout of ``ConnectionLimits``.
+    /// HTTP/1.1; under TLS, HTTP/2 or HTTP/1.1 as the client chooses by ALPN (HTTP/2: many requests as streams
+    /// of one connection, no handshake per connection). Large socket reads (``LargeReadsChannel``: uploads
+    /// arrive in fewer, bigger pieces) and the idle timeout of ``ConnectionLimits`` either way.
     private func serverBuilder() throws -> HTTPServerBuilder {
         let limits = configuration.connectionLimits
         guard let files = configuration.tls else { return .http1LargeReads(limits) }
         let tls = try Self.tlsConfiguration(files)
+        var configured = HTTP2UpgradeChannel.Configuration(
+            idleTimeout: limits.idleTimeout, gracefulCloseTimeout: .seconds(30), streamConfiguration: limits.http1Configuration)
+        configured.maxAgeTimeout = configuration.http2MaxConnectionAge
+        let http2 = configured
         return HTTPServerBuilder { responder in
-            LargeReadsChannel(
-                try TLSChannel(HTTP1Channel(responder: responder, configuration: limits.http1Configuration), tlsConfiguration: tls))
+            LargeReadsChannel(try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: http2, responder: responder))
         }
     }
 

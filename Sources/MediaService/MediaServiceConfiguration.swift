@@ -38,7 +38,14 @@ public struct MediaServiceConfiguration: Sendable {
     public var connectionLimits: ConnectionLimits
     /// The site id written into descriptors.
     public var siteID: String
-    /// PEM certificate chain and private key: with both, the service speaks https only.
+    /// Requests per second the service answers at most; past it, 429 with `Retry-After` (`--rate-limit`).
+    /// `/healthz` and `/metrics` are not counted. nil: no limit.
+    public var rateLimit: Int?
+    /// Under TLS: each HTTP/2 connection is closed gracefully (GOAWAY: requests under way finish, new ones go
+    /// to a new connection) after this long (`--http2-max-connection-age`). nil: kept while in use.
+    public var http2MaxConnectionAge: Duration?
+    /// PEM certificate chain and private key: with both, the service speaks https only (HTTP/2 or HTTP/1.1,
+    /// as the client chooses by ALPN).
     public var tls: TLSFiles?
 
     /// The certificate and key files of an https listener.
@@ -59,9 +66,12 @@ public struct MediaServiceConfiguration: Sendable {
         webhookSecret: String? = nil, processingDelay: Duration = .milliseconds(200), processingFailureRate: Double = 0,
         publicURL: URL? = nil, faults: FaultInjection = .init(), expireAfter: Duration? = nil,
         maxUploadSize: Int64 = 64 << 30, importMaxSize: Int64 = 1 << 30, importAllowPrivate: Bool = false,
-        connectionLimits: ConnectionLimits = .init(), siteID: String = "tusfs-local-site", tls: TLSFiles? = nil
+        connectionLimits: ConnectionLimits = .init(), siteID: String = "tusfs-local-site", tls: TLSFiles? = nil,
+        rateLimit: Int? = nil, http2MaxConnectionAge: Duration? = nil
     ) {
+        self.http2MaxConnectionAge = http2MaxConnectionAge
         self.tls = tls
+        self.rateLimit = rateLimit
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

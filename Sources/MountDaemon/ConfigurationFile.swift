@@ -18,6 +18,7 @@ public struct ConfigurationFile: Sendable {
         public var tus: String?
         public var remote_folder: String?
         public var transfers: Int?
+        public var max_requests: Int?
         public var write_back: Number?
         public var retry_max_delay: Number?
         public var cache: String?
@@ -34,7 +35,7 @@ public struct ConfigurationFile: Sendable {
         public var cache_full_wait: Number?
 
         public static let keys: Set<String> = [
-            "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "write_back", "retry_max_delay", "cache",
+            "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "max_requests", "write_back", "retry_max_delay", "cache",
             "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options", "cache_max_size",
             "cache_min_free", "cache_full_wait",
         ]

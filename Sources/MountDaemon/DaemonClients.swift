@@ -9,9 +9,14 @@ import TusClient
 /// Their own retries are kept short (3 attempts within about a second, and a tus upload's count starts again
 /// whenever the server takes new bytes): a blip is absorbed quietly, and anything longer surfaces in the
 /// upload engine, which shows the file as `failed` with the error and the time of its next attempt, and
-/// retries it with a longer backoff.
+/// retries it with a longer backoff. A 429 is not retried here: it goes to the engine at once, which pauses
+/// as the service asked and sends fewer requests at once (`RequestWindow`).
 enum DaemonClients {
-    static let retryPolicy = RequestRetryPolicy.quick
+    static let retryPolicy: RequestRetryPolicy = {
+        var policy = RequestRetryPolicy.quick
+        policy.retriesThrottled = false
+        return policy
+    }()
 
     static func tus(http: HTTPClient) -> TusUploader {
         TusUploader(httpClient: http, configuration: TusUploader.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))

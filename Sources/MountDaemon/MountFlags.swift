@@ -11,6 +11,8 @@ public struct MountFlags: Sendable {
     public var tus: String?
     public var remoteFolder: String?
     public var transfers: Int?
+    /// `--max-requests`: the most requests in flight at once.
+    public var maxRequests: Int?
     public var writeBack: Double?
     /// `--retry-max-delay`: the longest wait, in seconds, between automatic retries of a failed upload.
     public var retryMaxDelay: Double?
@@ -30,7 +32,7 @@ public struct MountFlags: Sendable {
     /// Flags as given; every one may be left out.
     public init(
         endpoint: String? = nil, apiKey: String? = nil, apiKeyFile: String? = nil, siteId: String? = nil,
-        caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil,
+        caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil, maxRequests: Int? = nil,
         writeBack: Double? = nil, retryMaxDelay: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
         logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = [],
         cacheMaxSize: String? = nil, cacheMinFree: String? = nil, cacheFullWait: Double? = nil
@@ -46,6 +48,7 @@ public struct MountFlags: Sendable {
         self.tus = tus
         self.remoteFolder = remoteFolder
         self.transfers = transfers
+        self.maxRequests = maxRequests
         self.writeBack = writeBack
         self.retryMaxDelay = retryMaxDelay
         self.cache = cache

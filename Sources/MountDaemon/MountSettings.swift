@@ -13,6 +13,9 @@ public struct MountSettings: Sendable {
     public var credentials: MediaManagerCredentials
     public var remoteFolder: String?
     public var transfers: Int
+    /// The most requests in flight at once (upload URLs, small-file PUTs, finalizes, status polls); the mount
+    /// adapts how many it really sends to the service's answers, up to this. Default 128.
+    public var maxRequests: Int
     public var writeBack: Double
     /// The longest wait, in seconds, between automatic retries of an upload that failed in a way that may
     /// pass (uploads are retried for as long as it takes). Default 300.
@@ -41,6 +44,7 @@ public struct MountSettings: Sendable {
         public static let tus = "TUSFS_TUS"
         public static let remoteFolder = "TUSFS_REMOTE_FOLDER"
         public static let transfers = "TUSFS_TRANSFERS"
+        public static let maxRequests = "TUSFS_MAX_REQUESTS"
         public static let writeBack = "TUSFS_WRITE_BACK"
         public static let retryMaxDelay = "TUSFS_RETRY_MAX_DELAY"
         public static let cache = "TUSFS_CACHE"
@@ -87,6 +91,9 @@ public struct MountSettings: Sendable {
 
         transfers = try Self.pick(flags.transfers, env[Variable.transfers], config.transfers, default: 4, name: "transfers")
         guard (1...64).contains(transfers) else { throw MountError("transfers must be between 1 and 64, got \(transfers)") }
+        maxRequests = try Self.pick(
+            flags.maxRequests, env[Variable.maxRequests], config.max_requests, default: Self.defaultMaxRequests, name: "max-requests")
+        guard (1...1024).contains(maxRequests) else { throw MountError("max-requests must be between 1 and 1024, got \(maxRequests)") }
         writeBack = try Self.pick(flags.writeBack, env[Variable.writeBack], config.write_back?.value, default: 1, name: "write-back")
         guard writeBack >= 0, writeBack <= 86_400, writeBack.isFinite else {
             throw MountError("write-back must be between 0 and 86400 seconds, got \(writeBack)")
@@ -164,6 +171,9 @@ public struct MountSettings: Sendable {
         }
         return limits
     }
+
+    /// Enough requests in flight to keep a link of 150 ms round trip busy at several hundred files per second.
+    public static let defaultMaxRequests = 128
 
     /// The flag's value, else the variable's (parsed), else the file's, else `fallback`.
     private static func pick<T: LosslessStringConvertible>(_ flag: T?, _ variable: String?, _ file: T?, default fallback: T, name: String)

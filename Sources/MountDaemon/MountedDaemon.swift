@@ -68,6 +68,7 @@ public struct MountedDaemon: Sendable {
             destination: destination, cache: cache,
             configuration: UploadEngineConfiguration(
                 writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers,
+                maxRequests: settings.maxRequests,
                 retryPolicy: RetryPolicy(cap: .milliseconds(Int64(settings.retryMaxDelay * 1000)))),
             logger: logger)
         var metrics: MetricsEndpoint?
@@ -177,7 +178,7 @@ public struct MountedDaemon: Sendable {
             "--cache-full-wait", "\(limits.fullWait)",
         ]
         arguments += [
-            "--transfers", "\(settings.transfers)", "--write-back", "\(settings.writeBack)",
+            "--transfers", "\(settings.transfers)", "--max-requests", "\(settings.maxRequests)", "--write-back", "\(settings.writeBack)",
             "--retry-max-delay", "\(settings.retryMaxDelay)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,
         ]

@@ -32,8 +32,12 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
     static func start(
         destination: UploadDestination, cache: CacheDirectory, configuration: UploadEngineConfiguration, logger: Logger
     ) async throws -> UploadRuntime {
+        // Every small-file request of the window, every transfer, plus the prepared upload URLs and the polls.
         let http = HTTPClient(
-            eventLoopGroupProvider: .singleton, configuration: try HTTPClient.Configuration.tusfsCommand(caFile: destination.caFile))
+            eventLoopGroupProvider: .singleton,
+            configuration: try HTTPClient.Configuration.tusfsCommand(
+                caFile: destination.caFile,
+                connectionsPerHost: configuration.maxRequests + configuration.parallelTransfers + preparedURLRequests(configuration)))
         var embedded: EmbeddedService?
         do {
             let target: any UploadTarget
@@ -45,7 +49,8 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
             case .mediaManager(let endpoint):
                 target = MediaManagerTarget(
                     client: DaemonClients.mediaManager(endpoint: endpoint, credentials: destination.credentials, http: http, tus: tus),
-                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+                    rootFolder: destination.remoteFolder, preparedURLRequests: preparedURLRequests(configuration),
+                    logger: Logger(label: "tusfs.target"))
             case .embedded:
                 let service = try await EmbeddedService.start(cache: cache, logger: Logger(label: "tusfs.embedded-service"))
                 embedded = service
@@ -53,7 +58,9 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
                 target = MediaManagerTarget(
                     client: DaemonClients.mediaManager(
                         endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus),
-                    rootFolder: destination.remoteFolder, logger: Logger(label: "tusfs.target"))
+                    // In-process on loopback: no round trip to cover, and every connection costs two descriptors.
+                    rootFolder: destination.remoteFolder, preparedURLRequests: PreparedUploadURLs.defaultConcurrency,
+                    logger: Logger(label: "tusfs.target"))
             }
             let journal: UploadJournal
             do {
@@ -78,6 +85,12 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
             try? await http.shutdown()
             throw error
         }
+    }
+
+    /// Upload URL requests made ahead of the uploads at once: half the request cap, so that over a slow link
+    /// URLs are ready as fast as the PUTs use them, and at least the four that measured best on loopback.
+    static func preparedURLRequests(_ configuration: UploadEngineConfiguration) -> Int {
+        max(4, configuration.maxRequests / 2)
     }
 
     /// Stops the engine (unfinished uploads stay in the journal, after the chunks in flight have landed, for

@@ -73,7 +73,8 @@ public struct StatusTable {
     /// `service unreachable since T: … (uploads resume when it answers)`, once per mount reporting an outage.
     var outageLines: [String] {
         var seen = Set<String>()
-        let outages = snapshots.compactMap { $0.report.service?.outageLine }.filter { seen.insert($0).inserted }
+        let outages = snapshots.compactMap { $0.report.service.flatMap { $0.outageLine ?? $0.throttleLine } }
+            .filter { seen.insert($0).inserted }
         let reconciling = snapshots.filter { $0.report.reconciling == true }.map {
             "\(displayPath($0.root)): checking the cache for changes made while unmounted (totals may be short)"
         }

@@ -20,6 +20,9 @@ public struct RequestRetryPolicy: Sendable, Equatable {
     public var multiplier: Double
     /// Share of the wait (0...1) that is randomly taken off.
     public var jitter: Double
+    /// Whether a 429 (the server throttles) is retried here. False for a caller that adapts to throttling
+    /// itself (the mount's engine pauses and sends fewer requests at once): it gets the 429 at once.
+    public var retriesThrottled = true
 
     public init(
         maxAttempts: Int = 10, initialDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(30),
@@ -39,6 +42,13 @@ public struct RequestRetryPolicy: Sendable, Equatable {
     /// For callers with a longer retry of their own (the mount's engine, `tusfs upload`'s loop): 3 attempts
     /// within about a second absorb a blip quietly, and anything longer is theirs to wait out.
     public static let quick = RequestRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(200), maxDelay: .seconds(2))
+
+    /// Whether this policy retries a failure with `status`: ``isRetryable(status:)``, except a 429 when
+    /// ``retriesThrottled`` is off.
+    public func retries(status: Int) -> Bool {
+        if status == 429 && !retriesThrottled { return false }
+        return Self.isRetryable(status: status)
+    }
 
     /// The wait before the next attempt after `failures` consecutive failures (1 for the first).
     /// - Parameters:

@@ -125,7 +125,7 @@ extension TusUploader {
         if Task.isCancelled || error is CancellationError { throw CancellationError() }
         switch error {
         case let failure as HTTPStatusFailure:
-            guard RequestRetryPolicy.isRetryable(status: failure.status) else { throw failure.tusError }
+            guard configuration.retryPolicy.retries(status: failure.status) else { throw failure.tusError }
             return RetryableFailure(error: failure.tusError, retryAfter: failure.retryAfter)
         case let failure as TusError:
             throw failure

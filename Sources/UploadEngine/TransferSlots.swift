@@ -1,6 +1,11 @@
 /// The engine's bookkeeping of requests, as a value type: the files waiting for a transfer slot (oldest
 /// first), how many slots are taken, and the request running for each file.
 ///
+/// Small files and large ones wait in two lines: a large file holds one of ``capacity`` slots (`--transfers`)
+/// while its bytes move, a small file's upload is a request or two and runs within the limit the engine
+/// passes to ``nextWaiting(smallLimit:)`` (its ``RequestWindow``). So small files never wait behind a
+/// large one, and large files never wait behind thousands of small ones.
+///
 /// Every request gets a token. Results come back with their token, and `path(of:)` says which file the
 /// request belongs to now: a rename can hand a running request to the new path, and a result whose token is
 /// no longer the file's current request belongs to a request that was cancelled or replaced.
@@ -16,11 +21,14 @@ struct TransferSlots<Handle> {
         var started = false
     }
 
-    /// Uploads that may move bytes at the same time.
+    /// Uploads of large files that may move bytes at the same time.
     let capacity: Int
-    /// Uploads moving bytes now.
+    /// Uploads of large files moving bytes now.
     private(set) var running = 0
+    /// Uploads of small files running now.
+    private(set) var runningSmall = 0
     private var waiting: [String] = []
+    private var waitingSmall: [String] = []
     private var waitingSet: Set<String> = []
     private var requests: [String: Request] = [:]
     private var requestPaths: [UInt64: String] = [:]
@@ -36,31 +44,54 @@ struct TransferSlots<Handle> {
 
     // MARK: waiting for a slot
 
-    /// Puts the file at the end of the line (with `first`, at its head), unless it is waiting already.
-    mutating func enqueue(_ path: String, first: Bool = false) {
+    /// Puts the file at the end of its line (with `first`, at its head), unless it is waiting already.
+    mutating func enqueue(_ path: String, first: Bool = false, small: Bool = false) {
         guard waitingSet.insert(path).inserted else { return }
-        if first { waiting.insert(path, at: 0) } else { waiting.append(path) }
+        if small {
+            if first { waitingSmall.insert(path, at: 0) } else { waitingSmall.append(path) }
+        } else {
+            if first { waiting.insert(path, at: 0) } else { waiting.append(path) }
+        }
     }
 
     /// Takes the file out of the line (renamed or removed while waiting).
     mutating func leaveQueue(_ path: String) {
-        if waitingSet.remove(path) != nil { waiting.removeAll { $0 == path } }
+        guard waitingSet.remove(path) != nil else { return }
+        waiting.removeAll { $0 == path }
+        waitingSmall.removeAll { $0 == path }
     }
 
-    /// The next file to get a slot, when one is free and a file waits. The caller starts its transfer
-    /// (`transferStarted()`) or drops it.
-    mutating func nextWaiting() -> String? {
-        guard running < capacity, !waiting.isEmpty else { return nil }
-        let path = waiting.removeFirst()
+    /// Files waiting for a slot, small and large.
+    var waitingCount: Int { waitingSet.count }
+
+    /// Whether a small file waits for the limit of small-file requests.
+    var smallFilesWait: Bool { !waitingSmall.isEmpty }
+
+    /// The next file to get a slot: a small file while fewer than `smallLimit` small uploads run, else a large
+    /// file while a slot of ``capacity`` is free. The caller starts its transfer (`transferStarted(small:)`)
+    /// or drops it.
+    mutating func nextWaiting(smallLimit: Int = .max) -> String? {
+        let path: String
+        if runningSmall < smallLimit, !waitingSmall.isEmpty {
+            path = waitingSmall.removeFirst()
+        } else if running < capacity, !waiting.isEmpty {
+            path = waiting.removeFirst()
+        } else {
+            return nil
+        }
         waitingSet.remove(path)
         return path
     }
 
     /// A transfer took a slot.
-    mutating func transferStarted() { running += 1 }
+    mutating func transferStarted(small: Bool = false) {
+        if small { runningSmall += 1 } else { running += 1 }
+    }
 
     /// A transfer gave its slot back.
-    mutating func transferEnded() { running -= 1 }
+    mutating func transferEnded(small: Bool = false) {
+        if small { runningSmall -= 1 } else { running -= 1 }
+    }
 
     // MARK: running requests
 
@@ -116,6 +147,7 @@ struct TransferSlots<Handle> {
     mutating func removeAll() -> [Handle] {
         let handles = requests.values.map(\.handle)
         waiting = []
+        waitingSmall = []
         waitingSet = []
         requests = [:]
         requestPaths = [:]

@@ -12,7 +12,8 @@ extension UploadEngine {
         let path = record.path, generation = record.generation, size = record.size
         let cacheRoot = self.cacheRoot
         let target = self.target
-        slots.transferStarted()
+        let small = isSmall(size)
+        slots.transferStarted(small: small)
         let task = Task { [weak self] in
             let result: Result<UploadOutcome, UploadTargetError>
             do throws(UploadTargetError) {
@@ -30,7 +31,7 @@ extension UploadEngine {
             } catch {
                 result = .failure(error)
             }
-            await self?.uploadEnded(path, token: token, generation: generation, result)
+            await self?.uploadEnded(path, token: token, generation: generation, small: small, result)
         }
         slots.setRequest(.init(token: token, handle: task, started: resume == nil), at: path)
     }
@@ -60,9 +61,11 @@ extension UploadEngine {
         readModel.recordAcknowledged(bytes)
     }
 
-    private func uploadEnded(_ path: String, token: UInt64, generation: Int64, _ result: Result<UploadOutcome, UploadTargetError>) {
+    private func uploadEnded(
+        _ path: String, token: UInt64, generation: Int64, small: Bool, _ result: Result<UploadOutcome, UploadTargetError>
+    ) {
         let path = slots.path(of: token, or: path)
-        slots.transferEnded()
+        slots.transferEnded(small: small)
         if let request = slots.request(at: path), request.token == token {
             // A progress report still on its way is dropped once the request is gone: count what it would have.
             if case .success = result, request.started, let size = records[path]?.size {
@@ -72,7 +75,12 @@ extension UploadEngine {
             switch result {
             case .success(let outcome):
                 serviceAnswered()
+                requestSucceeded()
                 deliver(.uploadFinished(generation: generation, outcome), at: path)
+            case .failure(let error) where heldForThrottling(error):
+                // Not an attempt: the file waits for its turn again, after the pause the service asked for.
+                logger.debug("upload throttled by the service", metadata: ["path": "\(path)", "error": "\(error)"])
+                deliver(.uploadInterrupted(generation: generation), at: path)
             case .failure(let error) where serviceFailed(error):
                 logger.info("upload held: the service is unreachable", metadata: ["path": "\(path)", "error": "\(error)"])
                 deliver(.uploadInterrupted(generation: generation), at: path)
@@ -90,7 +98,7 @@ extension UploadEngine {
     /// Asks the service to finalize; during an outage the file stays `finalizing` and is finalized once the
     /// service answers.
     func finalize(_ record: UploadRecord, resume: ResumeData?) {
-        guard !stopped, !serviceIsUnreachable else { return }
+        guard !stopped, !serviceIsUnreachable, !heldForPause(record.path) else { return }
         let path = record.path, generation = record.generation, size = record.size
         let target = self.target
         request(path) {
@@ -105,7 +113,9 @@ extension UploadEngine {
 
     /// Asks the service for the processing status; during an outage the poll waits until it answers.
     func pollProcessing(_ path: String) {
-        guard !stopped, !serviceIsUnreachable, let record = records[path], record.state == .processing, let remoteId = record.remoteId else { return }
+        guard !stopped, !serviceIsUnreachable, !heldForPause(path), let record = records[path], record.state == .processing,
+            let remoteId = record.remoteId
+        else { return }
         let generation = record.generation
         let target = self.target
         request(path) {
@@ -135,10 +145,16 @@ extension UploadEngine {
         }
         _ = slots.removeRequest(at: path)
         if case .uploadFailed(_, let error) = event {
+            // Throttled: asked again when the pause ends (`pauseEnded`).
+            if heldForThrottling(error) {
+                throttleHeld.insert(path)
+                return
+            }
             // Held during an outage: asked again when the service answers (`serviceCameBack`).
             if serviceFailed(error) { return }
         } else {
             serviceAnswered()
+            requestSucceeded()
         }
         deliver(event, at: path)
     }

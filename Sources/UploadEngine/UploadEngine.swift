@@ -40,6 +40,13 @@ public actor UploadEngine {
     var draining = false
     /// Whether the service answers (see `UploadEngine+ServiceHealth`).
     var health = ServiceHealth()
+    /// How many small-file uploads may run at once, adapted to the service's answers
+    /// (see `UploadEngine+RequestWindow`).
+    var window: RequestWindow
+    /// Wakes the engine when a pause the service asked for (429 `Retry-After`) ends.
+    var windowWake: Task<Void, Never>?
+    /// Finalizes and processing polls the service throttled, asked again when the pause ends.
+    var throttleHeld: Set<String> = []
     /// The probe waiting to ask the service whether it is back, during an outage.
     var probeTask: Task<Void, Never>?
     /// Where remote operations wait during an outage.
@@ -81,6 +88,7 @@ public actor UploadEngine {
             processingPollPolicy: configuration.processingPollPolicy,
             earlyStartMinimumSize: configuration.startsUploadsAtClose ? target.namedAtFinalizeFromSize : nil)
         self.slots = TransferSlots(capacity: configuration.parallelTransfers)
+        self.window = RequestWindow(cap: configuration.maxRequests)
         self.readModel = StatusReadModel(journal: journal)
         self.logger = logger
     }
@@ -140,6 +148,8 @@ public actor UploadEngine {
         heldRetry = nil
         probeTask?.cancel()
         probeTask = nil
+        windowWake?.cancel()
+        windowWake = nil
         timerDriver?.task.cancel()
         timerDriver = nil
         for task in slots.removeAll() { task.cancel() }
@@ -257,10 +267,10 @@ public actor UploadEngine {
             case .pollProcessing(let delay):
                 schedule(next.path, after: delay) { engine, path in engine.pollProcessing(path) }
             case .enqueue:
-                slots.enqueue(next.path)
+                slots.enqueue(next.path, small: isSmall(next.size))
                 wantsSlot = true
             case .enqueueFirst:
-                slots.enqueue(next.path, first: true)
+                slots.enqueue(next.path, first: true, small: isSmall(next.size))
                 wantsSlot = true
             case .startUpload(let resume):
                 startUpload(next, resume: resume)
@@ -285,9 +295,13 @@ public actor UploadEngine {
 
     // MARK: slots
 
-    /// Grants free transfer slots to waiting files, oldest first; none while the service is unreachable.
+    /// Grants free transfer slots to waiting files, oldest first (small files within the request window,
+    /// large ones within `parallelTransfers`); none while the service is unreachable.
     func pump() {
-        while !stopped, !draining, !serviceIsUnreachable, let path = slots.nextWaiting() {
+        // During a pause a 429 asked for, nothing new goes out (`pauseEnded` pumps again).
+        let smallLimit = window.allowed(at: .now)
+        guard smallLimit > 0 else { return }
+        while !stopped, !draining, !serviceIsUnreachable, let path = slots.nextWaiting(smallLimit: smallLimit) {
             guard records[path] != nil else { continue }
             // A path that goes through a symbolic link is not "missing": its upload fails and says why.
             guard let size = fileSize(path) ?? (CacheTree(root: cacheRoot).isBlockedByLink(path) ? records[path]?.size : nil) else {

@@ -4,6 +4,15 @@ public struct UploadEngineConfiguration: Sendable {
     public var writeBackDelay: Duration
     /// Uploads that move bytes at the same time. Default 4.
     public var parallelTransfers: Int
+    /// The most uploads of small files (under ``smallFileSize``) running at once: each is a request or two,
+    /// so over a slow link many must be in flight to keep it busy. The engine adapts how many it runs
+    /// (``RequestWindow``): more while the service answers, fewer when it throttles (429) or falters (503,
+    /// timeouts). Default 128.
+    public var maxRequests: Int
+    /// Uploads under this size are small-file requests (bounded by ``maxRequests``); larger ones move bytes
+    /// for long and are bounded by ``parallelTransfers``. Default 10 MiB (where the Media Manager target
+    /// switches from one PUT to a tus upload).
+    public var smallFileSize: Int64
     /// Backoff of failed uploads (retried for as long as it takes by default; `tusfs mount --retry-max-delay`
     /// sets its cap).
     public var retryPolicy: RetryPolicy
@@ -19,6 +28,8 @@ public struct UploadEngineConfiguration: Sendable {
     public init(
         writeBackDelay: Duration = .seconds(1),
         parallelTransfers: Int = 4,
+        maxRequests: Int = 128,
+        smallFileSize: Int64 = 10 * 1024 * 1024,
         retryPolicy: RetryPolicy = RetryPolicy(),
         processingPollPolicy: RetryPolicy = .processingPolls,
         remoteOperationPolicy: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60)),
@@ -26,6 +37,8 @@ public struct UploadEngineConfiguration: Sendable {
     ) {
         self.writeBackDelay = writeBackDelay
         self.parallelTransfers = max(1, parallelTransfers)
+        self.maxRequests = max(1, maxRequests)
+        self.smallFileSize = smallFileSize
         self.retryPolicy = retryPolicy
         self.processingPollPolicy = processingPollPolicy
         self.remoteOperationPolicy = remoteOperationPolicy

@@ -17,6 +17,10 @@ struct UploadMetrics: Sendable {
     let errors = Counter(label: "tusfs_upload_errors_total")
     /// Probes sent while the service was unreachable.
     let probes = Counter(label: "tusfs_service_probes_total")
+    /// 429 answers (the service throttles the mount).
+    let throttled = Counter(label: "tusfs_service_throttled_total")
+    /// Small-file requests the mount lets run at once now (``RequestWindow``).
+    let requestLimit = Gauge(label: "tusfs_request_limit")
     /// 1 while the service answers, 0 during an outage.
     let serviceReachable = Gauge(label: "tusfs_service_reachable")
     /// When the current outage began (Unix seconds), 0 while the service answers.

@@ -17,13 +17,7 @@ extension MediaManagerTarget {
                 // Used already (an earlier PUT stored the file, then the daemon died before journalling it)
                 // or expired: find that file rather than upload a duplicate.
                 let location = reference.location ?? upload.location
-                if let file = try await storedFile(in: location.folders, named: location.fileName, size: reference.size ?? upload.size) {
-                    logger.info(
-                        "upload URL was used before; taking the file it stored",
-                        metadata: ["path": "\(upload.location.fileName)", "remoteId": "\(file.id)"])
-                    upload.progress(upload.size)
-                    return .stored(Self.remoteFile(file))
-                }
+                if let stored = try await fileStoredBefore(upload, in: location, size: reference.size ?? upload.size) { return stored }
                 logger.notice(
                     "upload URL refused and no file found for it; uploading with a new URL",
                     metadata: ["path": "\(upload.location.fileName)", "error": "\(error)"])
@@ -38,7 +32,26 @@ extension MediaManagerTarget {
         }
         let reference = PlainUploadReference(url: urls.stored(url), location: upload.location, size: upload.size)
         await upload.onResumeData(ResumeData(plainUploadURL: reference.encoded))
-        return try await put(upload, to: url)
+        do {
+            return try await put(upload, to: url)
+        } catch let error as MediaManagerError where Self.isRefusedUploadURL(error) {
+            // Nobody else has this URL: "used" means a try of this very PUT stored the file and its answer was
+            // lost (a connection cut after the service stored it, an HTTP/2 GOAWAY), and the client's retry
+            // was refused. Take that file; anything else is the error.
+            if let stored = try await fileStoredBefore(upload, in: upload.location, size: upload.size) { return stored }
+            throw error
+        }
+    }
+
+    /// The file an earlier PUT of `upload` stored in `location` (see ``storedFile(in:named:size:)``), as the
+    /// upload's outcome; nil when there is none.
+    private func fileStoredBefore(_ upload: Upload, in location: RemoteLocation, size: Int64) async throws -> UploadOutcome? {
+        guard let file = try await storedFile(in: location.folders, named: location.fileName, size: size) else { return nil }
+        logger.info(
+            "upload URL was used before; taking the file it stored",
+            metadata: ["path": "\(upload.location.fileName)", "remoteId": "\(file.id)"])
+        upload.progress(upload.size)
+        return .stored(Self.remoteFile(file))
     }
 
     /// One PUT, not cancelled once started: a cancelled request may still have stored the file on the service

@@ -28,9 +28,10 @@ public struct MediaManagerTarget: UploadTarget {
     /// - Parameters:
     ///   - client: the Media Manager client (its base URL's origin is the one stored upload URLs are relative to).
     ///   - rootFolder: a folder path on the service, e.g. `/backup`; missing folders are created. "" is the media root.
+    ///   - preparedURLRequests: upload URLs asked for ahead of the uploads at once (``PreparedUploadURLs``).
     ///   - logger: where recoveries and lookups are logged.
     public init(
-        client: MediaManagerClient, rootFolder: String = "",
+        client: MediaManagerClient, rootFolder: String = "", preparedURLRequests: Int = PreparedUploadURLs.defaultConcurrency,
         logger: Logger = Logger(label: "tusfs.media-manager-target")
     ) {
         self.client = client
@@ -39,7 +40,7 @@ public struct MediaManagerTarget: UploadTarget {
         self.urls = RelocatableURL(origin: client.baseURL)
         self.folders = RemoteFolders(client: client, logger: logger)
         self.descriptors = DescriptorBatcher(client: client)
-        self.preparedURLs = PreparedUploadURLs(client: client, logger: logger)
+        self.preparedURLs = PreparedUploadURLs(client: client, concurrency: preparedURLRequests, logger: logger)
         self.logger = logger
     }
 

@@ -20,10 +20,14 @@ import MediaManagerClient
 /// is one wasted request; a file that changes after it was queued is left alone for ``quietAfterChange``.
 /// Asking for a URL creates the file's folder on the service (Media Manager's `filePath`) slightly ahead of
 /// its upload. The PUT names the file (`?filename=`), so nothing visible is made under a temporary name.
-actor PreparedUploadURLs {
-    /// How many URL requests run at once (besides the uploads). Four measured better than two (the second after
-    /// a copy leaves the CPU partly idle, and more URLs are ready when uploads start) and no worse than eight.
-    static let concurrency = 4
+public actor PreparedUploadURLs {
+    /// How many URL requests run at once (besides the uploads) by default. On loopback four measured better than
+    /// two (the second after a copy leaves the CPU partly idle, and more URLs are ready when uploads start) and
+    /// no worse than eight; over a slow link each request takes a round trip, and the mount asks for more
+    /// (`UploadRuntime.preparedURLRequests`).
+    public static let defaultConcurrency = 4
+    /// How many URL requests run at once.
+    let concurrency: Int
     /// An answer older than this is not used (upload URLs expire; `tusfs serve`'s after 24 hours).
     static let lifetime: Duration = .seconds(600)
     /// At most this many files are queued or answered; further files are uploaded the usual way.
@@ -72,8 +76,9 @@ actor PreparedUploadURLs {
     private var changed: [CacheFileVersion.FileKey: ContinuousClock.Instant] = [:]
     private let typing = DispatchQueue(label: "tusfs.prepared-upload-urls", qos: .utility)
 
-    init(client: MediaManagerClient, logger: Logger) {
+    init(client: MediaManagerClient, concurrency: Int = PreparedUploadURLs.defaultConcurrency, logger: Logger) {
         self.client = client
+        self.concurrency = max(1, concurrency)
         self.logger = logger
     }
 
@@ -125,7 +130,7 @@ actor PreparedUploadURLs {
     }
 
     private func startQueued() {
-        while running < Self.concurrency, !queue.isEmpty {
+        while running < concurrency, !queue.isEmpty {
             let key = queue.removeFirst()
             guard let entry = entries[key], case .queued = entry.work else { continue }
             running += 1

@@ -22,6 +22,8 @@ extension UploadTargetError {
         case let error as MediaManagerError:
             switch error {
             case .http(let status, let message): return .fromStatus(status, message: "\(what): \(message)")
+            case .busy(let status, let message, let wait):
+                return UploadTargetError(retryable: true, message: "\(what): \(message)", status: status, retryAfter: wait)
             case .network(let message): return .unreachable("\(what): network error: \(message)")
             case .invalidResponse(let message): return .retryable("\(what): unexpected answer: \(message)")
             case .file(let path, let message): return .permanent("\(path): \(message)")

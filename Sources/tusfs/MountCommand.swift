@@ -30,6 +30,11 @@ struct MountCommand: AsyncParsableCommand {
     @Option(help: "Uploads moving bytes at the same time (default 4).")
     var transfers: Int?
 
+    @Option(help: ArgumentHelp(
+        "Most requests in flight at once (default 128); the mount sends fewer while the service throttles (429, 503) or slows down.",
+        valueName: "n"))
+    var maxRequests: Int?
+
     @Option(help: ArgumentHelp("Seconds of quiet after a file's last close before its upload starts (default 1).", valueName: "seconds"))
     var writeBack: Double?
 
@@ -103,7 +108,7 @@ struct MountCommand: AsyncParsableCommand {
     private var flags: MountFlags {
         MountFlags(
             endpoint: service.endpoint, apiKey: service.apiKey, apiKeyFile: service.apiKeyFile, siteId: service.siteId,
-            caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, writeBack: writeBack,
+            caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, maxRequests: maxRequests, writeBack: writeBack,
             retryMaxDelay: retryMaxDelay,
             cache: cache, threads: threads, noPassthrough: noPassthrough, logLevel: logLevel, logFormat: logFormat,
             metricsListen: metricsListen, options: options, cacheMaxSize: cacheMaxSize, cacheMinFree: cacheMinFree,

@@ -33,10 +33,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fault injection: probability (0-1) of a 503 on an upload PUT/PATCH.") var failRate: Double = 0
     @Option(help: "Fault injection: cut an upload PUT/PATCH connection after N body bytes (kept).") var dropAfterBytes: Int64?
     @Option(help: "Fault injection: delay every request by N milliseconds.") var latencyMs: Int = 0
+    @Option(help: "Throttling: answer at most N requests per second, 429 with Retry-After past that.") var rateLimit: Int?
     @Option(help: "Fault injection: upload URLs and unfinished tus uploads expire after S seconds.") var expireAfter: Double?
     @Option(help: "Fault injection: probability (0-1) that processing marks a file FAILED.") var processingFailureRate: Double = 0
     @Option(help: ArgumentHelp("PEM certificate chain: serve https (with --tls-key).", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
+    @Option(help: ArgumentHelp(
+        "With --tls-cert: close each HTTP/2 connection gracefully (GOAWAY) after this long; clients go on with a new one.",
+        valueName: "seconds"))
+    var http2MaxConnectionAge: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log lines as text (default) or json (one object per line).") var logFormat: LogFormat = .text
 
@@ -84,9 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...1).contains(processingFailureRate) else { throw ServeError("--processing-failure-rate must be between 0 and 1") }
         if let d = dropAfterBytes, d < 1 { throw ServeError("--drop-after-bytes must be at least 1") }
         guard latencyMs >= 0 else { throw ServeError("--latency-ms must be >= 0") }
+        if let r = rateLimit, r < 1 { throw ServeError("--rate-limit must be at least 1 request per second") }
         if let e = expireAfter, !(e > 0 && e.isFinite) { throw ServeError("--expire-after must be > 0") }
         guard maxUploadSize > 0, importMaxSize > 0 else { throw ServeError("size limits must be positive") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ServeError("give --tls-cert and --tls-key together") }
+        if let age = http2MaxConnectionAge {
+            guard age > 0, age.isFinite else { throw ServeError("--http2-max-connection-age must be > 0") }
+            guard tlsCert != nil else { throw ServeError("--http2-max-connection-age needs --tls-cert and --tls-key (HTTP/2 is offered over TLS)") }
+        }
         let tls = try tlsCert.map { cert -> MediaServiceConfiguration.TLSFiles in
             let files = MediaServiceConfiguration.TLSFiles(certificateChain: cert, privateKey: tlsKey!)
             for path in [cert, tlsKey!] where !FileManager.default.isReadableFile(atPath: path) {
@@ -105,7 +115,8 @@ struct ServeCommand: AsyncParsableCommand {
             expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) }, maxUploadSize: maxUploadSize,
             importMaxSize: importMaxSize, importAllowPrivate: importAllowPrivate,
             connectionLimits: ConnectionLimits(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maxConnections: maxConnections),
-            tls: tls)
+            tls: tls, rateLimit: rateLimit,
+            http2MaxConnectionAge: http2MaxConnectionAge.map { .milliseconds(Int64($0 * 1000)) })
     }
 
     /// `$XDG_DATA_HOME/tusfs/serve`, or `~/.local/share/tusfs/serve`.

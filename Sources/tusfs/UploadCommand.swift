@@ -39,6 +39,8 @@ struct UploadCommand: AsyncParsableCommand {
             + "such a file is tried for as long as it takes (default 300, or TUSFS_RETRY_MAX_DELAY).",
         valueName: "seconds"))
     var retryMaxDelay: Double?
+    @Option(help: ArgumentHelp("Files under 10 MB uploaded at once at most (default 32); larger files go one at a time.", valueName: "n"))
+    var maxRequests = 32
     @Flag(help: "Log retries and requests on stderr.") var verbose = false
 
     func run() async throws {
@@ -48,6 +50,7 @@ struct UploadCommand: AsyncParsableCommand {
             throw CommandFailure("give exactly one of --endpoint URL and --tus URL")
         }
         if let chunkSize, chunkSize <= 0 { throw CommandFailure("--chunk-size must be a positive number of bytes") }
+        guard (1...1024).contains(maxRequests) else { throw CommandFailure("--max-requests must be between 1 and 1024, got \(maxRequests)") }
         let retryMaxDelay = try self.retryMaxDelay ?? Self.environmentRetryMaxDelay() ?? 300
         guard retryMaxDelay.isFinite, retryMaxDelay >= 0.01, retryMaxDelay <= 86_400 else {
             throw CommandFailure("--retry-max-delay must be between 0.01 and 86400 seconds, got \(retryMaxDelay)")
@@ -72,9 +75,9 @@ struct UploadCommand: AsyncParsableCommand {
         }
         let uploads = DirectUpload(
             files: Array(zip(files, sizes)), destination: destination, tusConfiguration: tusConfiguration,
-            retryMaxDelay: .milliseconds(Int64(retryMaxDelay * 1000)))
+            retryMaxDelay: .milliseconds(Int64(retryMaxDelay * 1000)), maxRequests: maxRequests)
         let logger = CommandLogging.logger("tusfs.upload", verbose: verbose)
-        let failures = try await HTTPClient.withCommandClient(caFile: service.caFile) { http in
+        let failures = try await HTTPClient.withCommandClient(caFile: service.caFile, connectionsPerHost: maxRequests + 1) { http in
             try await uploads.run(http: http, logger: logger)
         }
         if failures > 0 { throw ExitCode.failure }

@@ -133,6 +133,7 @@ import TusCore
         ["--listen", "nonsense"], ["--fail-rate", "2"], ["--webhook", "ftp://x"], ["--api-key-file", "/nonexistent/key"],
         ["--drop-after-bytes", "0"], ["--bogus-flag"], ["--idle-timeout", "0"], ["--max-connections", "0"],
         ["--api-key", "a", "--api-key-file", "/nonexistent/key"], ["--webhook-secret-file", "/nonexistent/secret"],
+        ["--rate-limit", "0"], ["--http2-max-connection-age", "5"],
     ])
     func badFlagsFailWithAMessage(_ flags: [String]) async throws { try await offPool { try Self().badFlags(flags) } }
 
@@ -201,6 +202,33 @@ import TusCore
             #expect(warnings.count == 1, "\(server.log)")
             #expect(warnings.first?.contains("--api-key-file") == true)
         }
+    }
+
+    @Test func rateLimitRefusesRequestsPastItWith429AndRetryAfter() async throws { try await offPool { try Self().rateLimit() } }
+
+    private func rateLimit() throws {
+        let server = try ServeProcess.start(arguments: ["--rate-limit", "2"])
+        defer { server.stop() }
+        let base = server.baseURL.absoluteString
+        // 20 calls at once: the bucket holds 2, and refills at 2 a second.
+        let burst = try ProcessRunner.shell(
+            "curl -s -Z --parallel-max 20 -w '%{http_code}\\n'"
+                + String(repeating: " -o /dev/null '\(base)/site-media/v1/folders?parentFolderId=media-root'", count: 20))
+        let codes = burst.stdout.split(separator: "\n").map(String.init)
+        #expect(codes.count == 20)
+        #expect(codes.contains("200"), "\(codes)")
+        #expect(codes.filter { $0 == "429" }.count >= 10, "\(codes)")
+        #expect(Set(codes).isSubset(of: ["200", "429"]), "\(codes)")
+        // The first refused answer of a few calls in a row, headers and body.
+        let refused = try ProcessRunner.shell(
+            "for i in $(seq 1 10); do out=$(curl -s -i '\(base)/site-media/v1/folders'); case \"$out\" in 'HTTP/1.1 429'*) echo \"$out\"; break;; esac; done")
+        #expect(refused.stdout.hasPrefix("HTTP/1.1 429"), "\(refused.stdout)")
+        #expect(refused.stdout.lowercased().contains("retry-after: 1"), "\(refused.stdout)")
+        #expect(refused.stdout.contains(#"{"message":"over the rate limit of 2 requests per second"}"#), "\(refused.stdout)")
+        let health = try ProcessRunner.shell("curl -s '\(base)/healthz'")
+        #expect(health.stdout == "ok\n", "/healthz is not counted")
+        let metrics = try ProcessRunner.shell("curl -s '\(base)/metrics'")
+        #expect(metrics.stdout.contains(#"route="rate-limited",status="429""#), "\(metrics.stdout)")
     }
 
     @Test func idleTimeoutFlagClosesHalfSentRequests() async throws { try await offPool { try Self().idleTimeoutFlag() } }

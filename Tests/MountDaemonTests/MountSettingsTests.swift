@@ -45,6 +45,17 @@ struct MountSettingsTests {
             .retryMaxDelay == 2)
     }
 
+    @Test func theRequestCapComesFromTheFlagTheVariableOrTheFile() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let config = try file("[mount]\nmax_requests = 64\n", in: directory)
+        #expect(try MountSettings(flags: MountFlags(), environment: [:], file: .none).maxRequests == 128)
+        #expect(try MountSettings(flags: MountFlags(), environment: [:], file: config).maxRequests == 64)
+        #expect(try MountSettings(flags: MountFlags(), environment: ["TUSFS_MAX_REQUESTS": "32"], file: config).maxRequests == 32)
+        #expect(try MountSettings(flags: MountFlags(maxRequests: 8), environment: ["TUSFS_MAX_REQUESTS": "32"], file: config)
+            .maxRequests == 8)
+    }
+
     @Test func withNothingGivenEverySettingIsItsDefault() throws {
         let settings = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
         #expect(settings.endpoint == nil && settings.tus == nil)
@@ -78,6 +89,8 @@ struct MountSettingsTests {
     @Test(arguments: [
         (["TUSFS_TRANSFERS": "many"], "TUSFS_TRANSFERS is not a valid transfers: many"),
         (["TUSFS_TRANSFERS": "65"], "transfers must be between 1 and 64, got 65"),
+        (["TUSFS_MAX_REQUESTS": "0"], "max-requests must be between 1 and 1024, got 0"),
+        (["TUSFS_MAX_REQUESTS": "lots"], "TUSFS_MAX_REQUESTS is not a valid max-requests: lots"),
         (["TUSFS_WRITE_BACK": "-1"], "write-back must be between 0 and 86400 seconds, got -1.0"),
         (["TUSFS_RETRY_MAX_DELAY": "0"], "retry-max-delay must be between 0.01 and 86400 seconds, got 0.0"),
         (["TUSFS_RETRY_MAX_DELAY": "soon"], "TUSFS_RETRY_MAX_DELAY is not a valid retry-max-delay: soon"),
@@ -105,7 +118,7 @@ struct MountSettingsTests {
 
     @Test func theDaemonGetsEverySettingButTheKey() throws {
         let settings = try MountSettings(
-            flags: MountFlags(apiKey: "secret", siteId: "site", caFile: "/ca.pem", transfers: 3, options: ["ro"]),
+            flags: MountFlags(apiKey: "secret", siteId: "site", caFile: "/ca.pem", transfers: 3, maxRequests: 48, options: ["ro"]),
             environment: ["TUSFS_ENDPOINT": "https://example.com/api"], file: .none)
         let daemon = MountedDaemon(mountpoint: "/mnt/up", settings: settings, maxInodes: 300)
         let arguments = daemon.daemonArguments(cache: CacheDirectory(path: "/var/cache/up"))
@@ -113,7 +126,7 @@ struct MountSettingsTests {
         #expect(!arguments.contains("secret"))
         for (flag, value) in [
             ("--endpoint", "https://example.com/api"), ("--site-id", "site"), ("--ca-file", "/ca.pem"), ("--transfers", "3"),
-            ("-o", "ro"), ("--max-inodes", "300"), ("--log-format", "text"),
+            ("--max-requests", "48"), ("-o", "ro"), ("--max-inodes", "300"), ("--log-format", "text"),
         ] {
             let index = try #require(arguments.firstIndex(of: flag), "\(flag) missing from \(arguments)")
             #expect(arguments[index + 1] == value)

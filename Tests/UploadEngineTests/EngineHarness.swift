@@ -21,6 +21,8 @@ struct EngineHarness {
 
     static let configuration = UploadEngineConfiguration(
         writeBackDelay: .milliseconds(50), parallelTransfers: 4,
+        // Files from 10 kB take transfer slots, so that tests of `parallelTransfers` need no 10 MiB files.
+        smallFileSize: 10_000,
         retryPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(80)),
         processingPollPolicy: RetryPolicy(base: .milliseconds(5), cap: .milliseconds(40), maxAttempts: .max),
         remoteOperationPolicy: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50)))

@@ -81,3 +81,42 @@ struct TransferSlotsTests {
         #expect(slots.nextWaiting() == nil, "the queue was emptied")
     }
 }
+
+@Suite("Small files and large ones wait in two lines")
+struct TransferSlotLaneTests {
+    @Test func smallFilesNeverWaitBehindALargeOne() {
+        var slots = TransferSlots<Int>(capacity: 1)
+        slots.enqueue("big-1")
+        slots.enqueue("big-2")
+        slots.enqueue("small-1", small: true)
+        #expect(slots.nextWaiting(smallLimit: 8) == "small-1", "the small file goes first although it came last")
+        slots.transferStarted(small: true)
+        #expect(slots.nextWaiting(smallLimit: 8) == "big-1")
+        slots.transferStarted()
+        #expect(slots.nextWaiting(smallLimit: 8) == nil, "the one large slot is taken")
+        for index in 2...5 { slots.enqueue("small-\(index)", small: true) }
+        var started: [String] = []
+        while let path = slots.nextWaiting(smallLimit: 3) {
+            started.append(path)
+            slots.transferStarted(small: true)
+        }
+        #expect(started == ["small-2", "small-3"], "small files run up to their limit, oldest first, the large slot taken")
+        slots.transferEnded()
+        #expect(slots.nextWaiting(smallLimit: 3) == "big-2", "the large file gets the freed large slot")
+        slots.transferEnded(small: true)
+        #expect(slots.nextWaiting(smallLimit: 3) == "small-4")
+    }
+
+    @Test func aPausedLimitHoldsSmallFilesButNotLargeOnes() {
+        var slots = TransferSlots<Int>(capacity: 2)
+        slots.enqueue("small", small: true)
+        slots.enqueue("big")
+        #expect(slots.nextWaiting(smallLimit: 0) == "big")
+        slots.transferStarted()
+        #expect(slots.nextWaiting(smallLimit: 0) == nil)
+        #expect(slots.smallFilesWait)
+        slots.leaveQueue("small")
+        #expect(!slots.smallFilesWait)
+        #expect(slots.waitingCount == 0)
+    }
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Upload speed of a mount over a slow network, from one run. `tusfs serve --latency-ms L` delays every request by
+# L ms (a round trip to a distant service); for each protocol (http: HTTP/1.1 on TCP; https: TLS, where the
+# client and server agree on HTTP/2 by ALPN when both offer it; the line shows what curl negotiated) and each
+# latency (default 0, 40 and 100 ms), a fresh service and a fresh mount with its defaults measure:
+#   1. cp -r of 2,000 x 4 KiB files into the mount, from the start of cp until every file is READY
+#      (`tusfs wait` exits 0). Prints files/s and the ratio to the 0 ms figure of the same protocol.
+#                                                           targets: >= 0.8x at 40 ms, >= 0.6x at 100 ms
+#   2. cp of a 1 GiB file into the mount until it is READY. Prints seconds and the ratio to 0 ms.
+#                                                           target: <= 1.1x at 40 ms
+#   3. (http, 0 ms) the small files again against `tusfs serve --rate-limit R` (default 200 requests/s):
+#      files/s against what the limit allows (R / the requests per file the unthrottled 0 ms run made, read
+#      from the service's /metrics), and how many files failed for good (none may).
+#                                                           target: >= 90 % of what the limit allows
+# The service runs with --processing-delay 0, so the figures are the mount's and the network's.
+# Usage: Scripts/bench-wan.sh    (release build; needs root or fuse access; about 10 minutes)
+# Environment: WAN_LATENCIES (default "0 40 100"), WAN_PROTOCOLS (default "http https"), WAN_FILES (2000),
+#              WAN_BIG_MIB (1024), WAN_RATE (200; 0 skips part 3), WAN_MOUNT_ARGS (extra `tusfs mount` options),
+#              BENCH_KEEP=1 (keep the work directory with the logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib/bench-common.sh
+. Scripts/lib/bench-common.sh
+bench_setup
+latencies=${WAN_LATENCIES:-0 40 100}
+protocols=${WAN_PROTOCOLS:-http https}
+files=${WAN_FILES:-2000}
+big_mib=${WAN_BIG_MIB:-1024}
+rate=${WAN_RATE:-200}
+read -r -a mount_args <<< "${WAN_MOUNT_ARGS:-}"
+serve_pid=
+cleanup() {
+  "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
+  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-wan: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+echo "bench-wan: preparing sources in $work" >&2
+mkdir -p "$src/small"
+head -c $((big_mib << 20)) /dev/urandom > "$src/big.bin"
+for i in $(seq 1 "$files"); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
+key_file=$work/api-key
+(umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key_file")
+
+# A private CA and a certificate for 127.0.0.1 signed by it, for https.
+(
+  cd "$work"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=bench-wan CA' 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext 2>/dev/null
+)
+
+run=0
+# start PROTOCOL LATENCY [SERVE_ARGS...]: a new service (own data directory) and a new mount (own cache) on it.
+start() {
+  local protocol=$1 latency=$2 tls=() ca=()
+  shift 2
+  run=$((run + 1))
+  if [ "$protocol" = https ]; then
+    tls=(--tls-cert "$work/server.pem" --tls-key "$work/server.key")
+    ca=(--ca-file "$work/ca.pem")
+  fi
+  "$tusfs" serve --listen 127.0.0.1:0 --data "$work/serve-$run" --api-key-file "$key_file" --log-level error \
+    --processing-delay 0 --latency-ms "$latency" "${tls[@]}" "$@" > "$work/serve-$run.out" 2> "$work/serve-$run.log" &
+  serve_pid=$!
+  for _ in $(seq 1 300); do grep -q '^listening on ' "$work/serve-$run.out" 2>/dev/null && break; sleep 0.1; done
+  service=$(sed -n 's/^listening on //p' "$work/serve-$run.out")
+  [ -n "$service" ] || { echo "bench-wan: tusfs serve did not start:" >&2; cat "$work/serve-$run.log" >&2; exit 1; }
+  negotiated=$(curl -s --http2 --cacert "$work/ca.pem" -o /dev/null -w '%{http_version}' "$service/healthz")
+  "$tusfs" mount "$mnt" --cache "$work/cache-$run" --endpoint "$service/site-media/v1" --api-key-file "$key_file" \
+    --log-level warning "${ca[@]}" ${mount_args[@]+"${mount_args[@]}"}
+}
+
+stop() {
+  "$tusfs" unmount "$mnt"
+  kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+  serve_pid=
+}
+
+# accepted_requests: requests the service answered with anything but 429, from its /metrics.
+accepted_requests() {
+  curl -s --cacert "$work/ca.pem" "$service/metrics" |
+    awk '/^tusfs_server_requests_total/ && !/status="429"/ && !/route="\/metrics"/ && !/route="\/healthz"/ {n += $NF} END {print n + 0}'
+}
+
+# to_ready COMMAND PATH: seconds from the start of COMMAND until `tusfs wait PATH` exits 0 (all READY).
+to_ready() {
+  local start
+  start=$(now)
+  bash -c "$1"
+  "$tusfs" wait "$2" --timeout 900 >/dev/null || { echo "bench-wan: tusfs wait $2 failed (exit $?)" >&2; exit 1; }
+  echo "$(now) - $start" | bc -l
+}
+
+declare -A small big proto
+requests_per_file=
+for protocol in $protocols; do
+  for latency in $latencies; do
+    start "$protocol" "$latency"
+    proto[$protocol]=$negotiated
+    t=$(to_ready "cp -r '$src/small' '$mnt/small'" "$mnt/small")
+    small[$protocol,$latency]=$(echo "$files / $t" | bc -l)
+    if [ "$protocol" = http ] && [ "$latency" = 0 ]; then
+      requests_per_file=$(echo "$(accepted_requests) / $files" | bc -l)
+    fi
+    big[$protocol,$latency]=$(to_ready "cp '$src/big.bin' '$mnt/big.bin'" "$mnt/big.bin")
+    printf '  %-5s (HTTP/%s) %3d ms: %d x 4 KiB %6.0f files/s   %d MiB %6.2f s\n' "$protocol" "$negotiated" "$latency" \
+      "$files" "${small[$protocol,$latency]}" "$big_mib" "${big[$protocol,$latency]}" >&2
+    stop
+  done
+done
+
+throttled_rate=
+if [ "$rate" != 0 ] && [ -n "$requests_per_file" ]; then
+  start http 0 --rate-limit "$rate"
+  t=$(to_ready "cp -r '$src/small' '$mnt/small'" "$mnt/small")
+  throttled_rate=$(echo "$files / $t" | bc -l)
+  failed=$("$tusfs" status "$mnt/small" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"].get("failed", 0))' 2>/dev/null || echo "?")
+  refused=$(curl -s "$service/metrics" | awk '/^tusfs_server_requests_total/ && /status="429"/ {n += $NF} END {print n + 0}')
+  stop
+fi
+
+echo
+echo "bench-wan: tusfs serve --latency-ms L --processing-delay 0, mount with its defaults ${WAN_MOUNT_ARGS:-}"
+for protocol in $protocols; do
+  printf '  %s (HTTP/%s)\n' "$protocol" "${proto[$protocol]}"
+  for latency in $latencies; do
+    s=${small[$protocol,$latency]} b=${big[$protocol,$latency]}
+    s0=${small[$protocol,0]:-$s} b0=${big[$protocol,0]:-$b}
+    target_small="" target_big=""
+    [ "$latency" = 40 ] && target_small="[>= 0.8x]" && target_big="[<= 1.1x]"
+    [ "$latency" = 100 ] && target_small="[>= 0.6x]"
+    printf '    %3d ms: %d x 4 KiB cp -r to READY %5.0f files/s %5.2fx %-9s  %d MiB cp to READY %6.2f s %5.2fx %s\n' \
+      "$latency" "$files" "$s" "$(echo "$s / $s0" | bc -l)" "$target_small" "$big_mib" "$b" "$(echo "$b / $b0" | bc -l)" "$target_big"
+  done
+done
+if [ -n "$throttled_rate" ]; then
+  allowed=$(echo "$rate / $requests_per_file" | bc -l)
+  printf '  --rate-limit %d (http, 0 ms): %5.0f files/s = %.0f %% of the %.0f files/s the limit allows (%.2f requests per file)  [>= 90 %%]\n' \
+    "$rate" "$throttled_rate" "$(echo "100 * $throttled_rate / $allowed" | bc -l)" "$allowed" "$requests_per_file"
+  printf '    %s requests answered 429, %s files failed  [0 failed]\n' "$refused" "$failed"
+fi

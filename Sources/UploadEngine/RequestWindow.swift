@@ -32,12 +32,15 @@ public struct RequestWindow: Sendable {
     public private(set) var pausedUntil: ContinuousClock.Instant?
     /// 429 answers seen so far.
     public private(set) var throttledCount = 0
+    /// The lowest the limit has been.
+    public private(set) var lowestLimit: Int
     private var successes = 0
     private var lastDecrease: ContinuousClock.Instant?
 
     public init(cap: Int, initialLimit: Int = RequestWindow.initialLimit) {
         self.cap = max(1, cap)
         self.limit = min(self.cap, max(1, initialLimit))
+        self.lowestLimit = limit
     }
 
     /// How many may run at `now`: 0 during a pause, else ``limit``.
@@ -85,5 +88,6 @@ public struct RequestWindow: Sendable {
         if let lastDecrease, now - lastDecrease < Self.decreaseInterval { return }
         lastDecrease = now
         limit = max(1, limit / 2)
+        lowestLimit = min(lowestLimit, limit)
     }
 }

@@ -57,12 +57,11 @@ public struct StatusSelection: Sendable {
                     if listing == nil { listing = report }
                 }
             }
-            let report = listing ?? UploadStatusReport(files: [], throughput: 0, service: Self.rootSummary(root)?.service,
-                reconciling: Self.rootSummary(root)?.reconciling)
+            let report = listing ?? {
+                let summary = UploadWait.summary(at: root)  // the root's user.tusfs.summary, read once
+                return UploadStatusReport(files: [], throughput: 0, service: summary?.service, reconciling: summary?.reconciling)
+            }()
             return MountSnapshot(root: root, report: report, files: files.values.sorted { $0.path < $1.path })
         }
     }
-
-    /// The `user.tusfs.summary` of the mount root.
-    private static func rootSummary(_ root: String) -> SubtreeSummary? { UploadWait.summary(at: root) }
 }

@@ -127,18 +127,8 @@ struct CacheLimitTests {
     /// `user.tusfs.cache` says why; with the service back, the mount takes files again.
     @Test func aSmallCacheDiskTakesFiveTimesItsSize() async throws {
         let bridge = try UploadBridgeFixture("cache-tmpfs", mountArguments: ["--cache-full-wait", "15"])
-        try bridge.mount.unmount()
-        let cache = bridge.mount.cache
-        try? FileManager.default.removeItem(atPath: cache)
-        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let tmpfs = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", cache])
-        try #require(tmpfs.succeeded, "\(tmpfs.stderr)")
-        defer {
-            try? bridge.mount.unmount()
-            _ = try? ProcessRunner.run("umount", ["-l", cache])
-            bridge.cleanup()
-        }
-        try bridge.mount.mount()
+        defer { bridge.cleanup() }
+        try bridge.moveCacheToTmpfs(size: "64m")
         let source = try TemporaryDirectory("cache-tmpfs-source")
         defer { source.remove() }
         try FileManager.default.createDirectory(atPath: source.appending("in"), withIntermediateDirectories: true)

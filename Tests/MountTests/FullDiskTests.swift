@@ -12,23 +12,13 @@ struct FullDiskTests {
     /// once space is freed, with no user action.
     @Test func aFileClosedOnAFullCacheDiskUploadsOnceSpaceIsFreed() async throws {
         let bridge = try UploadBridgeFixture("full-disk")
-        try bridge.mount.unmount()
-        let cache = bridge.mount.cache
-        try? FileManager.default.removeItem(atPath: cache)
-        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let tmpfs = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", cache])
-        try #require(tmpfs.succeeded, "\(tmpfs.stderr)")
-        defer {
-            try? bridge.mount.unmount()
-            _ = try? ProcessRunner.run("umount", ["-l", cache])
-            bridge.cleanup()
-        }
-        try bridge.mount.mount()
+        defer { bridge.cleanup() }
+        try bridge.moveCacheToTmpfs(size: "16m")
         try Data("before the disk filled\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("before.txt")))
         #expect(try bridge.wait(timeout: 60).status == 0)
 
         // Written while there is room; the disk fills before it is closed, so its close cannot be journalled.
-        let filler = cache + "/filler"
+        let filler = bridge.mount.cache + "/filler"
         let script = """
             exec 3> "$1"
             printf 'closed on a full disk\\n' >&3

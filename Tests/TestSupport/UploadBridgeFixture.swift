@@ -12,6 +12,8 @@ public final class UploadBridgeFixture: @unchecked Sendable {
     /// Holds the key file and the server's data directory.
     private let secrets: TemporaryDirectory
     private var keyFile: String { secrets.appending("api-key") }
+    /// Whether the cache is a tmpfs of its own (`moveCacheToTmpfs`), to unmount at `cleanup()`.
+    private var cacheOnTmpfs = false
 
     /// Starts `tusfs serve --api-key-file KEY SERVE_ARGUMENTS…` and mounts with `--endpoint` and the same key
     /// (`--write-back 0.2` unless `mountArguments` says otherwise).
@@ -102,7 +104,24 @@ public final class UploadBridgeFixture: @unchecked Sendable {
         return result.succeeded ? result.stdout : nil
     }
 
+    /// Mounts again with the cache on a fresh tmpfs of `size` (`"16m"`), mode 0700: a small disk that fills.
+    /// `cleanup()` unmounts it.
+    public func moveCacheToTmpfs(size: String) throws {
+        try mount.unmount()
+        let cache = mount.cache
+        try? FileManager.default.removeItem(atPath: cache)
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let tmpfs = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", cache])
+        guard tmpfs.succeeded else { throw TestFailure("cannot mount a tmpfs on \(cache): \(tmpfs.stderr)") }
+        cacheOnTmpfs = true
+        try mount.mount()
+    }
+
     public func cleanup() {
+        if cacheOnTmpfs {
+            try? mount.unmount()
+            _ = try? ProcessRunner.run("umount", ["-l", mount.cache])
+        }
         mount.cleanup()
         server.stop()
         secrets.remove()

@@ -42,6 +42,7 @@ head -c $((big_mib << 20)) /dev/urandom > "$src/big.bin"
 for i in $(seq 1 "$files"); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
 key_file=$work/api-key
 (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key_file")
+sync  # the sources on disk before the first run, not written back during it
 
 # A private CA and a certificate for 127.0.0.1 signed by it, for https.
 (
@@ -73,10 +74,15 @@ start() {
     --log-level warning "${ca[@]}" ${mount_args[@]+"${mount_args[@]}"}
 }
 
+# stop: unmounts and stops the service, then drops what the run wrote and waits for the disk to settle, so
+# that every run starts from the same state (otherwise each later run pays for writing back the gigabytes of the
+# runs before it, and the last latency measured looks the slowest).
 stop() {
   "$tusfs" unmount "$mnt"
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
   serve_pid=
+  [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$work/cache-$run" "$work/serve-$run"
+  sync
 }
 
 # accepted_requests: requests the service answered with anything but 429, from its /metrics.

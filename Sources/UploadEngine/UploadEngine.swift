@@ -19,6 +19,9 @@ public actor UploadEngine {
     let target: any UploadTarget
     let cacheRoot: String
     let configuration: UploadEngineConfiguration
+    /// Files are prepared for their upload (``UploadTarget/prepare(file:remotePath:)``) only when the write-back
+    /// delay is at most this long; a mount that holds uploads back for longer prepares nothing.
+    static let longestDelayWorthPreparing: Duration = .seconds(60)
     let machine: UploadStateMachine
     let logger: Logger
     nonisolated let metrics = UploadMetrics()
@@ -27,6 +30,10 @@ public actor UploadEngine {
     /// journalled). A settled file (`ready`, failed for good) lives in the journal only; `knownRecord(at:)`
     /// reads it from there when an event concerns it.
     var records: [String: UploadRecord] = [:]
+    /// While a burst of file events is applied: the journal's records of the files it names that memory does
+    /// not hold (`.some(nil)`: not in the journal either), read at once; a path's entry goes when a transition
+    /// touches it, and all of them at the end of the burst.
+    var burstRecords: [String: UploadRecord?] = [:]
     /// Files waiting for a transfer slot, and the upload, finalize or status request running for each file.
     var slots: TransferSlots<Task<Void, Never>>
     /// The write-back, retry or poll timer of each file (at most one applies in any state).
@@ -182,10 +189,32 @@ public actor UploadEngine {
     }
 
     private func apply(_ events: [FileEvent]) {
+        lookUpBurst(events)
+        defer { burstRecords.removeAll(keepingCapacity: true) }
         for event in events {
             defer { appliedCount += 1 }
             applyOrHold(.file(event))
         }
+    }
+
+    /// Reads the journal's records of every file a burst of events names and memory does not hold, in one
+    /// read, for ``knownRecord(at:)`` while the burst is applied (a `cp -r` of new files would otherwise cost
+    /// a journal read per file, and `rsync`'s renames one more). When the read fails, each file is looked up on
+    /// its own as before.
+    private func lookUpBurst(_ events: [FileEvent]) {
+        guard events.count > 1 else { return }
+        var paths = Set<String>()
+        for event in events {
+            switch event {
+            case .written(let path), .closed(let path, _), .removed(let path), .retry(let path): paths.insert(path)
+            case .renamed(let from, let to): paths.insert(from); paths.insert(to)
+            case .directoryRenamed: continue
+            }
+        }
+        paths = paths.filter { records[$0] == nil }
+        guard paths.count > 1, let found = try? journal.records(for: paths) else { return }
+        for path in paths { burstRecords[path] = .some(nil) }
+        for record in found { burstRecords[record.path] = .some(record) }
     }
 
     // MARK: transitions
@@ -219,6 +248,10 @@ public actor UploadEngine {
         }
 
         // 2. Update memory; timers and requests of the old state or old name are stale now.
+        if !burstRecords.isEmpty {
+            burstRecords[path] = nil
+            burstRecords[next.path] = nil
+        }
         if persist || forget { timers.cancel(path) }
         let moved = forget || next.path != path
         if moved {
@@ -254,7 +287,11 @@ public actor UploadEngine {
                 // a link now, and not during an outage (one more request to a service that is away). The upload
                 // itself opens the file again without following links and sends nothing a link swapped in
                 // meanwhile points to (see `OpenedCacheFile`).
-                if !serviceIsUnreachable, CacheTree(root: cacheRoot).isRegularFileWithoutLinks(next.path) {
+                // Nor when uploads are held back for long (`--write-back` beyond a minute): the hint would be
+                // stale long before the upload, and it costs CPU while files are copied in.
+                if configuration.writeBackDelay <= Self.longestDelayWorthPreparing, !serviceIsUnreachable,
+                    CacheTree(root: cacheRoot).isRegularFileWithoutLinks(next.path)
+                {
                     target.prepare(file: cacheRoot + "/" + next.path, remotePath: next.path)
                 }
             case .scheduleWriteBack(let delay), .scheduleFinalize(let delay):
@@ -290,6 +327,7 @@ public actor UploadEngine {
     /// The record of the file at `path`: in memory while it has not settled, else from the journal.
     func knownRecord(at path: String) throws(UploadJournalError) -> UploadRecord? {
         if let record = records[path] { return record }
+        if let looked = burstRecords[path] { return looked }
         return try journal.record(for: path)
     }
 

@@ -35,7 +35,7 @@ struct EngineHarness {
 
     init(
         target fake: FakeUploadTarget = FakeUploadTarget(), faults: FaultInjectingTarget.Faults = .init(),
-        directory: TemporaryDirectory? = nil
+        directory: TemporaryDirectory? = nil, configuration: UploadEngineConfiguration = EngineHarness.configuration
     ) throws {
         self.directory = try directory ?? TemporaryDirectory("engine")
         cacheRoot = self.directory.appending("files")
@@ -45,7 +45,7 @@ struct EngineHarness {
         self.target = target
         service = fake.service
         engine = UploadEngine(
-            journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: Self.configuration,
+            journal: try UploadJournal(path: journalPath), target: target, cacheRoot: cacheRoot, configuration: configuration,
             logger: Self.logger)
     }
 

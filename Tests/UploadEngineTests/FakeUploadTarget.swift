@@ -21,6 +21,9 @@ final class FakeUploadTarget: UploadTarget {
 
     var namedAtFinalizeFromSize: Int64? { options.namedAtFinalizeFromSize }
 
+    /// Remembers the hint (``FakeService/prepared``); prepares nothing.
+    func prepare(file: String, remotePath: String) { service.state.withLock { $0.prepared.append(remotePath) } }
+
     let service: FakeService
     let options: Options
 
@@ -127,6 +130,8 @@ final class FakeService: Sendable {
         var uploads: [String: Upload] = [:]
         var files: [String: StoredFile] = [:]
         var calls: [Call] = []
+        /// The files the engine asked the target to prepare for, in order (not among `calls`: a hint).
+        var prepared: [String] = []
         var bytesReceived: [String: Int64] = [:]
         var nextId = 0
     }
@@ -135,6 +140,7 @@ final class FakeService: Sendable {
 
     func log(_ call: Call) { state.withLock { $0.calls.append(call) } }
     var calls: [Call] { state.withLock { $0.calls } }
+    var prepared: [String] { state.withLock { $0.prepared } }
 
     func createUpload(path: String, size: Int64) -> String {
         state.withLock { state in

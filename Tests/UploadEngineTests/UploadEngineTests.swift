@@ -30,6 +30,23 @@ struct UploadEngineTests {
         await harness.engine.shutdown(waitForUploads: true)
     }
 
+    /// A closed file is prepared for its upload while it waits out the write-back delay, unless uploads are held
+    /// back for long (`--write-back` beyond a minute): the hint would be stale by then, and it costs CPU while
+    /// files are copied in.
+    @Test func filesArePreparedOnlyWhenTheirUploadIsNear() async throws {
+        var heldBack = EngineHarness.configuration
+        heldBack.writeBackDelay = .seconds(3600)
+        for (configuration, prepares) in [(EngineHarness.configuration, true), (heldBack, false)] {
+            let harness = try EngineHarness(configuration: configuration)
+            defer { harness.directory.remove() }
+            try await harness.engine.start()
+            for index in 0..<3 { try await harness.write("d/f\(index).txt", content(index, size: 100)) }
+            #expect(await harness.state("d/f2.txt") == .pending)
+            #expect(harness.service.prepared == (prepares ? ["d/f0.txt", "d/f1.txt", "d/f2.txt"] : []))
+            await harness.engine.shutdown(waitForUploads: false)
+        }
+    }
+
     @Test func twoHundredFilesWithTenPercentFailuresAllEndReady() async throws {
         let harness = try EngineHarness(
             target: FakeUploadTarget(options: .init(chunkSize: 2048, processingPolls: 1)), faults: .init(failureRate: 0.1, seed: 7))

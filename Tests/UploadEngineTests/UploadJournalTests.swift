@@ -49,6 +49,20 @@ struct UploadJournalTests {
         #expect(try journal.allRecords().isEmpty)
     }
 
+    @Test func recordsOfManyPathsAreReadAtOnce() throws {
+        let directory = try TemporaryDirectory("journal")
+        defer { directory.remove() }
+        let journal = try UploadJournal(path: directory.appending("journal.sqlite"))
+        // Every third of 1,200 paths is in the journal.
+        let paths = (0..<1_200).map { "d/f\($0)" }
+        for (index, path) in paths.enumerated() where index % 3 == 0 { try journal.save(sample(path, .ready)) }
+        let found = try journal.records(for: paths + ["missing", "d/f0"])
+        #expect(found.count == 400)
+        #expect(Set(found.map(\.path)) == Set(paths.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)))
+        #expect(found.allSatisfy { $0 == sample($0.path, .ready) })
+        #expect(try journal.records(for: []).isEmpty)
+    }
+
     @Test func renameMovesAFileAndEverythingUnderADirectory() throws {
         let directory = try TemporaryDirectory("journal")
         defer { directory.remove() }

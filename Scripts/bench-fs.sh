@@ -8,10 +8,14 @@
 # For scale, the same workloads also run through libfuse's own low-level C passthrough example
 # (passthrough_ll, built from libfuse3-dev's examples) on the same disk in the same rounds: what a minimal
 # FUSE filesystem in C reaches on this machine at this moment. BENCH_NO_REFERENCE=1 leaves it out.
-# Usage: Scripts/bench-fs.sh [ROUNDS]    (default 5; release build; needs root or fuse access)
+# Given a libfuse source tree (LIBFUSE_SRC: the public repository libfuse/libfuse at tag fuse-3.14.0, the version
+# Debian 12 ships), libfuse's C++ example passthrough_hp runs too, in the same rounds, and each figure is also
+# printed as a ratio to it (mount/passthrough_hp: its time over the mount's; target >= 0.8 for the small files).
+# Usage: Scripts/bench-fs.sh [ROUNDS] [LIBFUSE_SRC]    (default 5; release build; needs root or fuse access)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
+libfuse_src=${2:-${LIBFUSE_SRC:-}}
 # shellcheck source=lib/bench-common.sh
 . Scripts/lib/bench-common.sh
 bench_setup
@@ -26,6 +30,7 @@ echo "bench-fs: preparing sources in $work"
 prepare_sources
 "$tusfs" mount "$mnt" --cache "$work/cache" --write-back 86400
 if [ "${BENCH_NO_REFERENCE:-0}" != 1 ]; then start_reference_mount "$work/reference"; fi
+if [ -n "$libfuse_src" ]; then start_hp_mount "$libfuse_src" "$work/reference-hp"; fi
 
 fs_ratios
 echo

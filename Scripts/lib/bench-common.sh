@@ -51,16 +51,18 @@ seconds() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# run NAME COMMAND: prints the median ratio local_time / mount_time, then (with $ref_mnt set) the same for the
-# reference mount, or "-". Each round times the local disk, then the mount, then the reference. The first,
+# run NAME COMMAND: prints four medians: local_time / mount_time, the same for the passthrough_ll reference
+# ($ref_mnt), for passthrough_hp ($hp_mnt), and hp_time / mount_time (the mount against passthrough_hp); "-" for
+# a reference that is not mounted. Each round times the local disk, the mount, then the references. The first,
 # untimed round warms them up.
 run() {
-  local name=$1 command=$2 ratios=() ref_ratios=()
+  local name=$1 command=$2 ratios=() ref_ratios=() hp_ratios=() vs_hp=()
   seconds "$local_dir" "$command" >/dev/null
   seconds "$mnt" "$command" >/dev/null
   if [ -n "${ref_mnt:-}" ]; then seconds "$ref_mnt" "$command" >/dev/null; fi
+  if [ -n "${hp_mnt:-}" ]; then seconds "$hp_mnt" "$command" >/dev/null; fi
   for round in $(seq 1 "$rounds"); do
-    local l m r=""
+    local l m r="" h=""
     l=$(seconds "$local_dir" "$command")
     m=$(seconds "$mnt" "$command")
     ratios+=("$(echo "$l / $m" | bc -l)")
@@ -69,11 +71,21 @@ run() {
       ref_ratios+=("$(echo "$l / $r" | bc -l)")
       r=$(printf '  passthrough_ll %.3fs' "$r")
     fi
-    printf '  %-10s round %d: local %.3fs  mount %.3fs%s\n' "$name" "$round" "$l" "$m" "$r" >&2
+    if [ -n "${hp_mnt:-}" ]; then
+      h=$(seconds "$hp_mnt" "$command")
+      hp_ratios+=("$(echo "$l / $h" | bc -l)")
+      vs_hp+=("$(echo "$h / $m" | bc -l)")
+      h=$(printf '  passthrough_hp %.3fs' "$h")
+    fi
+    printf '  %-10s round %d: local %.3fs  mount %.3fs%s%s\n' "$name" "$round" "$l" "$m" "$r" "$h" >&2
   done
-  local ref="-"
+  local ref="-" hp="-" mount_vs_hp="-"
   if ((${#ref_ratios[@]})); then ref=$(printf '%s\n' "${ref_ratios[@]}" | median); fi
-  echo "$(printf '%s\n' "${ratios[@]}" | median) $ref"
+  if ((${#hp_ratios[@]})); then
+    hp=$(printf '%s\n' "${hp_ratios[@]}" | median)
+    mount_vs_hp=$(printf '%s\n' "${vs_hp[@]}" | median)
+  fi
+  echo "$(printf '%s\n' "${ratios[@]}" | median) $ref $hp $mount_vs_hp"
 }
 
 # clear_destinations: deletes everything in $local_dir and $mnt between workloads, waits until the disk has
@@ -82,6 +94,7 @@ run() {
 clear_destinations() {
   rm -rf "${local_dir:?}"/* "${mnt:?}"/*
   if [ -n "${ref_mnt:-}" ]; then rm -rf "${ref_mnt:?}"/*; fi
+  if [ -n "${hp_mnt:-}" ]; then rm -rf "${hp_mnt:?}"/*; fi
   sync
   wait_disk_quiet "${QUIET_MAX:-60}"
   settle_deletions
@@ -112,32 +125,38 @@ wait_disk_quiet() {
 }
 
 # fs_ratios: the three workloads of bench-fs (cp of the 1 GiB file, cp -r and rsync -a of the 2,000 small
-# files) into $local_dir and into $mnt (and $ref_mnt when set); sets cp_big, cp_small and rsync_small to the
-# median ratios, and ref_cp_big, ref_cp_small, ref_rsync_small to the reference's (or "-").
+# files) into $local_dir and into $mnt (and $ref_mnt, $hp_mnt when set); sets cp_big, cp_small and rsync_small to
+# the median ratios, ref_* and hp_* to the references' ratios to local, and vs_hp_* to the mount's ratio to
+# passthrough_hp (each "-" when not measured).
 fs_ratios() {
   settle_deletions  # whatever ran before may have deleted files
-  read -r cp_big ref_cp_big <<<"$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')"
+  read -r cp_big ref_cp_big hp_cp_big vs_hp_cp_big <<<"$(CLEAN=1 run "cp 1GiB" 'cp "'"$src"'/big.bin" "$DST/"')"
   clear_destinations
-  read -r cp_small ref_cp_small <<<"$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')"
+  read -r cp_small ref_cp_small hp_cp_small vs_hp_cp_small <<<"$(run "cp -r" 'cp -r "'"$src"'/small" "$DST/"')"
   clear_destinations
-  read -r rsync_small ref_rsync_small <<<"$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')"
+  read -r rsync_small ref_rsync_small hp_rsync_small vs_hp_rsync_small <<<"$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')"
 }
 
-# print_fs_ratios TITLE: the three ratios with their targets, and the reference's when it was measured.
+# print_fs_ratios TITLE: the three ratios with their targets, the references' when they were measured, and the
+# mount against passthrough_hp (target 0.8x for the small files).
 print_fs_ratios() {
   printf '%s\n' "$1"
-  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}"
-  ratio_line 'cp -r 2000 x 4 KiB' "$cp_small" '>= 0.30' "${ref_cp_small:--}"
-  ratio_line 'rsync -a 2000 x 4 KiB' "$rsync_small" '>= 0.25' "${ref_rsync_small:--}"
+  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}" "${hp_cp_big:--}" "${vs_hp_cp_big:--}" ''
+  ratio_line 'cp -r 2000 x 4 KiB' "$cp_small" '>= 0.30' "${ref_cp_small:--}" "${hp_cp_small:--}" "${vs_hp_cp_small:--}" '>= 0.8'
+  ratio_line 'rsync -a 2000 x 4 KiB' "$rsync_small" '>= 0.25' "${ref_rsync_small:--}" "${hp_rsync_small:--}" "${vs_hp_rsync_small:--}" '>= 0.8'
 }
 
-# ratio_line LABEL RATIO TARGET REF_RATIO: one line of print_fs_ratios; REF_RATIO "-" when not measured.
+# ratio_line LABEL RATIO TARGET REF_RATIO HP_RATIO MOUNT_VS_HP HP_TARGET: one line of print_fs_ratios; "-" for what
+# was not measured.
 ratio_line() {
-  if [ "$4" != - ]; then
-    printf '  %-23s %.2fx  [%s]  libfuse passthrough_ll: %.2fx\n' "$1" "$2" "$3" "$4"
-  else
-    printf '  %-23s %.2fx  [%s]\n' "$1" "$2" "$3"
+  local line
+  line=$(printf '  %-23s %.2fx  [%s]' "$1" "$2" "$3")
+  if [ "$4" != - ]; then line+=$(printf '  libfuse passthrough_ll: %.2fx' "$4"); fi
+  if [ "$5" != - ]; then
+    line+=$(printf '  passthrough_hp: %.2fx  mount/passthrough_hp: %.2fx' "$5" "$6")
+    if [ -n "$7" ]; then line+=" [$7]"; fi
   fi
+  printf '%s\n' "$line"
 }
 
 # start_reference_mount DIR: builds libfuse's own low-level C example, passthrough_ll (shipped by libfuse3-dev
@@ -158,7 +177,28 @@ start_reference_mount() {
   ref_mnt=$1/mnt
 }
 
-# stop_reference_mount: unmounts $ref_mnt if it was mounted.
+# start_hp_mount LIBFUSE_SRC DIR: builds libfuse's C++ example passthrough_hp from a libfuse source tree (the
+# public repository libfuse/libfuse at tag fuse-3.14.0, which matches Debian 12's libfuse3; compiled against the
+# system's libfuse3-dev) into $work, and mounts DIR/backing at DIR/mnt with it (its defaults: kernel caches kept,
+# splice, one thread per request up to libfuse's limit); sets $hp_mnt.
+start_hp_mount() {
+  local source=$1/example/passthrough_hp.cc cxx
+  cxx=$(command -v g++ || command -v c++ || command -v clang++ || true)
+  if [ ! -r "$source" ] || [ -z "$cxx" ]; then
+    echo "bench: no $source or C++ compiler; measuring without the passthrough_hp reference" >&2
+    return 0
+  fi
+  mkdir -p "$2/backing" "$2/mnt"
+  # shellcheck disable=SC2046
+  # The HAVE_* macros are what libfuse's meson build defines on Linux (without them it refuses to set times).
+  "$cxx" -O2 -std=c++17 -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_SETXATTR -I"$1/example" "$source" \
+    $(pkg-config fuse3 --cflags --libs) -lpthread -o "$work/passthrough_hp"
+  "$work/passthrough_hp" "$2/backing" "$2/mnt"
+  hp_mnt=$2/mnt
+}
+
+# stop_reference_mount: unmounts $ref_mnt and $hp_mnt if they were mounted.
 stop_reference_mount() {
   if [ -n "${ref_mnt:-}" ]; then fusermount3 -u "$ref_mnt" 2>/dev/null || umount -l "$ref_mnt" 2>/dev/null || true; fi
+  if [ -n "${hp_mnt:-}" ]; then fusermount3 -u "$hp_mnt" 2>/dev/null || umount -l "$hp_mnt" 2>/dev/null || true; fi
 }

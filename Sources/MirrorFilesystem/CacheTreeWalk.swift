@@ -1,4 +1,5 @@
 import CLinux
+import UploadStatus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,9 +20,7 @@ enum CacheTreeWalk {
         }
         defer { closedir(stream) }
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix(while: { $0 != 0 }))
-            }
+            let name = directoryEntryName(entry)
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             var attributes = stat()
             let found = (name + [0]).withUnsafeBufferPointer { pointer in

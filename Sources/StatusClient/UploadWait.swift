@@ -301,9 +301,7 @@ public struct UploadWait {
         guard let stream = opendir(directory) else { return }
         defer { closedir(stream) }
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = String(decoding: directoryEntryName(entry), as: UTF8.self)
             if name == "." || name == ".." { continue }
             let path = prefix.isEmpty ? name : prefix + "/" + name
             let full = directory + "/" + name

@@ -111,9 +111,7 @@ struct CacheTree {
         }
         defer { closedir(stream) }
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix(while: { $0 != 0 }))
-            }
+            let name = directoryEntryName(entry)
             if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
             var attributes = stat()
             let statted = Self.withCName(name) { fstatat(dirfd(stream), $0, &attributes, AT_SYMLINK_NOFOLLOW) }

@@ -94,6 +94,7 @@ struct ServiceCopies: RemoteCopies {
                 try prepare()
                 prepared = true
             } catch {
+                writer.abandon(error)
                 task.cancel()
                 _ = try? task.wait()
                 throw ReadBackRefusal(status: 0, error: error)
@@ -209,6 +210,15 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         } catch {
             waited.promise.fail(error)
         }
+    }
+
+    /// The read-back ends before writing started: the body part that waits for it is dropped.
+    func abandon(_ error: ReadBackError) {
+        let waited = state.withLock { state in
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waited?.promise.fail(error)
     }
 
     /// Writes one body part at the end of what was written (parts come one at a time: the next waits for

@@ -154,7 +154,7 @@ struct CacheLimitTests {
         }
         let shown = (try? Self.cacheSummary(bridge)).map { "\($0)" } ?? "no summary"
         let failure = try #require(refused, "every file fitted: \(shown)")
-        #expect(failure.stderr.contains("No space left on device"), "\(failure.stderr)")
+        #expect(failure.stderr.contains("No space left on device"), "\(failure.stderr)\n\(bridge.daemonLog.suffix(3000))")
         let summary = try Self.cacheSummary(bridge)
         #expect(summary["full"] as? Bool == true, "\(summary)")
         #expect((summary["refusals"] as? Int ?? 0) > 0, "\(summary)")

@@ -268,8 +268,17 @@ public final class CacheSpace: @unchecked Sendable {
         var received: Int64 = 0
         var finished = false
         var error: String?
+        /// When the file was opened, and whether a read was answered yet (for the debug log's timings).
+        let started = ContinuousClock.now
+        var answered = false
 
         init(size: Int64) { self.size = size }
+
+        /// Milliseconds since the open that started the read-back, for the debug log.
+        var elapsed: String {
+            let time = ContinuousClock.now - started
+            return String(format: "%.2f ms", Double(time.components.seconds) * 1e3 + Double(time.components.attoseconds) / 1e15)
+        }
     }
 
     /// Reads the evicted file `inode`, open as `descriptor`, back from the service and waits until it is
@@ -322,32 +331,51 @@ public final class CacheSpace: @unchecked Sendable {
         return fetch
     }
 
-    /// The read-back itself: room first, then the data, checked; the mark goes only once it is whole.
+    /// The read-back itself: the request goes out at once; while it is on its way, room is made and the
+    /// read-back noted (`CacheIntents`), then the data is written as it comes, checked; the mark goes only
+    /// once it is whole.
     private func run(_ fetch: Fetch, inode: UInt64, path: String, descriptor: Int32, attributes: stat) {
         let size = fetch.size
+        var noted = false
+        var unprepared: String?
+        defer { if noted { intents?.end(inode: inode) } }
+        logger.debug("read-back: asking the service", metadata: ["path": "\(path)", "since open": "\(fetch.elapsed)"])
         do {
-            try makeRoom(for: size)
+            try remote.fetch(
+                path, size: size, into: descriptor,
+                beforeWriting: { [self] () throws(ReadBackError) in
+                    do {
+                        try makeRoom(for: size)
+                    } catch {
+                        unprepared = "no room in the cache to read the file back"
+                        throw ReadBackError(unprepared!)
+                    }
+                    guard intents?.begin(inode: inode, path: PathBytes.bytes(of: path), attributes: attributes) ?? true else {
+                        unprepared = "cannot note the read-back in the cache directory: \(String(cString: strerror(errno)))"
+                        throw ReadBackError(unprepared!)
+                    }
+                    noted = true
+                    logger.debug("read-back: room made", metadata: ["since open": "\(fetch.elapsed)"])
+                },
+                progress: { [self] received in
+                    let first = locked { _ in
+                        defer { fetch.received = received }
+                        return fetch.received == 0
+                    }
+                    condition.broadcast()
+                    if received == 0 {
+                        logger.debug("read-back: the service answered", metadata: ["since open": "\(fetch.elapsed)"])
+                    } else if first {
+                        logger.debug("read-back: first bytes", metadata: ["bytes": "\(received)", "since open": "\(fetch.elapsed)"])
+                    }
+                })
         } catch {
-            let message = "no room in the cache to read the file back"
-            fail(inode, path, message)
-            return finish(fetch, inode: inode, error: message)
-        }
-        guard intents?.begin(inode: inode, path: PathBytes.bytes(of: path), attributes: attributes) ?? true else {
-            let message = "cannot note the read-back in the cache directory: \(String(cString: strerror(errno)))"
-            fail(inode, path, message)
-            return finish(fetch, inode: inode, error: message)
-        }
-        defer { intents?.end(inode: inode) }
-        do {
-            try remote.fetch(path, size: size, into: descriptor, progress: { [self] received in
-                locked { _ in fetch.received = received }
-                condition.broadcast()
-            })
-        } catch {
-            // Nothing partial is kept: the space goes back, the file stays evicted.
-            _ = fallocate(descriptor, Self.punchHole, 0, off_t(size))
-            restoreTimes(descriptor, attributes)
-            let message = "cannot read the file back from the service: \(error)"
+            if noted {
+                // Nothing partial is kept: the space goes back, the file stays evicted.
+                _ = fallocate(descriptor, Self.punchHole, 0, off_t(size))
+                restoreTimes(descriptor, attributes)
+            }
+            let message = unprepared ?? "cannot read the file back from the service: \(error)"
             fail(inode, path, message)
             return finish(fetch, inode: inode, error: message)
         }
@@ -386,6 +414,12 @@ public final class CacheSpace: @unchecked Sendable {
         let needed = min(Int64(offset) + Int64(size), fetch.size)
         while fetch.received < needed && !fetch.finished { condition.wait() }
         if fetch.error != nil { throw FilesystemError(EIO) }
+        if !fetch.answered {
+            fetch.answered = true
+            logger.debug("read-back: first read answered", metadata: [
+                "offset": "\(offset)", "size": "\(size)", "received": "\(fetch.received)", "since open": "\(fetch.elapsed)",
+            ])
+        }
         if fetch.finished { state.handles[handle]?.streaming = nil }
     }
 

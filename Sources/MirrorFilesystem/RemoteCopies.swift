@@ -17,8 +17,13 @@ public protocol RemoteCopies: Sendable {
     /// data be dropped.
     func hasCopy(of path: String, size: Int64, modified: timespec) -> Bool
     /// Writes the service's copy of `path` (`size` bytes) into `descriptor` from offset 0, in order, calling
-    /// `progress` (from any thread) with the bytes written so far each time more are written: readers of the
-    /// file wait for it. Throws when the copy cannot be had, or comes back short, long or
-    /// different from what the service says it is.
-    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: @escaping @Sendable (Int64) -> Void) throws(ReadBackError)
+    /// `progress` (from any thread) with 0 once the service answers, then with the bytes written so far each
+    /// time more are written: readers of the file wait for it. `prepare` runs on the calling thread once the
+    /// request is on its way and before anything is written (the cache makes room meanwhile); what it throws
+    /// ends the read-back. Throws when the copy cannot be had, or comes back short, long or different from
+    /// what the service says it is.
+    func fetch(
+        _ path: String, size: Int64, into descriptor: Int32, beforeWriting prepare: () throws(ReadBackError) -> Void,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) throws(ReadBackError)
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import MirrorFilesystem
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import TusCore
 import UploadEngine
@@ -14,12 +15,18 @@ import Glibc
 /// engine has it READY there, unchanged since, and the service can give its data back (a Media Manager
 /// service, embedded or not, serves every READY file at its descriptor's `url`; a plain tus server is not
 /// asked, so with `--tus` nothing is evicted); it is read back by a GET of that URL, checked against its
-/// length and, where the service gives one, its SHA-256 (the `ETag` of `tusfs serve`).
+/// length and, where the service gives one, its SHA-256 (the `ETag` of `tusfs serve`). A private file, which
+/// the service refuses at its plain URL (401 or 403), is read from a download URL generated for it.
 struct ServiceCopies: RemoteCopies {
+    /// Generates a signed download URL for the file with this id (Media Manager's Generate File Download URL).
+    typealias DownloadURL = @Sendable (String) async throws -> String
+
     let engine: UploadEngine
     let http: HTTPClient
     /// Whether the service gives data back at a READY file's URL.
     let servesData: Bool
+    /// Where a private file's signed URL comes from; nil when the service has no such thing.
+    let downloadURL: DownloadURL?
 
     func hasCopy(of path: String, size: Int64, modified: timespec) -> Bool {
         guard servesData, let record = engine.currentStatus(of: path), record.state == .ready, record.url != nil,
@@ -31,73 +38,220 @@ struct ServiceCopies: RemoteCopies {
         return modifiedAt <= record.updatedAt
     }
 
-    /// What a download running on the cooperative pool shares with the FUSE thread waiting for it.
-    private final class Download: Sendable {
-        let outcome = Mutex<Result<Void, ReadBackError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-    }
-
-    func fetch(_ path: String, size: Int64, into descriptor: Int32, progress: @escaping @Sendable (Int64) -> Void)
-        throws(ReadBackError)
-    {
+    func fetch(
+        _ path: String, size: Int64, into descriptor: Int32, beforeWriting prepare: () throws(ReadBackError) -> Void,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) throws(ReadBackError) {
         guard let record = engine.currentStatus(of: path), record.state == .ready, let url = record.url else {
             throw ReadBackError("the service holds no READY copy of this file")
         }
-        let download = Download()
-        let http = self.http
-        Task {
-            let outcome: Result<Void, ReadBackError>
-            do {
-                try await Self.get(url, size: size, into: descriptor, http: http, progress: progress)
-                outcome = .success(())
-            } catch let error as ReadBackError {
-                outcome = .failure(error)
-            } catch {
-                outcome = .failure(ReadBackError("GET \(url): \(error)"))
+        var prepared = false
+        do {
+            try get(url, size: size, into: descriptor, prepare: prepare, prepared: &prepared, progress: progress)
+        } catch where [401, 403].contains(error.status) {
+            // A private file: its plain URL is refused, a generated download URL is not.
+            let refusal = error
+            guard let downloadURL, let fileID = record.remoteId else { throw refusal.error }
+            let signed = try Self.waitFor { () async throws(ReadBackError) -> String in
+                do {
+                    return try await downloadURL(fileID)
+                } catch let error as ReadBackError {
+                    throw error
+                } catch {
+                    throw ReadBackError("\(refusal.error); generating a download URL: \(error)")
+                }
             }
-            download.outcome.withLock { $0 = outcome }
-            download.done.signal()
+            do {
+                try get(signed, size: size, into: descriptor, prepare: prepare, prepared: &prepared, progress: progress,
+                    shownURL: url + " (a download URL)")
+            } catch {
+                throw error.error
+            }
+        } catch {
+            throw error.error
         }
-        download.done.wait()
-        if case .failure(let error) = download.outcome.withLock({ $0 }) { throw error }
     }
 
-    private static func get(
-        _ url: String, size: Int64, into descriptor: Int32, http: HTTPClient, progress: @Sendable (Int64) -> Void
-    ) async throws {
-        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .hours(24))
-        guard response.status == .ok else {
-            throw ReadBackError("GET \(url): the service answered \(response.status.code) \(response.status.reasonPhrase)")
+    /// GETs `url` into `descriptor`, on the HTTP client's event loop (no hop to another thread between the
+    /// socket and the cache file, so a reader waiting for the file's start gets it as soon as it lands). While
+    /// the request is on its way, `prepare` runs here (unless `prepared`): the body waits for it before being
+    /// written. `shownURL` is what errors name (a signed URL's token is not shown).
+    private func get(
+        _ url: String, size: Int64, into descriptor: Int32, prepare: () throws(ReadBackError) -> Void, prepared: inout Bool,
+        progress: @escaping @Sendable (Int64) -> Void, shownURL: String? = nil
+    ) throws(ReadBackRefusal) {
+        let shown = shownURL ?? url
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url)
+        } catch {
+            throw ReadBackRefusal(status: 0, error: ReadBackError("GET \(shown): \(error)"))
         }
-        if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length != size {
-            throw ReadBackError("the service's copy is \(length) bytes, the file \(size)")
+        let writer = ReadBackWriter(size: size, descriptor: descriptor, url: shown, progress: progress)
+        let task = http.execute(request: request, delegate: writer, deadline: .now() + .hours(24))
+        if !prepared {
+            do {
+                try prepare()
+                prepared = true
+            } catch {
+                writer.abandon(error)
+                task.cancel()
+                _ = try? task.wait()
+                throw ReadBackRefusal(status: 0, error: error)
+            }
         }
-        let expectedHash = response.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/")) }
-            .flatMap { $0.count == 64 && $0.allSatisfy(\.isHexDigit) ? $0.lowercased() : nil }
-        var hasher = expectedHash.map { _ in ChecksumAlgorithm.sha256.makeHasher() }
+        writer.startWriting()
+        do {
+            try task.wait()
+        } catch let refusal as ReadBackRefusal {
+            throw refusal
+        } catch let error as ReadBackError {
+            throw ReadBackRefusal(status: 0, error: error)
+        } catch {
+            throw ReadBackRefusal(status: 0, error: ReadBackError("GET \(shown): \(error)"))
+        }
+    }
+
+    /// Runs `body` on the cooperative pool and waits for it (called on the cache's own threads, never there).
+    private static func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws(ReadBackError) -> T) throws(ReadBackError) -> T {
+        let outcome = Mutex<Result<T, ReadBackError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<T, ReadBackError>
+            do throws(ReadBackError) { result = .success(try await body()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+}
+
+/// The service refused a GET: `status` (0: no answer), and the error to show.
+struct ReadBackRefusal: Error {
+    var status: UInt
+    var error: ReadBackError
+}
+
+/// Writes a GET's body into a cache file as it arrives, on the event loop that reads it, checking the length
+/// and, where the service gives one (`ETag`), the SHA-256. The body waits (back-pressure) until
+/// `startWriting()`: the cache makes room and notes the read-back meanwhile.
+final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
+    typealias Response = Void
+
+    let size: Int64
+    let descriptor: Int32
+    let url: String
+    let progress: @Sendable (Int64) -> Void
+
+    private struct State {
+        /// Whether writing may start, and the body part that waits for it.
+        var writing = false
+        var waiting: (buffer: ByteBuffer, promise: EventLoopPromise<Void>)?
+        /// What has been written, and its hash when the service gives one to compare with.
         var offset: Int64 = 0
-        for try await buffer in response.body {
-            guard offset + Int64(buffer.readableBytes) <= size else {
-                throw ReadBackError("the service's copy is longer than the file's \(size) bytes")
-            }
-            try buffer.withUnsafeReadableBytes { bytes in
-                var done = 0
-                while done < bytes.count {
-                    let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw ReadBackError("writing the cache file: \(String(cString: strerror(errno)))")
-                    }
-                    done += written
-                }
-                hasher?.update(bufferPointer: bytes)
-            }
-            offset += Int64(buffer.readableBytes)
-            progress(offset)
+        var expectedHash: String?
+        var hasher: ChecksumHasher?
+    }
+    private let state = Mutex(State())
+
+    init(size: Int64, descriptor: Int32, url: String, progress: @escaping @Sendable (Int64) -> Void) {
+        self.size = size
+        self.descriptor = descriptor
+        self.url = url
+        self.progress = progress
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        guard head.status == .ok else {
+            return task.eventLoop.makeFailedFuture(ReadBackRefusal(
+                status: head.status.code, error: ReadBackError("GET \(url): the service answered \(head.status.code) \(head.status.reasonPhrase)")))
         }
-        guard offset == size else { throw ReadBackError("the service's copy came back short: \(offset) of \(size) bytes") }
-        if let expectedHash, let digest = hasher?.finalize().lowercaseHex, digest != expectedHash {
-            throw ReadBackError("the service's copy is not the file: SHA-256 \(digest), the service says \(expectedHash)")
+        if let length = head.headers.first(name: "content-length").flatMap(Int64.init), length != size {
+            return task.eventLoop.makeFailedFuture(ReadBackError("the service's copy is \(length) bytes, the file \(size)"))
+        }
+        let expected = head.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/")) }
+            .flatMap { $0.count == 64 && $0.allSatisfy(\.isHexDigit) ? $0.lowercased() : nil }
+        state.withLock {
+            $0.expectedHash = expected
+            $0.hasher = expected.map { _ in ChecksumAlgorithm.sha256.makeHasher() }
+        }
+        progress(0)
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        let promise = state.withLock { state -> EventLoopPromise<Void>? in
+            guard !state.writing else { return nil }
+            let promise = task.eventLoop.makePromise(of: Void.self)
+            state.waiting = (buffer, promise)
+            return promise
+        }
+        if let promise { return promise.futureResult }
+        do {
+            try write(buffer)
+            return task.eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return task.eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    /// Room is made and the read-back noted: the body may go to the file (the part that waited first).
+    func startWriting() {
+        let waited = state.withLock { state in
+            state.writing = true
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        guard let waited else { return }
+        do {
+            try write(waited.buffer)
+            waited.promise.succeed()
+        } catch {
+            waited.promise.fail(error)
+        }
+    }
+
+    /// The read-back ends before writing started: the body part that waits for it is dropped.
+    func abandon(_ error: ReadBackError) {
+        let waited = state.withLock { state in
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waited?.promise.fail(error)
+    }
+
+    /// Writes one body part at the end of what was written (parts come one at a time: the next waits for
+    /// this one's future).
+    private func write(_ buffer: ByteBuffer) throws(ReadBackError) {
+        let count = Int64(buffer.readableBytes)
+        let start = state.withLock { $0.offset }
+        guard start + count <= size else { throw ReadBackError("the service's copy is longer than the file's \(size) bytes") }
+        let failure: ReadBackError? = buffer.withUnsafeReadableBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(start) + off_t(done))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return ReadBackError("writing the cache file: \(String(cString: strerror(errno)))")
+                }
+                done += written
+            }
+            state.withLock {
+                $0.hasher?.update(bufferPointer: bytes)
+                $0.offset = start + count
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        progress(start + count)
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+        let (received, expected, digest) = state.withLock { ($0.offset, $0.expectedHash, $0.hasher?.finalize().lowercaseHex) }
+        guard received == size else { throw ReadBackError("the service's copy came back short: \(received) of \(size) bytes") }
+        if let expected, let digest, digest != expected {
+            throw ReadBackError("the service's copy is not the file: SHA-256 \(digest), the service says \(expected)")
         }
     }
 }

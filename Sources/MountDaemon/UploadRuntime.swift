@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import MediaManagerClient
+import MirrorFilesystem
 import TusClient
 import UploadEngine
 import UploadTargets
@@ -18,13 +19,16 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
     let description: String
 
     private init(
-        engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String, kind: UploadDestination.Kind
+        engine: UploadEngine, http: HTTPClient, embedded: EmbeddedService?, description: String, kind: UploadDestination.Kind,
+        client: MediaManagerClient?
     ) {
         self.engine = engine
         self.http = http
         var servesData = true
         if case .tus = kind { servesData = false }
-        remoteCopies = ServiceCopies(engine: engine, http: http, servesData: servesData)
+        // A private file is served only at a generated, signed download URL.
+        let downloadURL = client.map(Self.downloadURL(from:))
+        remoteCopies = ServiceCopies(engine: engine, http: http, servesData: servesData, downloadURL: downloadURL)
         self.embedded = embedded
         self.description = description
     }
@@ -41,23 +45,28 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
         var embedded: EmbeddedService?
         do {
             let target: any UploadTarget
+            var client: MediaManagerClient?
             let tus = DaemonClients.tus(http: http)
             var description = destination.description
             switch destination.kind {
             case .tus(let endpoint):
                 target = TusTarget(endpoint: endpoint, tus: tus, logger: Logger(label: "tusfs.target"))
             case .mediaManager(let endpoint):
+                let mediaManager = DaemonClients.mediaManager(endpoint: endpoint, credentials: destination.credentials, http: http, tus: tus)
+                client = mediaManager
                 target = MediaManagerTarget(
-                    client: DaemonClients.mediaManager(endpoint: endpoint, credentials: destination.credentials, http: http, tus: tus),
+                    client: mediaManager,
                     rootFolder: destination.remoteFolder, preparedURLRequests: preparedURLRequests(configuration),
                     logger: Logger(label: "tusfs.target"))
             case .embedded:
                 let service = try await EmbeddedService.start(cache: cache, logger: Logger(label: "tusfs.embedded-service"))
                 embedded = service
                 description += " at \(service.running.baseURL.absoluteString)"
+                let mediaManager = DaemonClients.mediaManager(
+                    endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus)
+                client = mediaManager
                 target = MediaManagerTarget(
-                    client: DaemonClients.mediaManager(
-                        endpoint: service.running.apiURL, credentials: MediaManagerCredentials(apiKey: service.apiKey), http: http, tus: tus),
+                    client: mediaManager,
                     // In-process on loopback: no round trip to cover, and every connection costs two descriptors.
                     rootFolder: destination.remoteFolder, preparedURLRequests: PreparedUploadURLs.defaultConcurrency,
                     logger: Logger(label: "tusfs.target"))
@@ -79,11 +88,21 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
             } catch {
                 throw MountError("cannot resume from the upload journal \(cache.journal): \(error)")
             }
-            return UploadRuntime(engine: engine, http: http, embedded: embedded, description: description, kind: destination.kind)
+            return UploadRuntime(
+                engine: engine, http: http, embedded: embedded, description: description, kind: destination.kind, client: client)
         } catch {
             await embedded?.stop()
             try? await http.shutdown()
             throw error
+        }
+    }
+
+    /// Where a private file's signed download URL comes from: the service generates one, valid an hour.
+    private static func downloadURL(from client: MediaManagerClient) -> ServiceCopies.DownloadURL {
+        { @Sendable (fileID: String) async throws -> String in
+            let urls = try await client.downloadURLs(fileID: fileID, expirationInMinutes: 60)
+            guard let url = urls.first?.url else { throw ReadBackError("the service generated no download URL") }
+            return url
         }
     }
 

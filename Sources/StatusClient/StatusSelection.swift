@@ -1,5 +1,9 @@
+import CLinux
 import Foundation
 import UploadStatus
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The paths named on the command line (default: the current directory), grouped by mount.
 public struct StatusSelection: Sendable {
@@ -61,7 +65,22 @@ public struct StatusSelection: Sendable {
                 let summary = UploadWait.summary(at: root)  // the root's user.tusfs.summary, read once
                 return UploadStatusReport(files: [], throughput: 0, service: summary?.service, reconciling: summary?.reconciling)
             }()
-            return MountSnapshot(root: root, report: report, files: files.values.sorted { $0.path < $1.path })
+            var sorted = files.values.sorted { $0.path < $1.path }
+            // Whether each file READY on the service is still in the cache (only those are ever evicted): one
+            // attribute lookup per such file.
+            for index in sorted.indices where sorted[index].state == .ready {
+                sorted[index].cached = Self.cachePresence(of: root == "/" ? "/" + sorted[index].path : root + "/" + sorted[index].path)
+            }
+            return MountSnapshot(root: root, report: report, files: sorted)
         }
+    }
+
+    /// The `user.tusfs.cached` attribute of `path` (not following a symlink); nil when it has none (a mount
+    /// without a bounded cache, a file gone meanwhile).
+    static func cachePresence(of path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = lgetxattr(path, StatusNames.cachedAttribute, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }

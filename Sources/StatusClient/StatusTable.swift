@@ -10,6 +10,9 @@ import UploadStatus
 /// 2 files (1 uploading, 1 failed), 5.2 MiB pending, 1.2 MiB/s
 /// ```
 ///
+/// When a file's data is not in the cache (evicted, or being read back), a `CACHED` column says so for
+/// every file: `yes`, `no`, `fetching 1.2 MiB/4.0 MiB`.
+///
 /// During an outage a last line names it: `service unreachable since T: … (uploads resume when it answers)`.
 public struct StatusTable {
     static let barWidth = 20
@@ -30,20 +33,22 @@ public struct StatusTable {
     /// The rows and the totals line, each ending in a newline.
     public var text: String {
         var rows: [[String]] = []
+        let showsCache = snapshots.contains { $0.files.contains { $0.cached != nil && $0.cached != "yes" } }
         for snapshot in snapshots {
             for file in snapshot.files {
-                rows.append([
+                var row = [
                     file.state.rawValue, ProgressText.bar(file.fraction, width: Self.barWidth),
                     ProgressText.bytes(file.uploaded) + "/" + ProgressText.bytes(file.size),
-                    displayPath(snapshot.absolutePath(file.path)), errorText(file),
-                ])
+                ]
+                if showsCache { row.append(Self.cachedText(file.cached)) }
+                rows.append(row + [displayPath(snapshot.absolutePath(file.path)), errorText(file)])
             }
         }
         var lines: [String] = []
         if !rows.isEmpty {
-            let header = ["STATE", "PROGRESS", "UPLOADED/SIZE", "PATH", "ERROR"]
-            let hasErrors = rows.contains { !$0[4].isEmpty }
-            let columns = hasErrors ? 5 : 4
+            let header = ["STATE", "PROGRESS", "UPLOADED/SIZE"] + (showsCache ? ["CACHED"] : []) + ["PATH", "ERROR"]
+            let hasErrors = rows.contains { !$0[header.count - 1].isEmpty }
+            let columns = hasErrors ? header.count : header.count - 1
             let widths = (0..<columns).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             for row in [header] + rows {
                 let cells = (0..<columns).map { column in
@@ -68,6 +73,17 @@ public struct StatusTable {
         let pending = files.reduce(Int64(0)) { $0 + $1.bytesPending }
         let throughput = snapshots.reduce(0) { $0 + $1.report.throughput }
         return line + ", \(ProgressText.bytes(pending)) pending, \(ProgressText.bytes(throughput))/s"
+    }
+
+    /// The `CACHED` cell: `yes` (also for files not uploaded yet, which are always in the cache), `no`,
+    /// `fetching 1.2 MiB/4.0 MiB`.
+    static func cachedText(_ cached: String?) -> String {
+        guard let cached, cached != "yes" else { return "yes" }
+        let parts = cached.split(separator: " ")
+        guard parts.count == 2, parts[0] == "fetching" else { return cached }
+        let numbers = parts[1].split(separator: "/").compactMap { Int64($0) }
+        guard numbers.count == 2 else { return cached }
+        return "fetching " + ProgressText.bytes(numbers[0]) + "/" + ProgressText.bytes(numbers[1])
     }
 
     /// `service unreachable since T: … (uploads resume when it answers)`, once per mount reporting an outage.

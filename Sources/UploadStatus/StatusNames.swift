@@ -4,6 +4,8 @@ public enum StatusNames {
     public static let attributePrefix = "user.tusfs."
     /// A directory's (or file's) totals, readable by name and not listed (so `rsync -aX` does not copy it).
     public static let summaryAttribute = "user.tusfs.summary"
+    /// Whether a file's data is in the cache: `yes`, `no` (evicted), `fetching RECEIVED/SIZE`.
+    public static let cachedAttribute = "user.tusfs.cached"
     /// The file's name on the service (`user.tusfs.remote_name`), the key after ``attributePrefix``.
     public static let remoteNameKey = "remote_name"
     /// Setting this xattr retries a failed upload.

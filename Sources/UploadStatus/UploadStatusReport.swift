@@ -54,6 +54,10 @@ public struct UploadStatusReport: Codable, Sendable {
         /// When the next automatic retry is due; nil when none is scheduled (a failed file then stays failed
         /// until `setfattr -n user.tusfs.retry`).
         public var next_attempt: String?
+        /// Whether the file's data is in the mount's cache (`user.tusfs.cached`: `yes`, `no` once evicted,
+        /// `fetching RECEIVED/SIZE` while read back). `tusfs status` reads it for files READY on the service
+        /// (only those are ever evicted); absent from the mount's own documents.
+        public var cached: String?
 
         public init(_ record: UploadRecord) {
             path = record.path

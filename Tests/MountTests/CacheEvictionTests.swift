@@ -49,6 +49,16 @@ struct CacheEvictionTests {
         #expect(after.st_uid == before.st_uid && after.st_gid == before.st_gid)
         #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
         #expect(try bridge.status("small.bin") == "ready")
+        // `tusfs status` says so in a CACHED column, and in its JSON.
+        let table = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["status", bridge.mount.mountpoint])
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("CACHED") == true, "\(table.stdout)")
+        let row = lines.first { $0.hasSuffix("small.bin") } ?? ""
+        #expect(row.split(separator: " ", omittingEmptySubsequences: true).dropLast().last == "no", "\(table.stdout)")
+        let json = try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["status", "--json", bridge.mount.path("small.bin")])
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let files = document?["files"] as? [[String: Any]] ?? []
+        #expect(files.first?["cached"] as? String == "no", "\(json.stdout)")
         let colour = try ProcessRunner.run("getfattr", ["--only-values", "-n", "user.colour", bridge.mount.path("small.bin")])
         #expect(colour.stdout == "blue")
 
@@ -145,6 +155,32 @@ struct CacheEvictionTests {
         #expect(try bridge.status("clip.bin", "cached") == "yes")
         #expect(try bridge.status("clip.bin", "error") == nil)
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("clip.bin"))) == data)
+    }
+
+    /// A file the service keeps private (refused at its plain URL) reads back through a download URL the
+    /// mount has the service generate.
+    @Test func aPrivateFileReadsBackThroughADownloadURL() async throws {
+        let bridge = try UploadBridgeFixture("cache-private")
+        defer { bridge.cleanup() }
+        let data = try TestFiles.make(bridge.mount.path("secret.bin"), size: 2_000_000, seed: 11)
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        let url = try #require(try bridge.status("secret.bin", "url"))
+        // The service's owner makes the file private (the service is stopped while its database is changed).
+        bridge.stopServer()
+        let database = bridge.server.dataDirectory + "/media.sqlite"
+        let update = try ProcessRunner.run(
+            "python3", ["-c", "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute('UPDATE file SET isPrivate=1')\nc.commit()", database])
+        try #require(update.succeeded, "\(update.stderr)")
+        try bridge.startServer()
+        let plain = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+        #expect(plain.stdout == "403", "the plain URL of a private file answered \(plain.stdout)")
+
+        #expect(try Self.cache(["evict", bridge.mount.path("secret.bin")]).succeeded)
+        #expect(try bridge.status("secret.bin", "cached") == "no")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("secret.bin"))) == data)
+        #expect(try bridge.status("secret.bin", "error") == nil)
+        let whole = await UploadBridgeFixture.eventually(timeout: 20) { (try? bridge.status("secret.bin", "cached")) == "yes" }
+        #expect(whole, "\(bridge.daemonLog.suffix(2000))")
     }
 
     /// Files not on the service yet, or open, are not evicted; `tusfs cache evict` says why for each.

@@ -122,17 +122,18 @@ struct CacheLimitTests {
         }
     }
 
-    /// A 64 MiB tmpfs as the cache's filesystem takes 320 MiB by `rsync -a`: writers wait, none fails, all
+    /// A 200 MiB tmpfs as the cache's filesystem takes 1 GB by `rsync -a`: writers wait, none fails, all
     /// upload and read back. With the service stopped, a writer gets ENOSPC after the wait and
     /// `user.tusfs.cache` says why; with the service back, the mount takes files again.
     @Test func aSmallCacheDiskTakesFiveTimesItsSize() async throws {
         let bridge = try UploadBridgeFixture("cache-tmpfs", mountArguments: ["--cache-full-wait", "15"])
         defer { bridge.cleanup() }
-        try bridge.moveCacheToTmpfs(size: "64m")
+        try bridge.moveCacheToTmpfs(size: "200m")
         let source = try TemporaryDirectory("cache-tmpfs-source")
         defer { source.remove() }
         try FileManager.default.createDirectory(atPath: source.appending("in"), withIntermediateDirectories: true)
-        for index in 0..<40 { _ = try TestFiles.make(source.appending("in/part-\(index).bin"), size: 8 << 20, seed: UInt64(index)) }
+        // 1 GB: 125 files of 8 MB.
+        for index in 0..<125 { _ = try TestFiles.make(source.appending("in/part-\(index).bin"), size: 8_000_000, seed: UInt64(index)) }
 
         let rsync = try ProcessRunner.run("rsync", ["-a", source.appending("in") + "/", bridge.mount.path("in") + "/"])
         #expect(rsync.succeeded, "\(rsync.stderr)\n\(bridge.daemonLog.suffix(2000))")
@@ -143,7 +144,7 @@ struct CacheLimitTests {
         // The service goes away: what is in the cache cannot go, and a writer is refused after the wait.
         bridge.stopServer()
         var refused: ProcessResult?
-        for index in 0..<12 {
+        for index in 0..<40 {
             let path = bridge.mount.path("late-\(index).bin")
             let result = try ProcessRunner.run("cp", [source.appending("in/part-\(index).bin"), path])
             if !result.succeeded {
@@ -153,7 +154,7 @@ struct CacheLimitTests {
         }
         let shown = (try? Self.cacheSummary(bridge)).map { "\($0)" } ?? "no summary"
         let failure = try #require(refused, "every file fitted: \(shown)")
-        #expect(failure.stderr.contains("No space left on device"), "\(failure.stderr)")
+        #expect(failure.stderr.contains("No space left on device"), "\(failure.stderr)\n\(bridge.daemonLog.suffix(3000))")
         let summary = try Self.cacheSummary(bridge)
         #expect(summary["full"] as? Bool == true, "\(summary)")
         #expect((summary["refusals"] as? Int ?? 0) > 0, "\(summary)")

@@ -1,5 +1,5 @@
 import Foundation
-import StatusClient
+@testable import StatusClient
 import Testing
 import UploadStatus
 
@@ -34,6 +34,24 @@ struct StatusTableTests {
         let table = StatusTable(snapshots: [snapshot], currentDirectory: "/", now: now)
         #expect(table.text.contains("retry in 12s: connection refused"))
         #expect(table.text.hasSuffix("1 file (1 failed), 1.0 KiB pending, 0 B/s\n"))
+    }
+
+    @Test func evictedFilesAddACachedColumn() throws {
+        let read = try snapshot([
+            UploadRecord(path: "a.bin", state: .ready, size: 4 * 1024 * 1024, uploadedBytes: 4 * 1024 * 1024),
+            UploadRecord(path: "b.bin", state: .ready, size: 4 * 1024 * 1024, uploadedBytes: 4 * 1024 * 1024),
+            UploadRecord(path: "c.txt", state: .pending, size: 1024),
+        ])
+        #expect(!StatusTable(snapshots: [read], currentDirectory: read.root, now: now).text.contains("CACHED"))
+        var files = read.files
+        files[0].cached = "no"
+        files[1].cached = "fetching \(1024 * 1024)/\(4 * 1024 * 1024)"
+        let snapshot = MountSnapshot(root: read.root, report: read.report, files: files)
+        let lines = StatusTable(snapshots: [snapshot], currentDirectory: read.root, now: now).text.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "STATE    PROGRESS                     UPLOADED/SIZE    CACHED                    PATH")
+        #expect(lines[1].hasSuffix("  no                        a.bin"), "\(lines[1])")
+        #expect(lines[2].hasSuffix("  fetching 1.0 MiB/4.0 MiB  b.bin"), "\(lines[2])")
+        #expect(lines[3].hasSuffix("  yes                       c.txt"), "\(lines[3])")
     }
 
     @Test func anEmptySelectionIsTheTotalsLineAlone() throws {

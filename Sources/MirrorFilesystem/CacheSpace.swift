@@ -94,7 +94,13 @@ public final class CacheSpace: @unchecked Sendable {
     private let condition = NSCondition()
     private var thread: Thread?
     /// Tells the kernel a file's attributes (blocks, times) changed behind it; set once mounted.
-    private let attributesChanged = Mutex<(@Sendable (stat) -> Void)?>(nil)
+    private let attributesChanged = Mutex<AttributesListener?>(nil)
+    /// The closure, in a struct: stored in the generic `Mutex` as itself, it came back wrapped in one more
+    /// conversion thunk from every read, thousands deep after many evictions, until calling it overflowed the
+    /// stack (the daemon crashed while evicting with the service away).
+    private struct AttributesListener: Sendable {
+        let call: @Sendable (stat) -> Void
+    }
     /// When an eviction round last found nothing to evict (only the cache's thread uses it).
     private var lastFruitlessRound: ContinuousClock.Instant?
     /// How long after a write-close a file is not evicted (the engine hears of the change within milliseconds).
@@ -117,11 +123,11 @@ public final class CacheSpace: @unchecked Sendable {
 
     /// Called once mounted, with what tells the kernel that a file's attributes changed.
     func attach(_ invalidate: @escaping @Sendable (stat) -> Void) {
-        attributesChanged.withLock { $0 = invalidate }
+        attributesChanged.withLock { $0 = AttributesListener(call: invalidate) }
     }
 
     private func announceChange(_ attributes: stat) {
-        attributesChanged.withLock { $0 }?(attributes)
+        attributesChanged.withLock { $0 }?.call(attributes)
     }
 
     /// Starts the thread that measures and evicts.

@@ -85,8 +85,11 @@ if [ -n "$fuse_src" ]; then
   sed 's/"default_permissions,fsname=hpps"/"default_permissions,allow_other,fsname=hpps"/' \
     "$fuse_src/example/passthrough_hp.cc" >"$work/passthrough_hp/passthrough_hp.cc"
   grep -q allow_other "$work/passthrough_hp/passthrough_hp.cc" || die "could not add allow_other to passthrough_hp"
+  # Built without libfuse's meson, so the three features its config.h would turn on for glibc are named here
+  # (without HAVE_UTIMENSAT, every change of times by name would fail with EOPNOTSUPP).
   # shellcheck disable=SC2046
-  g++ -O2 -std=c++17 -I"$fuse_src/example" "$work/passthrough_hp/passthrough_hp.cc" \
+  g++ -O2 -std=c++17 -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_SETXATTR -I"$fuse_src/example" \
+    "$work/passthrough_hp/passthrough_hp.cc" \
     $(pkg-config fuse3 --cflags --libs) -lpthread -o "$work/passthrough_hp/passthrough_hp"
   "$work/passthrough_hp/passthrough_hp" --foreground "$work/passthrough_hp/backing" "$ref_mnt" \
     >"$work/passthrough_hp/daemon.log" 2>&1 &

@@ -15,6 +15,8 @@ final class Inode: Sendable {
     let backingInode: UInt64
     let isSymbolicLink: Bool
     let isDirectory: Bool
+    /// A regular file: the only kind that is uploaded (symbolic links, FIFOs, sockets and device nodes stay local).
+    let isRegularFile: Bool
 
     init(number: InodeNumber, descriptor: Int32, attributes: stat) {
         self.number = number
@@ -23,6 +25,7 @@ final class Inode: Sendable {
         self.backingInode = UInt64(attributes.st_ino)
         self.isSymbolicLink = attributes.st_mode & S_IFMT == S_IFLNK
         self.isDirectory = attributes.st_mode & S_IFMT == S_IFDIR
+        self.isRegularFile = attributes.st_mode & S_IFMT == S_IFREG
     }
 }
 

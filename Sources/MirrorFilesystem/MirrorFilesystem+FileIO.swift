@@ -44,6 +44,7 @@ extension MirrorFilesystem {
         })
         do {
             try giveToCaller(directory, name, context)
+            if mayLackRequestedBits(mode) { try SystemCall.check(fchmod(descriptor, mode & 0o7777)) }
             let entry = try lookup(created: descriptor, in: directory, name: name)
             if observer != nil, let inode = try? inodes.inode(entry.inode) {
                 trackWriter(UInt64(descriptor), of: inode, flags: flags, created: true)

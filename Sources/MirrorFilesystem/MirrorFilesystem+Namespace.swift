@@ -6,20 +6,31 @@ import Glibc
 
 // Creating, linking, renaming and removing names in the backing tree.
 extension MirrorFilesystem {
+    /// A regular file (reported to the observer as a new empty file), or a special file kept in the cache as
+    /// what it is: a FIFO or a socket, or a character or block device where the daemon may create one (as
+    /// root; elsewhere EPERM, as on any disk). Special files are never reported: nothing to upload.
     public func makeNode(parent: InodeNumber, name: FileName, mode: mode_t, device: dev_t, context: RequestContext)
         throws(FilesystemError) -> Entry
     {
-        // Regular files only: fifos, sockets and devices have no meaning for an upload bridge.
-        guard mode & S_IFMT == S_IFREG else { throw .notPermitted }
         let directory = try inodes.inode(parent)
         try refuseReservedName(name, in: directory)
-        let descriptor = try SystemCall.descriptor(name.withCString {
-            tusfs_openat(directory.descriptor, $0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 0o7777)
-        })
-        close(descriptor)
+        switch mode & S_IFMT {
+        case S_IFREG:
+            let descriptor = try SystemCall.descriptor(name.withCString {
+                tusfs_openat(directory.descriptor, $0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 0o7777)
+            })
+            close(descriptor)
+        case S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK:
+            try SystemCall.check(name.withCString { mknodat(directory.descriptor, $0, mode & (S_IFMT | 0o7777), device) })
+        default:
+            throw .invalid
+        }
         try giveToCaller(directory, name, context)
-        let entry = try lookup(in: directory, name: name)
-        if observer != nil, let inode = try? inodes.inode(entry.inode) { noteChangeWithoutHandle(inode) }
+        var entry = try lookup(in: directory, name: name)
+        try giveRequestedMode(mode, to: &entry)
+        if observer != nil, mode & S_IFMT == S_IFREG, let inode = try? inodes.inode(entry.inode) {
+            noteChangeWithoutHandle(inode)
+        }
         return entry
     }
 
@@ -33,7 +44,9 @@ extension MirrorFilesystem {
             if let observer, let path = path(in: directory, name) { observer.directoryCreated(path) }
         }
         try giveToCaller(directory, name, context)
-        return try lookup(in: directory, name: name)
+        var entry = try lookup(in: directory, name: name)
+        try giveRequestedMode(mode, to: &entry)
+        return entry
     }
 
     public func makeSymbolicLink(target: FileName, parent: InodeNumber, name: FileName, context: RequestContext)
@@ -55,8 +68,8 @@ extension MirrorFilesystem {
         try refuseReservedName(newName, in: directory)
         try inEventOrder { () throws(FilesystemError) in
             try SystemCall.check(newName.withCString { linkat(inode.descriptor, "", directory.descriptor, $0, tusfs_AT_EMPTY_PATH) })
-            // A new name for existing contents is a new file to the service.
-            if let observer, !inode.isSymbolicLink, let path = path(in: directory, newName),
+            // A new name for existing contents is a new file to the service (special files stay local).
+            if let observer, inode.isRegularFile, let path = path(in: directory, newName),
                 let attributes = try? SystemCall.status(of: inode.descriptor)
             {
                 observer.fileWritten(path)
@@ -133,6 +146,25 @@ extension MirrorFilesystem {
                 throw error
             }
         }
+    }
+
+    /// Whether a new file may lack bits of the `mode` the kernel asked for: the daemon's own umask took some,
+    /// or the chown to the caller cleared the set-user-ID and set-group-ID bits.
+    func mayLackRequestedBits(_ mode: mode_t) -> Bool {
+        mode & 0o7777 & (daemonUmask | S_ISUID | S_ISGID) != 0
+    }
+
+    /// Gives a new file (or directory) the permission bits the kernel asked for: these already went through
+    /// the caller's umask, so the daemon's must not narrow them again (`mkdir -m 777` makes 0777, as on a
+    /// local disk). A directory keeps the set-group-ID bit it inherited, as `mkdir` does.
+    func giveRequestedMode(_ mode: mode_t, to entry: inout Entry) throws(FilesystemError) {
+        guard mayLackRequestedBits(mode) else { return }
+        let current = entry.attributes.st_mode
+        let wanted = current & S_IFMT == S_IFDIR ? (current & 0o7000) | (mode & 0o777) : mode & 0o7777
+        guard current & 0o7777 != wanted else { return }
+        let inode = try inodes.inode(entry.inode)
+        try SystemCall.check(chmod(SystemCall.procPath(inode.descriptor), wanted))
+        entry.attributes.st_mode = (current & S_IFMT) | wanted
     }
 
     /// The kernel moved its entries along with the rename: the inode table follows, so that the inodes stay

@@ -45,6 +45,9 @@ public final class MirrorFilesystem: Filesystem {
     /// Keeps the number of inodes (each an open descriptor) the kernel makes us hold within bounds.
     let eviction: InodeEviction?
     let runningAsRoot: Bool
+    /// The bits the daemon's own umask takes from what it creates in the cache. The kernel has applied the
+    /// caller's umask already, so a new file gets these back (see `giveRequestedMode`).
+    let daemonUmask: mode_t
     /// The user the daemon runs as: the owner of the mount's status document and summaries.
     let mountOwner: (uid: uid_t, gid: gid_t)
     let logger: Logger
@@ -77,6 +80,7 @@ public final class MirrorFilesystem: Filesystem {
         self.inodes = inodes
         eviction = options.maxCachedInodes.map { InodeEviction(table: inodes, limit: $0, logger: logger) }
         runningAsRoot = geteuid() == 0
+        daemonUmask = SystemCall.processUmask()
         mountOwner = (geteuid(), getegid())
         let root = self.root
         cacheSpace = remoteCopies.map {
@@ -251,7 +255,7 @@ public final class MirrorFilesystem: Filesystem {
             }
         }
         if changes.accessTime != nil || changes.modificationTime != nil {
-            if let cacheSpace, changes.modificationTime != nil, changes.size == nil, !inode.isSymbolicLink, !inode.isDirectory {
+            if let cacheSpace, changes.modificationTime != nil, changes.size == nil, inode.isRegularFile {
                 // A file modified after its upload is uploaded again from the cache (at the next mount):
                 // an evicted one must be whole by then.
                 let size = (try? SystemCall.status(of: inode.descriptor).st_size) ?? 0

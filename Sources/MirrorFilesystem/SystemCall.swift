@@ -1,4 +1,5 @@
 import CLinux
+import Foundation
 import FUSEAdapter
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,16 @@ enum SystemCall {
         var attributes = stat()
         try check(fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
         return attributes
+    }
+
+    /// The process's umask, read without changing it (`umask()` would, for a moment, for every thread);
+    /// 0o777 when `/proc` does not say, so that callers put every bit back themselves.
+    static func processUmask() -> mode_t {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+            let mask = mode_t(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8)
+        else { return 0o777 }
+        return mask
     }
 
     /// `/proc/self/fd/N`: lets path-only system calls (truncate, chmod, xattrs) act on an tusfs_O_PATH descriptor.

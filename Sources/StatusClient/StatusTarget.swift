@@ -65,7 +65,8 @@ public struct StatusTarget: Sendable {
         switch attributes.st_mode & S_IFMT {
         case S_IFREG: kind = .file
         case S_IFDIR: kind = .directory
-        default: throw CommandError("\(argument) is not a regular file or a directory (only regular files are uploaded)")
+        default:
+            throw CommandError("\(argument) is \(Self.kindName(attributes.st_mode)): kept in the cache only, never uploaded (local-only)")
         }
         var directory = kind == .directory ? path : (path as NSString).deletingLastPathComponent
         while access(MountStatus.documentPath(root: directory), R_OK) != 0 {
@@ -74,6 +75,18 @@ public struct StatusTarget: Sendable {
         }
         root = directory
         relative = path == directory ? "" : String(path.dropFirst(directory == "/" ? 1 : directory.count + 1))
+    }
+
+    /// What a file that is neither regular nor a directory is, in `ls -l`'s words.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFLNK: "a symbolic link"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        default: "not a regular file"
+        }
     }
 
     private static func realPath(_ path: String, naming argument: String) throws -> String {

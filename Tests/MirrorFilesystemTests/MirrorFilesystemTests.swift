@@ -158,13 +158,31 @@ struct MirrorFilesystemTests {
         }
     }
 
-    @Test func fifosAndDevicesAreRefusedWithEPERM() throws {
+    @Test func fifosAndSocketsAreKeptAsWhatTheyAreAndUnknownKindsRefused() throws {
         let f = try Fixture()
-        #expect(throws: FilesystemError.notPermitted) {
-            try f.fs.makeNode(parent: 1, name: "fifo", mode: S_IFIFO | 0o644, device: 0, context: f.caller)
+        let kinds: [(String, mode_t)] = [("fifo", S_IFIFO), ("socket", S_IFSOCK)]
+        for (name, kind) in kinds {
+            let node = try f.fs.makeNode(parent: 1, name: FileName(name), mode: kind | 0o640, device: 0, context: f.caller)
+            #expect(node.attributes.st_mode == kind | 0o640, "\(name)")
+            var backing = stat()
+            #expect(lstat(f.backing(name), &backing) == 0 && backing.st_mode == kind | 0o640, "\(name)")
+        }
+        #expect(throws: FilesystemError.invalid) {
+            try f.fs.makeNode(parent: 1, name: "odd", mode: 0o170000 | 0o644, device: 0, context: f.caller)
         }
         let regular = try f.fs.makeNode(parent: 1, name: "plain", mode: S_IFREG | 0o600, device: 0, context: f.caller)
         #expect(regular.attributes.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func newNamesGetTheModeAskedForWhateverTheDaemonsUmask() throws {
+        let f = try Fixture()
+        // The kernel applied the caller's umask already: 0o777 here means the caller's umask was 0.
+        let directory = try f.fs.makeDirectory(parent: 1, name: "open", mode: 0o777, context: f.caller)
+        let fifo = try f.fs.makeNode(parent: 1, name: "pipe", mode: S_IFIFO | 0o666, device: 0, context: f.caller)
+        #expect(directory.attributes.st_mode == S_IFDIR | 0o777)
+        #expect(fifo.attributes.st_mode == S_IFIFO | 0o666)
+        var backing = stat()
+        #expect(lstat(f.backing("open"), &backing) == 0 && backing.st_mode == S_IFDIR | 0o777)
     }
 
     @Test func symlinksAndHardLinks() throws {

@@ -52,7 +52,7 @@ struct PreparedUploadURLTests {
     @Test("a prepared file is uploaded by one PUT with the URL asked for during its delay")
     func preparedFileIsOnePut() async throws {
         try await TargetTestService.with { test in
-            let bytes = try test.makeFile("docs/note.txt", size: 5000)
+            let bytes = try test.makeTextFile("docs/note.txt", size: 5000)
             let target = try test.target()
             try await prepare(target, "docs/note.txt", in: test, expectCalls: 1)
 

@@ -76,7 +76,22 @@ final class TargetTestService: Sendable {
     /// Writes `size` random bytes to `CACHE/path` and returns them.
     @discardableResult
     func makeFile(_ path: String, size: Int) throws -> Data {
-        let bytes = randomBytes(size)
+        try makeFile(path, bytes: randomBytes(size))
+    }
+
+    /// A file of `size` bytes of plain text lines: what libmagic types as text/plain every time (random bytes
+    /// now and then look like the start of an MPEG audio frame).
+    func makeTextFile(_ path: String, size: Int) throws -> Data {
+        var text = ""
+        var line = 0
+        while text.utf8.count < size {
+            text += "line \(line) of a plain text note\n"
+            line += 1
+        }
+        return try makeFile(path, bytes: Data(text.utf8.prefix(size)))
+    }
+
+    private func makeFile(_ path: String, bytes: Data) throws -> Data {
         let full = cache.appending(path)
         try FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -29,12 +29,7 @@ big_mib=${WAN_BIG_MIB:-1024}
 rate=${WAN_RATE:-200}
 read -r -a mount_args <<< "${WAN_MOUNT_ARGS:-}"
 serve_pid=
-cleanup() {
-  "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
-  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-wan: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+trap "stop_mount_and_service bench-wan" EXIT
 
 echo "bench-wan: preparing sources in $work" >&2
 mkdir -p "$src/small"

@@ -19,12 +19,7 @@ rounds=${1:-3}
 . Scripts/lib/bench-common.sh
 bench_setup
 serve_pid=
-cleanup() {
-  "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
-  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+trap "stop_mount_and_service bench" EXIT
 
 echo "bench: preparing sources in $work"
 prepare_sources

@@ -32,6 +32,15 @@ prepare_sources() {
 
 now() { date +%s.%N; }
 
+# stop_mount_and_service NAME: what the EXIT trap of a script with a mount at $mnt and a `tusfs serve` of its own
+# ($serve_pid, empty when none runs) does: unmounts, stops the service, and deletes $work (kept with
+# BENCH_KEEP=1, saying so as NAME).
+stop_mount_and_service() {
+  "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
+  if [ -n "${serve_pid:-}" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "$1: kept $work" >&2; else rm -rf "$work"; fi
+}
+
 # seconds DIR COMMAND: runs COMMAND with $DST = a new, empty directory under DIR, after flushing dirty pages.
 # With CLEAN=1 the previous runs' files in DIR are deleted first (for the 1 GiB file: otherwise the disk fills
 # and its write-back throttles later rounds). Small files are never deleted between timings: deleting

@@ -95,9 +95,9 @@ public final class CacheSpace: @unchecked Sendable {
     private var thread: Thread?
     /// Tells the kernel a file's attributes (blocks, times) changed behind it; set once mounted.
     private let attributesChanged = Mutex<AttributesListener?>(nil)
-    /// The closure, in a struct: stored in the generic `Mutex` as itself, it came back wrapped in one more
-    /// conversion thunk from every read, thousands deep after many evictions, until calling it overflowed the
-    /// stack (the daemon crashed while evicting with the service away).
+    /// The closure, in a struct: stored in the generic `Mutex` as itself, it was found (gdb, after many
+    /// evictions with the service away) being called through thousands of nested reabstraction thunks until
+    /// the stack overflowed; in a struct it is stored and called as it is.
     private struct AttributesListener: Sendable {
         let call: @Sendable (stat) -> Void
     }

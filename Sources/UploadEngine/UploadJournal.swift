@@ -139,10 +139,13 @@ public final class UploadJournal: Sendable {
 
     // MARK: records
 
+    /// The query of one file's record by path (prepared once per connection, see `cachedStatement`).
+    private static let recordAtPath = "SELECT * FROM upload WHERE path = ?"
+
     /// The record of the file at `path`, if the journal has one.
     public func record(for path: String) throws(UploadJournalError) -> UploadRecord? {
         try readOneStatement { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM upload WHERE path = ?"), arguments: [path]).map(Self.record(from:))
+            try Row.fetchOne(db.cachedStatement(sql: Self.recordAtPath), arguments: [path]).map(Self.record(from:))
         }
     }
 
@@ -152,7 +155,7 @@ public final class UploadJournal: Sendable {
     public func records(for paths: some Collection<String>) throws(UploadJournalError) -> [UploadRecord] {
         guard !paths.isEmpty else { return [] }
         return try read { db in
-            let statement = try db.cachedStatement(sql: "SELECT * FROM upload WHERE path = ?")
+            let statement = try db.cachedStatement(sql: Self.recordAtPath)
             var found: [UploadRecord] = []
             for path in Set(paths) {  // each record once, however often its path is named
                 if let row = try Row.fetchOne(statement, arguments: [path]) { found.append(Self.record(from: row)) }

@@ -55,23 +55,50 @@ extension MediaManagerTarget {
         }
     }
 
+    /// Upload URLs asked for in a row when each one's creation is refused (see ``startResumable(_:)``).
+    static let resumableURLsPerStart = 3
+
     /// A new upload URL and tus upload, journalled (through `onResumeData`) before any byte is sent.
+    ///
+    /// A creation refused with 403 under a URL made a moment ago means an earlier try of the same `POST`
+    /// reached the service and used the URL's token, and its answer was lost (a connection closed under it,
+    /// an HTTP/2 GOAWAY); the client's retry is then refused. That upload is empty and never finalized (the
+    /// service drops it), so a new URL is asked for, up to ``resumableURLsPerStart`` times.
     private func startResumable(_ upload: Upload) async throws -> UploadOutcome {
-        let resumable = try await client.generateResumableUploadURL(
-            GenerateFileResumableUploadURLRequest(
-                mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
-                filePath: upload.location.filePath, uploadProtocol: .tus))
-        guard let endpoint = URL(string: resumable.uploadUrl) else {
-            throw MediaManagerError.invalidResponse("uploadUrl is not a URL: \(resumable.uploadUrl)")
+        var refusals = 0
+        while true {
+            let resumable = try await client.generateResumableUploadURL(
+                GenerateFileResumableUploadURLRequest(
+                    mimeType: upload.mimeType, fileName: upload.location.fileName, sizeInBytes: String(upload.size),
+                    filePath: upload.location.filePath, uploadProtocol: .tus))
+            guard let endpoint = URL(string: resumable.uploadUrl) else {
+                throw MediaManagerError.invalidResponse("uploadUrl is not a URL: \(resumable.uploadUrl)")
+            }
+            // Empty creation (not creation-with-upload): the URL is in the journal before any byte is sent.
+            let created: TusUpload
+            do {
+                created = try await client.tus.create(
+                    at: endpoint, length: upload.size,
+                    metadata: MediaManagerClient.tusMetadata(
+                        fileName: upload.location.fileName, mimeType: upload.mimeType,
+                        uploadToken: resumable.uploadToken))
+            } catch TusError.http(let status, let message) where status == 403 {
+                refusals += 1
+                guard refusals < Self.resumableURLsPerStart else { throw TusError.http(status: status, message: message) }
+                logger.notice(
+                    "tus creation refused under a new upload URL (an earlier try used it); asking for another",
+                    metadata: ["path": "\(upload.location.fileName)", "message": "\(message)"])
+                continue
+            }
+            return try await sendResumable(upload, created: created, endpoint: endpoint, token: resumable.uploadToken)
         }
-        // Empty creation (not creation-with-upload): the URL is in the journal before any byte is sent.
-        let created = try await client.tus.create(
-            at: endpoint, length: upload.size,
-            metadata: MediaManagerClient.tusMetadata(
-                fileName: upload.location.fileName, mimeType: upload.mimeType, uploadToken: resumable.uploadToken))
+    }
+
+    /// Journals a just-created upload and sends its bytes.
+    private func sendResumable(_ upload: Upload, created: TusUpload, endpoint: URL, token: String) async throws -> UploadOutcome {
         await upload.onResumeData(
             ResumeData(
-                tusUploadURL: urls.stored(created.url), uploadToken: resumable.uploadToken,
+                tusUploadURL: urls.stored(created.url), uploadToken: token,
                 plainUploadURL: urls.stored(endpoint)))
         do {
             _ = try await client.tus.resume(

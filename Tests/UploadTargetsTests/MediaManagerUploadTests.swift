@@ -134,6 +134,27 @@ struct MediaManagerUploadTests {
         }
     }
 
+    @Test("a tus creation whose answer is lost (its token used, the retry refused) goes on under a new upload URL")
+    func lostCreationAnswerGetsANewUploadURL() async throws {
+        let (servicePort, proxyPort) = (try LoopbackPort.free(), try LoopbackPort.free())
+        try await TargetTestService.with(port: servicePort, publicURL: URL(string: "http://127.0.0.1:\(proxyPort)")) { test in
+            let proxy = try AnswerDroppingProxy.start(port: proxyPort, upstreamPort: servicePort, dropping: "POST /upload/tus/")
+            defer { proxy.stop() }
+            let bytes = try test.makeFile("big.bin", size: Self.large)
+            let target = try test.target()
+            let recorder = UploadRecorder()
+            #expect(try await target.upload("big.bin", in: test, recorder: recorder) == .needsFinalize)
+            #expect(proxy.dropped.count == 1, "the first creation's answer was lost: \(proxy.dropped)")
+            #expect(recorder.resumeData.count == 1, "only the upload that took the bytes was journalled")
+            let resume = try #require(recorder.resumeData.first)
+            let file = try await target.finalize(resume: resume, remotePath: "big.bin", size: Int64(bytes.count))
+            _ = try await waitUntilProcessed(target, file.remoteId)
+            let downloaded = try await download(try #require(try await target.client.file(id: file.remoteId).url))
+            let same = downloaded == bytes
+            #expect(same)
+        }
+    }
+
     @Test("a plain PUT repeated with the same resume data after it succeeded gives the same file, no duplicate")
     func plainResumeAfterSuccess() async throws {
         try await TargetTestService.with { test in

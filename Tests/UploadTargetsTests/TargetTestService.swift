@@ -21,12 +21,17 @@ final class TargetTestService: Sendable {
     let apiKey: String?
     let processingDelay: Duration
     let processingFailureRate: Double
+    /// Where the service listens (0: a free port) and the origin of the URLs it hands out (nil: its own).
+    let port: Int
+    let publicURL: URL?
     private let running: Mutex<RunningMediaService?>
 
     private init(
         data: TemporaryDirectory, cache: TemporaryDirectory, apiKey: String?, processingDelay: Duration,
-        processingFailureRate: Double
+        processingFailureRate: Double, port: Int, publicURL: URL?
     ) {
+        self.port = port
+        self.publicURL = publicURL
         self.data = data
         self.cache = cache
         self.apiKey = apiKey
@@ -47,8 +52,8 @@ final class TargetTestService: Sendable {
     func start() async throws {
         let server = try MediaServer(
             configuration: MediaServiceConfiguration(
-                port: 0, dataDirectory: URL(fileURLWithPath: data.path), apiKey: apiKey, processingDelay: processingDelay,
-                processingFailureRate: processingFailureRate))
+                port: port, dataDirectory: URL(fileURLWithPath: data.path), apiKey: apiKey, processingDelay: processingDelay,
+                processingFailureRate: processingFailureRate, publicURL: publicURL))
         let service = try await server.start()
         running.withLock { $0 = service }
     }
@@ -100,16 +105,16 @@ final class TargetTestService: Sendable {
     }
 
     /// Runs `body` with a started service; the service is stopped and both directories removed afterwards,
-    /// also when `body` throws.
+    /// also when `body` throws. `port` and `publicURL` put the service behind a proxy.
     static func with(
         apiKey: String? = nil, processingDelay: Duration = .milliseconds(50), processingFailureRate: Double = 0,
-        _ body: (TargetTestService) async throws -> Void
+        port: Int = 0, publicURL: URL? = nil, _ body: (TargetTestService) async throws -> Void
     ) async throws {
         let data = try TemporaryDirectory("targets-data")
         let cache = try TemporaryDirectory("targets-cache")
         let test = TargetTestService(
             data: data, cache: cache, apiKey: apiKey, processingDelay: processingDelay,
-            processingFailureRate: processingFailureRate)
+            processingFailureRate: processingFailureRate, port: port, publicURL: publicURL)
         do {
             try await test.start()
             try await body(test)

@@ -31,12 +31,13 @@ public struct ConfigurationFile: Sendable {
         public var options: [String]?
         /// A size (`"64G"`) or a number of bytes.
         public var cache_max_size: SizeText?
+        public var max_chunk_size: SizeText?
         public var cache_min_free: SizeText?
         public var cache_full_wait: Number?
 
         public static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "max_requests", "write_back", "retry_max_delay", "cache",
-            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options", "cache_max_size",
+            "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options", "cache_max_size", "max_chunk_size",
             "cache_min_free", "cache_full_wait",
         ]
     }

@@ -18,8 +18,11 @@ enum DaemonClients {
         return policy
     }()
 
-    static func tus(http: HTTPClient) -> TusUploader {
-        TusUploader(httpClient: http, configuration: TusUploader.Configuration(retryPolicy: retryPolicy), logger: Logger(label: "tusfs.tus-client"))
+    /// PATCHes start at the default chunk size and grow up to `maxChunkSize` while the link is fast.
+    static func tus(http: HTTPClient, maxChunkSize: Int64) -> TusUploader {
+        TusUploader(
+            httpClient: http, configuration: TusUploader.Configuration(maximumChunkSize: maxChunkSize, retryPolicy: retryPolicy),
+            logger: Logger(label: "tusfs.tus-client"))
     }
 
     static func mediaManager(endpoint: URL, credentials: MediaManagerCredentials, http: HTTPClient, tus: TusUploader) -> MediaManagerClient {

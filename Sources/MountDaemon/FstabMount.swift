@@ -18,7 +18,7 @@ public enum FstabMount {
 
     static let valueOptions: [String: String] = [
         "endpoint": "--endpoint", "api_key_file": "--api-key-file", "site_id": "--site-id", "tus": "--tus",
-        "remote_folder": "--remote-folder", "transfers": "--transfers", "max_requests": "--max-requests", "write_back": "--write-back", "cache": "--cache",
+        "remote_folder": "--remote-folder", "transfers": "--transfers", "max_requests": "--max-requests", "max_chunk_size": "--max-chunk-size", "write_back": "--write-back", "cache": "--cache",
         "threads": "--threads", "log_level": "--log-level", "config": "--config",
     ]
     static let mountOnlyOptions: Set<String> = ["defaults", "auto", "noauto", "user", "users", "nouser", "owner", "group", "nofail", "_netdev"]

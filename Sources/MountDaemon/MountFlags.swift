@@ -13,6 +13,8 @@ public struct MountFlags: Sendable {
     public var transfers: Int?
     /// `--max-requests`: the most requests in flight at once.
     public var maxRequests: Int?
+    /// `--max-chunk-size SIZE`: the largest tus PATCH, as typed.
+    public var maxChunkSize: String?
     public var writeBack: Double?
     /// `--retry-max-delay`: the longest wait, in seconds, between automatic retries of a failed upload.
     public var retryMaxDelay: Double?
@@ -33,6 +35,7 @@ public struct MountFlags: Sendable {
     public init(
         endpoint: String? = nil, apiKey: String? = nil, apiKeyFile: String? = nil, siteId: String? = nil,
         caFile: String? = nil, tus: String? = nil, remoteFolder: String? = nil, transfers: Int? = nil, maxRequests: Int? = nil,
+        maxChunkSize: String? = nil,
         writeBack: Double? = nil, retryMaxDelay: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
         logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = [],
         cacheMaxSize: String? = nil, cacheMinFree: String? = nil, cacheFullWait: Double? = nil
@@ -49,6 +52,7 @@ public struct MountFlags: Sendable {
         self.remoteFolder = remoteFolder
         self.transfers = transfers
         self.maxRequests = maxRequests
+        self.maxChunkSize = maxChunkSize
         self.writeBack = writeBack
         self.retryMaxDelay = retryMaxDelay
         self.cache = cache

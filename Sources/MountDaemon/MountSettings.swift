@@ -16,6 +16,9 @@ public struct MountSettings: Sendable {
     /// The most requests in flight at once (upload URLs, small-file PUTs, finalizes, status polls); the mount
     /// adapts how many it really sends to the service's answers, up to this. Default 128.
     public var maxRequests: Int
+    /// The largest tus PATCH in bytes; PATCHes start at 64 MiB and grow to it while the link is fast. A crash
+    /// or a cut connection sends again at most the PATCH in flight. Default 1 GiB.
+    public var maxChunkSize: Int64
     public var writeBack: Double
     /// The longest wait, in seconds, between automatic retries of an upload that failed in a way that may
     /// pass (uploads are retried for as long as it takes). Default 300.
@@ -45,6 +48,7 @@ public struct MountSettings: Sendable {
         public static let remoteFolder = "TUSFS_REMOTE_FOLDER"
         public static let transfers = "TUSFS_TRANSFERS"
         public static let maxRequests = "TUSFS_MAX_REQUESTS"
+        public static let maxChunkSize = "TUSFS_MAX_CHUNK_SIZE"
         public static let writeBack = "TUSFS_WRITE_BACK"
         public static let retryMaxDelay = "TUSFS_RETRY_MAX_DELAY"
         public static let cache = "TUSFS_CACHE"
@@ -130,6 +134,7 @@ public struct MountSettings: Sendable {
         metricsListen = flags.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
         if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
         cacheLimits = try Self.cacheLimits(flags: flags, env: env, config: config, fileName: fileName)
+        maxChunkSize = try Self.maxChunkSize(flags: flags, env: env, config: config, fileName: fileName)
         if !flags.options.isEmpty {
             options = flags.options
         } else if let text = env[Variable.options] {
@@ -171,6 +176,25 @@ public struct MountSettings: Sendable {
         }
         return limits
     }
+
+    private static func maxChunkSize(
+        flags: MountFlags, env: [String: String], config: ConfigurationFile.Mount, fileName: String
+    ) throws -> Int64 {
+        let sources = [
+            (flags.maxChunkSize, "--max-chunk-size"), (env[Variable.maxChunkSize], Variable.maxChunkSize),
+            (config.max_chunk_size?.value, "max_chunk_size in the \(fileName)"),
+        ]
+        guard let (text, source) = sources.first(where: { $0.0 != nil }), let text else { return defaultMaxChunkSize }
+        guard let size = CacheLimits.size(text), size >= minimumMaxChunkSize, size <= 1 << 40 else {
+            throw MountError("\(source) must be a size from 1M to 1T such as 64M or 1G, got \(text)")
+        }
+        return size
+    }
+
+    /// The largest PATCH by default: on a fast link a 1 GiB file goes in two or three PATCHes.
+    public static let defaultMaxChunkSize: Int64 = 1 << 30
+    /// The smallest `--max-chunk-size`.
+    public static let minimumMaxChunkSize: Int64 = 1 << 20
 
     /// Enough requests in flight to keep a link of 150 ms round trip busy at several hundred files per second.
     public static let defaultMaxRequests = 128

@@ -65,7 +65,7 @@ public struct MountedDaemon: Sendable {
         let repaired = MirrorFilesystem.repairInterruptedCacheChanges(files: cache.files, intentsDirectory: intents)
         if repaired > 0 { logger.info("put back the times of files an eviction or a read-back left", metadata: ["files": "\(repaired)"]) }
         let uploads = try await UploadRuntime.start(
-            destination: destination, cache: cache,
+            destination: destination, cache: cache, maxChunkSize: settings.maxChunkSize,
             configuration: UploadEngineConfiguration(
                 writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers,
                 maxRequests: settings.maxRequests,
@@ -178,7 +178,8 @@ public struct MountedDaemon: Sendable {
             "--cache-full-wait", "\(limits.fullWait)",
         ]
         arguments += [
-            "--transfers", "\(settings.transfers)", "--max-requests", "\(settings.maxRequests)", "--write-back", "\(settings.writeBack)",
+            "--transfers", "\(settings.transfers)", "--max-requests", "\(settings.maxRequests)",
+            "--max-chunk-size", "\(settings.maxChunkSize)", "--write-back", "\(settings.writeBack)",
             "--retry-max-delay", "\(settings.retryMaxDelay)", "--log-level", settings.logLevel.rawValue,
             "--log-format", settings.logFormat.rawValue,
         ]

@@ -34,7 +34,8 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
     }
 
     static func start(
-        destination: UploadDestination, cache: CacheDirectory, configuration: UploadEngineConfiguration, logger: Logger
+        destination: UploadDestination, cache: CacheDirectory, maxChunkSize: Int64, configuration: UploadEngineConfiguration,
+        logger: Logger
     ) async throws -> UploadRuntime {
         // Every small-file request of the window, every transfer, plus the prepared upload URLs and the polls.
         let http = HTTPClient(
@@ -46,7 +47,7 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
         do {
             let target: any UploadTarget
             var client: MediaManagerClient?
-            let tus = DaemonClients.tus(http: http)
+            let tus = DaemonClients.tus(http: http, maxChunkSize: maxChunkSize)
             var description = destination.description
             switch destination.kind {
             case .tus(let endpoint):

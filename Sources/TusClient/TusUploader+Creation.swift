@@ -8,17 +8,23 @@ extension TusUploader {
     /// Creates an empty upload of `length` bytes (`POST`, creation extension) and returns it.
     ///
     /// Persist the returned ``TusUpload/url`` before sending data, so a crash can resume it.
+    ///
+    /// The server's `OPTIONS` answer (for its largest upload) is asked while the `POST` travels when it is not
+    /// known yet: one round trip instead of two. An upload over the server's limit is then refused after it was
+    /// created (the server drops the empty upload when it expires).
     public func create(at endpoint: URL, length: Int64, metadata: [String: String] = [:]) async throws -> TusUpload {
-        let capabilities = try await capabilities(of: endpoint)
-        try check(length: length, against: capabilities)
         var headers = HTTPHeaders()
         headers.add(name: TusHeader.uploadLength, value: String(length))
         if !metadata.isEmpty { headers.add(name: TusHeader.uploadMetadata, value: try TusMetadataEncoding.encode(metadata)) }
+        if let known = cachedCapabilities(of: endpoint) { try check(length: length, against: known) }
+        async let asked = capabilities(of: endpoint)
         var budget = RetryBudget(policy: configuration.retryPolicy)
-        return try await retrying(&budget, what: "POST \(endpoint.absoluteString)") {
+        let created = try await retrying(&budget, what: "POST \(endpoint.absoluteString)") {
             let response = try await self.send(.POST, endpoint, headers: headers, body: nil)
             return try self.createdUpload(response, endpoint: endpoint, length: length)
         }
+        try check(length: length, against: try await asked)
+        return created
     }
 
     /// Creates an upload for the file at `path`. A file up to ``Configuration/creationWithUploadLimit`` goes in

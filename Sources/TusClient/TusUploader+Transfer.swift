@@ -22,8 +22,9 @@ extension TusUploader {
     /// Sends the file at `path` to an existing upload, from `offset` (the server's, from the journal or a HEAD)
     /// to the end, in PATCH requests of ``Configuration/chunkSize`` bytes.
     ///
-    /// When a connection is cut and the server kept nothing of that request, later requests of this call are
-    /// half as large (down to ``minimumAdaptiveChunkSize``).
+    /// PATCHes grow on a fast link up to ``Configuration/maximumChunkSize`` (see ``ChunkSizer``). When a
+    /// connection is cut and the server kept nothing of that request, later requests of this call are half as
+    /// large (down to ``minimumAdaptiveChunkSize``) and no longer grow.
     ///
     /// With `offset` nil the server is asked first. `endpoint` (where the upload was created) is where the
     /// server's capabilities are asked; by default the upload URL's parent. After any failure the server is asked again before the next
@@ -45,7 +46,8 @@ extension TusUploader {
         var current = TusUpload(url: uploadURL, offset: offset ?? 0, length: length)
         var mustAskServer = offset == nil
         var reported: Int64 = -1
-        var chunkSize = configuration.chunkSize
+        var sizer = ChunkSizer(
+            size: configuration.chunkSize, maximum: configuration.maximumChunkSize, duration: configuration.chunkDuration)
         var cutAt: Int64?  // offset of a PATCH whose connection broke, until the server is asked
         // The SHA-1 of the next chunk, computed while the current one is sent, so only the first chunk waits.
         var nextDigest: PendingDigest?
@@ -64,9 +66,8 @@ extension TusUploader {
                     if status.offset > current.offset { budget.recordProgress() }
                     // A cut request that left nothing (a server that checks Upload-Checksum must drop a partial
                     // body, a link that breaks long requests): send smaller requests from now on.
-                    if let cut = cutAt, status.offset <= cut, chunkSize > Self.minimumAdaptiveChunkSize {
-                        chunkSize = max(Self.minimumAdaptiveChunkSize, chunkSize / 2)
-                        logger.notice("connection cut without progress, halving the chunk size", metadata: ["chunk_size": "\(chunkSize)"])
+                    if let cut = cutAt, status.offset <= cut, sizer.cutWithoutProgress(minimum: Self.minimumAdaptiveChunkSize) {
+                        logger.notice("connection cut without progress, halving the chunk size", metadata: ["chunk_size": "\(sizer.size)"])
                     }
                     cutAt = nil
                     current.offset = status.offset
@@ -80,7 +81,10 @@ extension TusUploader {
                 if current.offset >= length { return current }
                 if current.isExpired() { throw TusError.uploadNotFound(uploadURL) }
 
-                let count = min(chunkSize, length - current.offset)
+                // A digest computed ahead fixes this PATCH's size (chosen one PATCH earlier, so that hashing it
+                // overlapped the PATCH before).
+                var count = min(sizer.size, length - current.offset)
+                if let next = nextDigest, next.offset == current.offset, next.count <= length - current.offset { count = next.count }
                 var checksum: String?
                 if let checksumAlgorithm {
                     let pending: PendingDigest
@@ -97,11 +101,17 @@ extension TusUploader {
                     let nextOffset = current.offset + count
                     if nextOffset < length {
                         nextDigest = PendingDigest(
-                            checksumAlgorithm, file: file, offset: nextOffset, count: min(chunkSize, length - nextOffset),
+                            checksumAlgorithm, file: file, offset: nextOffset, count: min(sizer.size, length - nextOffset),
                             blockSize: configuration.readBlockSize)
                     }
                 }
+                let started = ContinuousClock.now
                 let answer = try await patch(uploadURL, file: file, offset: current.offset, count: count, checksum: checksum)
+                if answer.offset == current.offset + count,
+                    sizer.sent(count, in: ContinuousClock.now - started, last: answer.offset >= length)
+                {
+                    logger.debug("PATCHes grow", metadata: ["chunk_size": "\(sizer.size)"])
+                }
                 current.expires = answer.expires ?? current.expires
                 guard answer.offset > current.offset, answer.offset <= length else {
                     throw TusError.protocolViolation(

@@ -16,12 +16,19 @@ import TusCore
 /// ``RequestRetryPolicy`` says; every retry of a PATCH first asks the server for its offset, so no acknowledged byte
 /// is sent twice. Cancel the calling task to stop an upload; the server keeps what it acknowledged.
 ///
-/// The client holds no state about files; it only caches each endpoint's `OPTIONS` answer.
+/// The client holds no state about files; it only caches each server's `OPTIONS` answer.
 public final class TusUploader: Sendable {
     /// Tunables of a ``TusUploader``.
     public struct Configuration: Sendable {
-        /// Bytes sent per PATCH request. See docs/CLIENT.md for how the default was chosen.
+        /// Bytes sent per PATCH request (the first one, when PATCHes may grow). See docs/CLIENT.md for how the
+        /// default was chosen.
         public var chunkSize: Int64
+        /// The largest PATCH. Above ``chunkSize``, PATCHes grow while each takes less than ``chunkDuration``
+        /// (fewer round trips on a distant service; a cut connection then costs at most the PATCH in flight when
+        /// the server drops a checksummed partial body). Equal to ``chunkSize`` (the default): fixed PATCHes.
+        public var maximumChunkSize: Int64
+        /// How long a PATCH should last when PATCHes may grow (see ``maximumChunkSize``).
+        public var chunkDuration: Duration
         /// Bytes read from the file per `pread` while streaming a request body.
         public var readBlockSize: Int
         /// Uploads up to this size are sent in the creation request itself (creation-with-upload), when the
@@ -45,6 +52,8 @@ public final class TusUploader: Sendable {
 
         public init(
             chunkSize: Int64 = TusUploader.defaultChunkSize,
+            maximumChunkSize: Int64? = nil,
+            chunkDuration: Duration = TusUploader.defaultChunkDuration,
             readBlockSize: Int = 256 * 1024,
             creationWithUploadLimit: Int64 = 4 * 1024 * 1024,
             retryPolicy: RequestRetryPolicy = .default,
@@ -56,6 +65,8 @@ public final class TusUploader: Sendable {
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
         ) {
             self.chunkSize = max(1, chunkSize)
+            self.maximumChunkSize = max(self.chunkSize, maximumChunkSize ?? chunkSize)
+            self.chunkDuration = chunkDuration
             self.readBlockSize = max(4096, readBlockSize)
             self.creationWithUploadLimit = max(0, creationWithUploadLimit)
             self.retryPolicy = retryPolicy
@@ -73,6 +84,12 @@ public final class TusUploader: Sendable {
 
     /// The PATCH size used when none is configured (measured on loopback; see docs/CLIENT.md).
     public static let defaultChunkSize: Int64 = 64 * 1024 * 1024
+
+    /// The largest PATCH of the mount and `tusfs upload` (PATCHes grow to it on a fast link).
+    public static let defaultMaximumChunkSize: Int64 = 1 << 30
+
+    /// How long a growing PATCH should last: long enough that its round trip is a few percent of it.
+    public static let defaultChunkDuration: Duration = .seconds(2)
 
     /// The configuration this client was made with.
     public let configuration: Configuration
@@ -95,13 +112,13 @@ public final class TusUploader: Sendable {
 
     // MARK: - Discovery
 
-    /// What the server at `endpoint` supports (`OPTIONS`), asked once per endpoint and then cached.
+    /// What the server at `endpoint` supports (`OPTIONS`), asked once per server (``serverKey(_:)``) and then cached.
     ///
     /// A server that answers `OPTIONS` with an error that is not retried (some only implement the core
     /// protocol) is taken to support creation only.
     public func capabilities(of endpoint: URL) async throws -> TusServerCapabilities {
+        if let cached = cachedCapabilities(of: endpoint) { return cached }
         let key = endpoint.absoluteString
-        if let cached = capabilityCache.withLock({ $0[key] }) { return cached }
         var budget = RetryBudget(policy: configuration.retryPolicy)
         let capabilities: TusServerCapabilities
         do {
@@ -113,7 +130,28 @@ public final class TusUploader: Sendable {
             logger.debug("OPTIONS not usable, assuming core + creation", metadata: ["status": "\(error.status!)"])
             capabilities = .assumed
         }
-        capabilityCache.withLock { $0[key] = capabilities }
+        capabilityCache.withLock {
+            if $0.count >= Self.cachedServers { $0.removeAll() }
+            $0[Self.serverKey(endpoint)] = capabilities
+        }
         return capabilities
+    }
+
+    /// The servers whose `OPTIONS` answers are kept (a client talks to one or two; the cache never grows past this).
+    static let cachedServers = 64
+
+    /// The cached `OPTIONS` answer of the server behind `endpoint`, if it was asked already.
+    func cachedCapabilities(of endpoint: URL) -> TusServerCapabilities? {
+        capabilityCache.withLock { $0[Self.serverKey(endpoint)] }
+    }
+
+    /// Which server an endpoint belongs to: its URL without the last path component and query. A Media Manager
+    /// service hands out a new endpoint per upload (`/upload/tus/TICKET`), all of one tus server: one `OPTIONS`
+    /// serves them all, and the cache does not grow with every upload.
+    static func serverKey(_ endpoint: URL) -> String {
+        var components = URLComponents(url: endpoint.deletingLastPathComponent(), resolvingAgainstBaseURL: true)
+        components?.query = nil
+        components?.fragment = nil
+        return components?.string ?? endpoint.deletingLastPathComponent().absoluteString
     }
 }

@@ -35,6 +35,11 @@ struct MountCommand: AsyncParsableCommand {
         valueName: "n"))
     var maxRequests: Int?
 
+    @Option(help: ArgumentHelp(
+        "Largest tus PATCH (default 1G); PATCHes start at 64M and grow while the link is fast. A crash or a cut connection sends again at most the PATCH in flight.",
+        valueName: "size"))
+    var maxChunkSize: String?
+
     @Option(help: ArgumentHelp("Seconds of quiet after a file's last close before its upload starts (default 1).", valueName: "seconds"))
     var writeBack: Double?
 
@@ -108,7 +113,7 @@ struct MountCommand: AsyncParsableCommand {
     private var flags: MountFlags {
         MountFlags(
             endpoint: service.endpoint, apiKey: service.apiKey, apiKeyFile: service.apiKeyFile, siteId: service.siteId,
-            caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, maxRequests: maxRequests, writeBack: writeBack,
+            caFile: service.caFile, tus: tusEndpoint, remoteFolder: remoteFolder, transfers: transfers, maxRequests: maxRequests, maxChunkSize: maxChunkSize, writeBack: writeBack,
             retryMaxDelay: retryMaxDelay,
             cache: cache, threads: threads, noPassthrough: noPassthrough, logLevel: logLevel, logFormat: logFormat,
             metricsListen: metricsListen, options: options, cacheMaxSize: cacheMaxSize, cacheMinFree: cacheMinFree,

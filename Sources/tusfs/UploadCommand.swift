@@ -28,7 +28,7 @@ struct UploadCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("tus"), help: ArgumentHelp("A plain tus endpoint to upload to instead.", valueName: "url"))
     var tusEndpoint: String?
-    @Option(help: ArgumentHelp("Bytes per tus PATCH request.", valueName: "bytes")) var chunkSize: Int64?
+    @Option(help: ArgumentHelp("Bytes per tus PATCH request (default: from 64 MiB growing up to 1 GiB while the link is fast).", valueName: "bytes")) var chunkSize: Int64?
     @Option(help: ArgumentHelp("Folder path on the service (e.g. /videos/2024); created if missing.", valueName: "path"))
     var folder: String?
     @Flag(help: "Do not send Upload-Checksum with tus requests (the server then keeps partial chunks of cut requests).")
@@ -59,7 +59,13 @@ struct UploadCommand: AsyncParsableCommand {
         for path in files { sizes.append(try CommandFailure.regularFileSize(path)) }
 
         var tusConfiguration = TusUploader.Configuration()
-        if let chunkSize { tusConfiguration.chunkSize = chunkSize }
+        // Without --chunk-size, PATCHes start at the default size and grow while the link is fast.
+        if let chunkSize {
+            tusConfiguration.chunkSize = chunkSize
+            tusConfiguration.maximumChunkSize = chunkSize
+        } else {
+            tusConfiguration.maximumChunkSize = TusUploader.defaultMaximumChunkSize
+        }
         tusConfiguration.sendsChecksums = !noChecksum
         // The clients absorb a blip; DirectUpload's own loop waits out anything longer, up to --retry-max-delay.
         tusConfiguration.retryPolicy = .quick

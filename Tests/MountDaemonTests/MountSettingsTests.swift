@@ -56,6 +56,31 @@ struct MountSettingsTests {
             .maxRequests == 8)
     }
 
+    @Test func theLargestPatchComesFromTheFlagTheVariableOrTheFileAndReachesTheDaemon() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let config = try file("[mount]\nmax_chunk_size = \"256M\"\n", in: directory)
+        #expect(try MountSettings(flags: MountFlags(), environment: [:], file: .none).maxChunkSize == 1 << 30)
+        #expect(try MountSettings(flags: MountFlags(), environment: [:], file: config).maxChunkSize == 256 << 20)
+        #expect(try MountSettings(flags: MountFlags(), environment: ["TUSFS_MAX_CHUNK_SIZE": "64M"], file: config).maxChunkSize == 64 << 20)
+        let settings = try MountSettings(flags: MountFlags(maxChunkSize: "2G"), environment: ["TUSFS_MAX_CHUNK_SIZE": "64M"], file: config)
+        #expect(settings.maxChunkSize == 2 << 30)
+        let arguments = MountedDaemon(mountpoint: "/mnt/up", settings: settings).daemonArguments(cache: CacheDirectory(path: "/c"))
+        let index = try #require(arguments.firstIndex(of: "--max-chunk-size"))
+        #expect(arguments[index + 1] == "\(2 << 30)")
+        for (flags, environment, words) in [
+            (MountFlags(maxChunkSize: "big"), [:], "--max-chunk-size must be a size from 1M to 1T"),
+            (MountFlags(maxChunkSize: "100k"), [:], "--max-chunk-size must be a size from 1M to 1T"),
+            (MountFlags(), ["TUSFS_MAX_CHUNK_SIZE": "0"], "TUSFS_MAX_CHUNK_SIZE must be a size from 1M to 1T"),
+        ] {
+            #expect {
+                try MountSettings(flags: flags, environment: environment, file: .none)
+            } throws: { error in
+                (error as? MountError)?.description.contains(words) == true
+            }
+        }
+    }
+
     @Test func withNothingGivenEverySettingIsItsDefault() throws {
         let settings = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
         #expect(settings.endpoint == nil && settings.tus == nil)

@@ -9,8 +9,10 @@ import Glibc
 /// connections, a file failed for good and retried on demand. Nothing may be lost or sent twice.
 @Suite("Upload recovery", .serialized)
 struct UploadRecoveryTests {
-    /// The tus client's default chunk: the most a crash may cost in bytes sent again.
+    /// The largest PATCH these mounts send (`--max-chunk-size`, fixed PATCHes of the first size): the most a
+    /// crash or an unmount may cost in bytes sent again.
     static let chunk: Double = 64 * 1024 * 1024
+    static let fixedChunks = ["--max-chunk-size", "64M"]
 
     /// `count` files of 1–24 KiB in 10 directories under `root`; returns their total size.
     static func smallFiles(_ count: Int, at root: String) throws -> Int {
@@ -34,7 +36,7 @@ struct UploadRecoveryTests {
 
     @Test func killDuringAOneGiBUploadResumesFromTheServersOffset() async throws {
         let size = 1 << 30
-        let bridge = try UploadBridgeFixture("crash-big", mountArguments: ["--write-back", "0"])
+        let bridge = try UploadBridgeFixture("crash-big", mountArguments: ["--write-back", "0"] + Self.fixedChunks)
         defer { bridge.cleanup() }
         try MixedTree.largeFile(bridge.mount.path("movie.bin"), size: size)
 
@@ -63,7 +65,7 @@ struct UploadRecoveryTests {
     /// its acknowledgement), the rest resumes at the next mount from the server's offset.
     @Test func unmountMidUploadResumesAtTheNextMount() async throws {
         let size = 400 << 20
-        let bridge = try UploadBridgeFixture("graceful", mountArguments: ["--write-back", "0"])
+        let bridge = try UploadBridgeFixture("graceful", mountArguments: ["--write-back", "0"] + Self.fixedChunks)
         defer { bridge.cleanup() }
         try MixedTree.largeFile(bridge.mount.path("movie.bin"), size: size)
         let midway = try await UploadBridgeFixture.eventually(timeout: 120) {

@@ -105,6 +105,7 @@ extension TusUploader {
                             blockSize: configuration.readBlockSize)
                     }
                 }
+                try Task.checkCancellation()  // cancelled while the progress was reported: send no new PATCH
                 let started = ContinuousClock.now
                 let answer = try await patch(uploadURL, file: file, offset: current.offset, count: count, checksum: checksum)
                 if answer.offset == current.offset + count,

@@ -32,9 +32,6 @@ prepare_sources() {
 
 now() { date +%s.%N; }
 
-# median NUMBER...: the median, to 4 decimals.
-median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.4f}')" "$@"; }
-
 # stop_mount_and_service NAME: what the EXIT trap of a script with a mount at $mnt and a `tusfs serve` of its own
 # ($serve_pid, empty when none runs) does: unmounts, stops the service, and deletes $work (kept with
 # BENCH_KEEP=1, saying so as NAME).

@@ -34,6 +34,8 @@ public struct RequestWindow: Sendable {
     public private(set) var throttledCount = 0
     /// The lowest the limit has been.
     public private(set) var lowestLimit: Int
+    /// The highest the limit has been (it grows in slow start before the service first pushes back).
+    public private(set) var highestLimit: Int
     private var successes = 0
     private var lastDecrease: ContinuousClock.Instant?
 
@@ -41,6 +43,7 @@ public struct RequestWindow: Sendable {
         self.cap = max(1, cap)
         self.limit = min(self.cap, max(1, initialLimit))
         self.lowestLimit = limit
+        self.highestLimit = limit
     }
 
     /// How many may run at `now`: 0 during a pause, else ``limit``.
@@ -53,6 +56,7 @@ public struct RequestWindow: Sendable {
     /// has pushed back).
     public mutating func succeeded() {
         guard limit < cap else { return }
+        defer { highestLimit = max(highestLimit, limit) }
         if slowStart {
             limit += 1
             return

@@ -15,6 +15,7 @@ struct RequestWindowTests {
         window.congested(now: start)
         #expect(window.limit == 32)
         #expect(!window.slowStart)
+        #expect(window.highestLimit == 64 && window.lowestLimit == 4, "the peak and the floor so far")
         for _ in 0..<31 { window.succeeded() }
         #expect(window.limit == 32)
         window.succeeded()

@@ -15,8 +15,10 @@ import Glibc
 /// under 10 MiB, tus then finalize above) or to a plain tus server. A progress bar on a terminal; one line per
 /// file on stdout (the descriptor as JSON, or the tus upload URL), in the order the files were given.
 ///
-/// Files under 10 MiB are a request or two each, so over a slow link up to ``maxRequests`` of them are
-/// uploaded at once; larger files move bytes for long and go one at a time (beside the small ones).
+/// Files under 10 MiB are a request or two each, so over a slow link many of them are uploaded at once: as many
+/// as a ``RequestWindow`` allows, as the mount does: it starts at 16, grows while the service answers, halves
+/// and pauses for the `Retry-After` when the service throttles (429), halves on 503s and lost connections,
+/// never above ``maxRequests``. Larger files move bytes for long and go one at a time (beside the small ones).
 ///
 /// A failure that may pass (no answer from the service, 408, 429, 5xx) never fails a file: once the clients'
 /// own quick retries are spent, the file is tried again after a backoff capped at `retryMaxDelay`, for as
@@ -65,6 +67,7 @@ public struct DirectUpload {
             sender = .mediaManager(try makeClient(http, tus, logger), folder: folder, waitUntilProcessed: waitUntilProcessed)
         }
         let (maxRequests, retryMaxDelay) = (self.maxRequests, self.retryMaxDelay)
+        let window = SharedRequestWindow(cap: maxRequests, logger: logger)
         var failures = 0
         var lines: [Int: String?] = [:]
         var nextToPrint = 0
@@ -77,21 +80,31 @@ public struct DirectUpload {
             }
         }
         try await withThrowingTaskGroup(of: (index: Int, line: String?, large: Bool).self) { group in
-            var running = 0
+            var smallRunning = 0
             var largeRunning = false
             for (index, (path, size)) in files.enumerated() {
                 let large = size >= Self.smallFileSize
-                while running >= maxRequests || (large && largeRunning) {
+                while true {
+                    if large {
+                        if !largeRunning { break }
+                    } else {
+                        let (allowed, pausedUntil) = window.allowed()
+                        if let pausedUntil {
+                            // Throttled: nothing new until the pause ends (running uploads finish meanwhile).
+                            try await Task.sleep(until: pausedUntil, clock: .continuous)
+                            continue
+                        }
+                        if smallRunning < allowed { break }
+                    }
                     guard let done = try await group.next() else { break }
-                    running -= 1
-                    if done.large { largeRunning = false }
+                    if done.large { largeRunning = false } else { smallRunning -= 1 }
                     record(done.index, done.line)
                 }
-                running += 1
-                if large { largeRunning = true }
+                if large { largeRunning = true } else { smallRunning += 1 }
                 group.addTask {
                     let line = try await Self.upload(
-                        path, size: size, sender: sender, bar: bar, showsProgress: large || maxRequests == 1, retryMaxDelay: retryMaxDelay)
+                        path, size: size, sender: sender, bar: bar, showsProgress: large || maxRequests == 1,
+                        retryMaxDelay: retryMaxDelay, window: window)
                     return (index, line, large)
                 }
             }
@@ -104,7 +117,8 @@ public struct DirectUpload {
     /// Uploads one file, trying again after failures that may pass. Returns its line, or nil when it failed
     /// (reported on stderr).
     private static func upload(
-        _ path: String, size: Int64, sender: Sender, bar: ProgressBar, showsProgress: Bool, retryMaxDelay: Duration
+        _ path: String, size: Int64, sender: Sender, bar: ProgressBar, showsProgress: Bool, retryMaxDelay: Duration,
+        window: SharedRequestWindow
     ) async throws -> String? {
         let created = UploadURLBox()
         var failedTries = 0
@@ -123,10 +137,17 @@ public struct DirectUpload {
                 }
                 bar.finish(file: size)
                 bar.clear()
+                window.succeeded()
                 return line
             } catch let error as CancellationError {
                 throw error
+            } catch where Self.status(of: error) == 429 {
+                // Throttled: not a failed try. Wait as the service asked (the window pauses new uploads as long; a
+                // tus server's Retry-After is not passed up by the tus client, so its 429 pauses the default 1 s).
+                let pausedUntil = window.throttled(retryAfter: (error as? MediaManagerError)?.retryAfter)
+                try await Task.sleep(until: pausedUntil, clock: .continuous)
             } catch where Self.mayPass(error) {
+                window.congested()
                 failedTries += 1
                 var wait = Backoff.delay(
                     initial: .seconds(1), multiplier: 2, cap: retryMaxDelay, failures: failedTries, jitter: 0.5,
@@ -142,6 +163,11 @@ public struct DirectUpload {
                 return nil
             }
         }
+    }
+
+    /// The HTTP status of a client's error, if it has one.
+    static func status(of error: any Error) -> Int? {
+        (error as? MediaManagerError)?.status ?? (error as? TusError)?.status
     }
 
     /// Whether trying the same file again later can succeed: no answer from the service, or 408, 429, 5xx.

@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// The engine's bookkeeping of requests, as a value type: the files waiting for a transfer slot (oldest
 /// first), how many slots are taken, and the request running for each file.
 ///

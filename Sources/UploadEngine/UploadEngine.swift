@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Timekeeping
 import UploadStatus
 
 /// The upload engine: the thin driver around `UploadStateMachine`.

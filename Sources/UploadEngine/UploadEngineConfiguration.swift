@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// Tuning of the upload engine (`tusfs mount --transfers N --write-back SECONDS`).
 public struct UploadEngineConfiguration: Sendable {
     /// Quiet time after the last close before the upload starts. Default 1 s.

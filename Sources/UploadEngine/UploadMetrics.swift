@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Timekeeping
 import UploadStatus
 
 /// The engine's counters, reported through swift-metrics (a no-op until the process bootstraps a metrics

@@ -68,14 +68,17 @@ struct UploadCommand: AsyncParsableCommand {
         }
         tusConfiguration.sendsChecksums = !noChecksum
         // The clients absorb a blip; DirectUpload's own loop waits out anything longer, up to --retry-max-delay.
-        tusConfiguration.retryPolicy = .quick
+        // A 429 goes to DirectUpload at once: it pauses as asked and sends fewer at a time (RequestWindow).
+        var retryPolicy = RequestRetryPolicy.quick
+        retryPolicy.retriesThrottled = false
+        tusConfiguration.retryPolicy = retryPolicy
         let destination: DirectUpload.Destination
         if let tusEndpoint {
             destination = .tus(try ServiceURL.parse(tusEndpoint, flag: "--tus"))
         } else {
             let service = self.service
             destination = .mediaManager(
-                client: { http, tus, logger in try service.client(http: http, tus: tus, logger: logger, retryPolicy: .quick) },
+                client: { http, tus, logger in try service.client(http: http, tus: tus, logger: logger, retryPolicy: retryPolicy) },
                 folder: folder,
                 waitUntilProcessed: wait)
         }

@@ -97,6 +97,35 @@ struct UploadCommandTests {
         #expect(names == ["a.bin", "b.bin", "c.bin"], "\(stdout)")
     }
 
+    @Test("a throttling service slows tusfs upload down (fewer files at once, paused as asked) and fails nothing")
+    func uploadUnderThrottling() async throws {
+        let server = try ServeProcess.start(arguments: ["--processing-delay", "0", "--rate-limit", "20"])
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("cli-throttled")
+        defer { dir.remove() }
+        let names = (0..<80).map { "f\($0).bin" }
+        for (index, name) in names.enumerated() { try TestFiles.make(dir.appending(name), size: 1000 + index, seed: UInt64(index)) }
+
+        let result = try ProcessRunner.run(
+            tusfs, ["upload"] + names.map(dir.appending) + ["--endpoint", server.baseURL.absoluteString, "--max-requests", "64", "--verbose"])
+        #expect(result.status == 0, "\(result.stderr.suffix(3000))")
+        let uploaded = result.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["displayName"] as? String
+        }
+        #expect(uploaded == names, "every file, in the order given")
+        // The service refused some requests, and the command said how many files it sends at once from then on:
+        // fewer than --max-requests.
+        let metrics = try await server.metrics()
+        #expect(metrics.contains(#"status="429""#), "the service never throttled")
+        let limits = result.stderr.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "at most ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(!limits.isEmpty, "\(result.stderr.suffix(3000))")
+        #expect(limits.allSatisfy { $0 < 64 }, "\(limits)")
+        #expect(!result.stderr.contains("cannot take it yet"), "a 429 is a wait, not a failed try: \(result.stderr.suffix(2000))")
+    }
+
     @Test("--tus uploads to a plain tus server and prints the upload URL")
     func uploadToTusServer() async throws {
         let server = try TusPeerServer.start()

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TestSupport
+import Timekeeping
 import Testing
 @testable import UploadEngine
 import UploadStatus

@@ -1,5 +1,5 @@
 import Testing
-@testable import UploadEngine
+import Timekeeping
 
 @Suite("Requests in flight adapt to the service (AIMD)")
 struct RequestWindowTests {

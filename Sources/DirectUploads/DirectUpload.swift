@@ -142,9 +142,8 @@ public struct DirectUpload {
             } catch let error as CancellationError {
                 throw error
             } catch where Self.status(of: error) == 429 {
-                // Throttled: not a failed try. Wait as the service asked (the window pauses new uploads as long; a
-                // tus server's Retry-After is not passed up by the tus client, so its 429 pauses the default 1 s).
-                let pausedUntil = window.throttled(retryAfter: (error as? MediaManagerError)?.retryAfter)
+                // Throttled: not a failed try. Wait as the service asked (the window pauses new uploads as long).
+                let pausedUntil = window.throttled(retryAfter: (error as? MediaManagerError)?.retryAfter ?? (error as? TusError)?.retryAfter)
                 try await Task.sleep(until: pausedUntil, clock: .continuous)
             } catch where Self.mayPass(error) {
                 window.congested()

@@ -18,7 +18,10 @@ struct HTTPStatusFailure: Error, Sendable {
     var message: String
     var retryAfter: Duration?
 
-    var tusError: TusError { .http(status: status, message: message) }
+    var tusError: TusError {
+        if let retryAfter, status == 429 || status == 503 { return .busy(status: status, message: message, retryAfter: retryAfter) }
+        return .http(status: status, message: message)
+    }
 }
 
 /// The outcome of classifying a failed attempt: the error to report, and the wait asked by the server.

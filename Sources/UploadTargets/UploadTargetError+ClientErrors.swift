@@ -33,6 +33,10 @@ extension UploadTargetError {
             switch error {
             case .http(let status, let message):
                 return .fromStatus(status, message: "\(what): \(message.isEmpty ? "HTTP \(status)" : message)")
+            case .busy(let status, let message, let wait):
+                return UploadTargetError(
+                    retryable: true, message: "\(what): \(message.isEmpty ? "HTTP \(status)" : message)", status: status,
+                    retryAfter: wait)
             case .uploadNotFound: return .retryable("\(what): \(error)")
             case .network: return .unreachable("\(what): \(error)")
             case .protocolViolation: return .retryable("\(what): \(error)")

@@ -86,6 +86,32 @@ struct TusUploaderRetryTests {
         #expect(sleeper.all.isEmpty)
     }
 
+    @Test("a 429 the caller does not want retried comes back with the server's Retry-After")
+    func throttledAnswerCarriesRetryAfter() async throws {
+        let server = try TusFlakyServer.start(faults: ["PATCH": ["429:7"]])
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("busy")
+        defer { dir.remove() }
+        try TestFiles.make(dir.appending("f.bin"), size: 1000)
+        var policy = RequestRetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(100), maxDelay: .seconds(5))
+        policy.retriesThrottled = false
+        let sleeper = SleepRecorder()
+        let tus = TusUploader(configuration: .init(retryPolicy: policy, sleep: { try await sleeper.sleep($0) }, random: { 0 }))
+        let error = await #expect(throws: TusError.self) {
+            try await tus.upload(file: dir.appending("f.bin"), to: server.endpoint)
+        }
+        #expect(error == .busy(status: 429, message: "injected 429", retryAfter: .seconds(7)))
+        #expect(error?.status == 429 && error?.retryAfter == .seconds(7))
+        #expect(sleeper.all.isEmpty, "not retried by the client: the caller waits")
+        // Without a Retry-After it stays a plain HTTP failure.
+        let plain = try TusFlakyServer.start(faults: ["PATCH": ["429"]])
+        defer { plain.stop() }
+        let plainError = await #expect(throws: TusError.self) {
+            try await tus.upload(file: dir.appending("f.bin"), to: plain.endpoint)
+        }
+        #expect(plainError == .http(status: 429, message: "injected 429"))
+    }
+
     @Test("retries are bounded: persistent 503 ends with the last error")
     func boundedRetries() async throws {
         let server = try TusFlakyServer.start(faults: ["PATCH": Array(repeating: "503", count: 10)])

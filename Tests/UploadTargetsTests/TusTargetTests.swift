@@ -11,6 +11,15 @@ import UploadStatus
 /// `TusTarget` against the project's own standalone `TusEndpoint` on loopback.
 @Suite("TusTarget ↔ TusServer", .serialized)
 struct TusTargetTests {
+    @Test("a busy tus server's Retry-After reaches the engine as the wait it asks for")
+    func busyTusServerRetryAfterReachesTheEngine() {
+        let mapped = UploadTargetError.from(TusError.busy(status: 429, message: "slow down", retryAfter: .seconds(9)), doing: "upload a.bin")
+        #expect(mapped.isRetryable && mapped.status == 429 && mapped.retryAfter == .seconds(9))
+        #expect(mapped.message == "upload a.bin: slow down")
+        let plain = UploadTargetError.from(TusError.http(status: 429, message: ""), doing: "upload a.bin")
+        #expect(plain.isRetryable && plain.retryAfter == nil)
+    }
+
     /// A standalone tus server on a free port, with a cache directory; both removed afterwards.
     static func withTusServer(_ body: (URL, TusEndpoint, TemporaryDirectory) async throws -> Void) async throws {
         let storage = try TemporaryDirectory("targets-tus")

@@ -8,16 +8,16 @@
 #                                                           targets: >= 0.8x at 40 ms, >= 0.6x at 100 ms
 #   2. cp of a 1 GiB file into the mount until it is READY (with WAN_BIG_ROUNDS > 1, the median of that many
 #      copies, each under a new name after a sync). Prints seconds and the ratio to 0 ms.
-# The big file is read from tmpfs and the service keeps its data on tmpfs when /dev/shm has room: the disk of
-# these machines slows down for seconds after a few GiB of writes (a second 1 GiB copy into the same mount took
-# 2.6 to 9.7 s, the copy into the cache alone up to 4.7 s), which swamps the latency being measured. The
-# mount's cache stays on disk.
 #                                                           target: <= 1.1x at 40 ms
 #   3. (http, 0 ms) the small files again against `tusfs serve --rate-limit R` (default 200 requests/s):
 #      files/s against what the limit allows (R / the requests per file the unthrottled 0 ms run made, read
 #      from the service's /metrics), and how many files failed for good (none may).
 #                                                           target: >= 90 % of what the limit allows
-# The service runs with --processing-delay 0, so the figures are the mount's and the network's.
+# The service runs with --processing-delay 0, so the figures are the mount's and the network's. The big file is
+# read from tmpfs and the service keeps its data on tmpfs when /dev/shm has room: the disk of these machines
+# slows down for seconds after a few GiB of writes (a second 1 GiB copy into the same mount took 2.6 to 9.7 s,
+# the copy into the cache alone up to 4.7 s), which swamps the latency being measured. The mount's cache stays
+# on disk.
 # Usage: Scripts/bench-wan.sh    (release build; needs root or fuse access; about 10 minutes)
 # Environment: WAN_LATENCIES (default "0 40 100"), WAN_PROTOCOLS (default "http https"), WAN_FILES (2000),
 #              WAN_BIG_MIB (1024), WAN_BIG_ROUNDS (1), WAN_RATE (200; 0 skips part 3), WAN_MOUNT_ARGS (extra `tusfs mount` options),
@@ -41,7 +41,11 @@ if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -gt $(((
   big_dir=$(mktemp -d /dev/shm/tusfs-bench-wan-XXXXXX)
   serve_dir=$big_dir
 fi
-trap 'stop_mount_and_service bench-wan; [ "$big_dir" = "$src" ] || rm -rf "$big_dir"' EXIT
+remove_big_dir() {
+  [ "$big_dir" != "$src" ] || return 0
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-wan: kept $big_dir" >&2; else rm -rf "$big_dir"; fi
+}
+trap 'stop_mount_and_service bench-wan; remove_big_dir' EXIT
 
 echo "bench-wan: preparing sources in $work (the big file in $big_dir)" >&2
 mkdir -p "$src/small"

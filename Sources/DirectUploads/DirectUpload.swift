@@ -143,7 +143,7 @@ public struct DirectUpload {
                 throw error
             } catch where Self.status(of: error) == 429 {
                 // Throttled: not a failed try. Wait as the service asked (the window pauses new uploads as long).
-                let pausedUntil = window.throttled(retryAfter: (error as? MediaManagerError)?.retryAfter ?? (error as? TusError)?.retryAfter)
+                let pausedUntil = window.throttled(retryAfter: Self.retryAfter(of: error))
                 try await Task.sleep(until: pausedUntil, clock: .continuous)
             } catch where Self.mayPass(error) {
                 window.congested()
@@ -151,7 +151,7 @@ public struct DirectUpload {
                 var wait = Backoff.delay(
                     initial: .seconds(1), multiplier: 2, cap: retryMaxDelay, failures: failedTries, jitter: 0.5,
                     random: Double.random(in: 0..<1))
-                if let asked = (error as? MediaManagerError)?.retryAfter { wait = max(wait, min(asked, retryMaxDelay)) }
+                if let asked = Self.retryAfter(of: error) { wait = max(wait, min(asked, retryMaxDelay)) }
                 bar.clear()
                 CommandFailure.report(
                     "\(path): the service cannot take it yet (\(error)); trying again in \(String(format: "%.1f", wait.seconds)) s")
@@ -167,6 +167,11 @@ public struct DirectUpload {
     /// The HTTP status of a client's error, if it has one.
     static func status(of error: any Error) -> Int? {
         (error as? MediaManagerError)?.status ?? (error as? TusError)?.status
+    }
+
+    /// The wait a busy service asked for (`Retry-After`) with a client's error, if it asked for one.
+    static func retryAfter(of error: any Error) -> Duration? {
+        (error as? MediaManagerError)?.retryAfter ?? (error as? TusError)?.retryAfter
     }
 
     /// Whether trying the same file again later can succeed: no answer from the service, or 408, 429, 5xx.

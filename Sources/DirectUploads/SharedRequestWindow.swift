@@ -17,8 +17,8 @@ final class SharedRequestWindow: Sendable {
     func allowed() -> (count: Int, pausedUntil: ContinuousClock.Instant?) {
         let now = ContinuousClock.now
         return window.withLock { window in
-            if let until = window.pausedUntil, now < until { return (0, until) }
-            return (window.allowed(at: now), nil)
+            let count = window.allowed(at: now)  // 0 only during a pause: the limit is at least 1
+            return (count, count == 0 ? window.pausedUntil : nil)
         }
     }
 

@@ -148,21 +148,19 @@ public struct MountSettings: Sendable {
         flags: MountFlags, env: [String: String], config: ConfigurationFile.Mount, fileName: String
     ) throws -> CacheLimits {
         var limits = CacheLimits()
-        let maxSources = [
+        if let (text, source) = firstGiven(
             (flags.cacheMaxSize, "--cache-max-size"), (env[Variable.cacheMaxSize], Variable.cacheMaxSize),
-            (config.cache_max_size?.value, "cache_max_size in the \(fileName)"),
-        ]
-        if let (text, source) = maxSources.first(where: { $0.0 != nil }), let text {
+            (config.cache_max_size?.value, "cache_max_size in the \(fileName)"))
+        {
             guard let size = CacheLimits.size(text) else {
                 throw MountError("\(source) must be a size such as 512M, 64G or 1T, got \(text)")
             }
             limits.maxSize = size == 0 ? nil : size
         }
-        let freeSources = [
+        if let (text, source) = firstGiven(
             (flags.cacheMinFree, "--cache-min-free"), (env[Variable.cacheMinFree], Variable.cacheMinFree),
-            (config.cache_min_free?.value, "cache_min_free in the \(fileName)"),
-        ]
-        if let (text, source) = freeSources.first(where: { $0.0 != nil }), let text {
+            (config.cache_min_free?.value, "cache_min_free in the \(fileName)"))
+        {
             guard let free = CacheLimits.freeSpace(text) else {
                 throw MountError("\(source) must be a size such as 10G or a percentage from 0% to 90%, got \(text)")
             }
@@ -180,15 +178,22 @@ public struct MountSettings: Sendable {
     private static func maxChunkSize(
         flags: MountFlags, env: [String: String], config: ConfigurationFile.Mount, fileName: String
     ) throws -> Int64 {
-        let sources = [
-            (flags.maxChunkSize, "--max-chunk-size"), (env[Variable.maxChunkSize], Variable.maxChunkSize),
-            (config.max_chunk_size?.value, "max_chunk_size in the \(fileName)"),
-        ]
-        guard let (text, source) = sources.first(where: { $0.0 != nil }), let text else { return defaultMaxChunkSize }
+        guard
+            let (text, source) = firstGiven(
+                (flags.maxChunkSize, "--max-chunk-size"), (env[Variable.maxChunkSize], Variable.maxChunkSize),
+                (config.max_chunk_size?.value, "max_chunk_size in the \(fileName)"))
+        else { return defaultMaxChunkSize }
         guard let size = CacheLimits.size(text), size >= minimumMaxChunkSize, size <= 1 << 40 else {
             throw MountError("\(source) must be a size from 1M to 1T such as 64M or 1G, got \(text)")
         }
         return size
+    }
+
+    /// The first of a text setting's flag, variable and file values that was given, with where it came from
+    /// (for the error message when it does not parse).
+    private static func firstGiven(_ sources: (value: String?, source: String)...) -> (text: String, source: String)? {
+        for (value, source) in sources { if let value { return (value, source) } }
+        return nil
     }
 
     /// The largest PATCH by default: on a fast link a 1 GiB file goes in two or three PATCHes.

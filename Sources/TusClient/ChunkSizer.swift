@@ -45,10 +45,9 @@ struct ChunkSizer: Sendable {
     /// `minimum`), and no growth for the rest of this upload. Returns true when the size changed.
     mutating func cutWithoutProgress(minimum: Int64) -> Bool {
         let halved = max(minimum, size / 2)
-        maximum = min(maximum, max(halved, size))
-        guard halved < size else { return false }
-        size = halved
-        maximum = halved
-        return true
+        let changed = halved < size
+        if changed { size = halved }
+        maximum = size
+        return changed
     }
 }

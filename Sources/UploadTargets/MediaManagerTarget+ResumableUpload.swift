@@ -82,12 +82,12 @@ extension MediaManagerTarget {
                     metadata: MediaManagerClient.tusMetadata(
                         fileName: upload.location.fileName, mimeType: upload.mimeType,
                         uploadToken: resumable.uploadToken))
-            } catch TusError.http(let status, let message) where status == 403 {
+            } catch let refusal as TusError where refusal.status == 403 {
                 refusals += 1
-                guard refusals < Self.resumableURLsPerStart else { throw TusError.http(status: status, message: message) }
+                guard refusals < Self.resumableURLsPerStart else { throw refusal }
                 logger.notice(
                     "tus creation refused under a new upload URL (an earlier try used it); asking for another",
-                    metadata: ["path": "\(upload.location.fileName)", "message": "\(message)"])
+                    metadata: ["path": "\(upload.location.fileName)", "message": "\(refusal.serverMessage ?? "")"])
                 continue
             }
             return try await sendResumable(upload, created: created, endpoint: endpoint, token: resumable.uploadToken)

@@ -36,6 +36,22 @@ static inline ssize_t tusfs_write_buf_to_fd(struct fuse_bufvec *in, int fd, off_
     return fuse_buf_copy(&out, in, (enum fuse_buf_copy_flags)0);
 }
 
+/// splice(2) (declared by hand: glibc hides it behind _GNU_SOURCE).
+extern ssize_t splice(int fd_in, off_t *off_in, int fd_out, off_t *off_out, size_t len, unsigned int flags);
+
+static ssize_t tusfs_io_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len, unsigned int flags,
+                               void *userdata) {
+    (void)userdata;
+    return splice(fdin, offin, fdout, offout, len, flags);
+}
+
+/// Gives a custom I/O the splice hooks: libfuse offers splice to the kernel only when the custom I/O has
+/// them (`splice_send` for replies carrying file data, `splice_receive` for requests such as writes).
+static inline void tusfs_io_set_splice(struct fuse_custom_io *io, int send, int receive) {
+    io->splice_send = send ? tusfs_io_splice : NULL;
+    io->splice_receive = receive ? tusfs_io_splice : NULL;
+}
+
 /// Bitfields of fuse_file_info, which Swift does not reliably import.
 static inline void tusfs_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
 static inline void tusfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }

@@ -9,8 +9,14 @@ public struct ConnectionSettings: Sendable {
     public var maxWrite: UInt32 = 1 << 20
     /// Largest read-ahead the kernel does (bytes).
     public var maxReadahead: UInt32 = 1 << 20
-    /// Move request data through pipes with splice(2) instead of copying it through user space.
+    /// Move the data of read replies from the backing file to /dev/fuse with splice(2) instead of copying it
+    /// through a buffer in the daemon.
     public var splice: Bool = true
+    /// Receive requests through a pipe with splice(2), so that a large write's data goes from /dev/fuse to
+    /// the backing file without a copy through the daemon. Off: it costs a second system call on every
+    /// request (libfuse splices each request into a pipe, then reads the small ones out of it), and with
+    /// passthrough the daemon sees few writes.
+    public var spliceRequests: Bool = false
     /// Let the kernel cache writes and send them later. Off by default: with it, a `write()` that returned
     /// may still sit in the kernel's page cache and be lost if the daemon dies (the mount promises that a
     /// returned write is in the backing file: README, "A write() that returned is in the backing file").
@@ -33,7 +39,7 @@ public struct ConnectionSettings: Sendable {
             let bit = UInt32(bitPattern: flag)
             if on && capable & bit != 0 { want |= bit } else if !on { want &= ~bit }
         }
-        set(FUSE_CAP_SPLICE_READ, splice)
+        set(FUSE_CAP_SPLICE_READ, spliceRequests)
         set(FUSE_CAP_SPLICE_WRITE, splice)
         set(FUSE_CAP_SPLICE_MOVE, splice)
         set(FUSE_CAP_WRITEBACK_CACHE, writebackCache)

@@ -56,7 +56,7 @@ public final class FUSESession: @unchecked Sendable {
         }
         let device = fuse_session_fd(session)
         context.takeUnretainedValue().passthrough.attach(device: device)
-        var io = makeCustomIO()
+        var io = makeCustomIO(spliceReplies: settings.splice, spliceRequests: settings.spliceRequests)
         if fuse_session_custom_io(session, &io, device) != 0 {
             fuse_session_unmount(session)
             fuse_session_destroy(session)

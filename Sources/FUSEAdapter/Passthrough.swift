@@ -98,9 +98,13 @@ final class Passthrough: Sendable {
     }
 }
 
-/// libfuse's custom I/O: plain read/writev on /dev/fuse, with a look at INIT and open replies on the way.
-func makeCustomIO() -> fuse_custom_io {
+/// libfuse's custom I/O: plain read/writev on /dev/fuse, with a look at INIT and open replies on the way,
+/// and splice(2) for replies carrying file data (`spliceReplies`) and for requests (`spliceRequests`): without
+/// the hooks libfuse would not offer splice to the kernel at all, and every read the daemon serves would be
+/// copied through a buffer.
+func makeCustomIO(spliceReplies: Bool, spliceRequests: Bool) -> fuse_custom_io {
     var io = fuse_custom_io()
+    tusfs_io_set_splice(&io, spliceReplies ? 1 : 0, spliceRequests ? 1 : 0)
     io.read = { fd, buffer, length, userdata in
         let count = read(fd, buffer, length)
         if count > 0, let buffer, let userdata {

@@ -253,8 +253,8 @@ public final class CacheSpace: @unchecked Sendable {
     func presence(of descriptor: Int32) -> Presence {
         var attributes = stat()
         guard fstatat(descriptor, "", &attributes, tusfs_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else { return .cached }
-        if let fetching = locked({ $0.fetching[UInt64(attributes.st_ino)].map { ($0.received, $0.size) } }) {
-            return .fetching(received: fetching.0, size: fetching.1)
+        if let fetch = locked({ $0.fetching[UInt64(attributes.st_ino)] }) {
+            return .fetching(received: fetch.withLock { $0.received }, size: fetch.size)
         }
         return CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) ? .evicted : .cached
     }
@@ -268,17 +268,46 @@ public final class CacheSpace: @unchecked Sendable {
 
     // MARK: reading back
 
-    /// One read-back under way: what has arrived, and how it ended. Its fields change under the lock only.
+    /// One read-back under way: what has arrived, and how it ended. Its fields change under its own lock,
+    /// whose condition wakes the file's readers as data arrives (not the cache's lock: the cache's thread and
+    /// its waiting writers are not woken for every part of the body).
     final class Fetch: @unchecked Sendable {
+        struct Progress {
+            var received: Int64 = 0
+            var finished = false
+            var error: String?
+            /// Whether a read was answered yet (for the debug log's timings).
+            var answered = false
+        }
         let size: Int64
-        var received: Int64 = 0
-        var finished = false
-        var error: String?
-        /// When the file was opened, and whether a read was answered yet (for the debug log's timings).
+        /// When the file was opened (for the debug log's timings).
         let started = ContinuousClock.now
-        var answered = false
+        private var progress = Progress()
+        private let arrival = NSCondition()
 
         init(size: Int64) { self.size = size }
+
+        func withLock<T>(_ body: (inout Progress) throws -> T) rethrows -> T {
+            arrival.lock()
+            defer { arrival.unlock() }
+            return try body(&progress)
+        }
+
+        /// Changes the progress and wakes the readers waiting for it.
+        func update(_ body: (inout Progress) -> Void) {
+            arrival.lock()
+            body(&progress)
+            arrival.broadcast()
+            arrival.unlock()
+        }
+
+        /// Waits until `ready` holds of the progress; returns the progress then.
+        func wait(until ready: (Progress) -> Bool) -> Progress {
+            arrival.lock()
+            defer { arrival.unlock() }
+            while !ready(progress) { arrival.wait() }
+            return progress
+        }
 
         /// Milliseconds since the open that started the read-back, for the debug log.
         var elapsed: String {
@@ -291,11 +320,7 @@ public final class CacheSpace: @unchecked Sendable {
     /// whole; joins a read-back already under way.
     private func readBack(inode: UInt64, descriptor: Int32, path: () -> String?) throws(FilesystemError) {
         guard let fetch = try startFetch(inode: inode, descriptor: descriptor, path: path) else { return }
-        condition.lock()
-        while !fetch.finished { condition.wait() }
-        let failed = fetch.error != nil
-        condition.unlock()
-        if failed { throw FilesystemError(EIO) }
+        if fetch.wait(until: \.finished).error != nil { throw FilesystemError(EIO) }
     }
 
     /// Starts reading the evicted file `inode` (open as `descriptor`) back on a thread of its own, or joins
@@ -364,11 +389,11 @@ public final class CacheSpace: @unchecked Sendable {
                     logger.debug("read-back: room made", metadata: ["since open": "\(fetch.elapsed)"])
                 },
                 progress: { [self] received in
-                    let first = locked { _ in
-                        defer { fetch.received = received }
-                        return fetch.received == 0
+                    var first = false
+                    fetch.update {
+                        first = $0.received == 0
+                        $0.received = received
                     }
-                    condition.broadcast()
                     if received == 0 {
                         logger.debug("read-back: the service answered", metadata: ["since open": "\(fetch.elapsed)"])
                     } else if first {
@@ -403,9 +428,11 @@ public final class CacheSpace: @unchecked Sendable {
     }
 
     private func finish(_ fetch: Fetch, inode: UInt64, error: String?) {
+        fetch.update {
+            $0.finished = true
+            $0.error = error
+        }
         locked { state in
-            fetch.finished = true
-            fetch.error = error
             if state.fetching[inode] === fetch { state.fetching[inode] = nil }
         }
         condition.broadcast()
@@ -414,19 +441,17 @@ public final class CacheSpace: @unchecked Sendable {
     /// Called before a read through `handle`: a file opened while it was being read back is read as the data
     /// arrives, so this waits until the range asked for is there (EIO when the read-back failed).
     func waitForData(handle: UInt64, offset: off_t, size: Int) throws(FilesystemError) {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let fetch = state.handles[handle]?.streaming else { return }
+        guard let fetch = locked({ $0.handles[handle]?.streaming }) else { return }
         let needed = min(Int64(offset) + Int64(size), fetch.size)
-        while fetch.received < needed && !fetch.finished { condition.wait() }
-        if fetch.error != nil { throw FilesystemError(EIO) }
-        if !fetch.answered {
-            fetch.answered = true
+        let progress = fetch.wait { $0.received >= needed || $0.finished }
+        if progress.error != nil { throw FilesystemError(EIO) }
+        if !progress.answered {
+            fetch.withLock { $0.answered = true }
             logger.debug("read-back: first read answered", metadata: [
-                "offset": "\(offset)", "size": "\(size)", "received": "\(fetch.received)", "since open": "\(fetch.elapsed)",
+                "offset": "\(offset)", "size": "\(size)", "received": "\(progress.received)", "since open": "\(fetch.elapsed)",
             ])
         }
-        if fetch.finished { state.handles[handle]?.streaming = nil }
+        if progress.finished { locked { $0.handles[handle]?.streaming = nil } }
     }
 
     private func fail(_ inode: UInt64, _ path: String, _ message: String) {
@@ -727,7 +752,7 @@ public final class CacheSpace: @unchecked Sendable {
         let inode = UInt64(attributes.st_ino)
         // A read-back under way (its readers gone) ends first.
         condition.lock()
-        while let fetch = state.fetching[inode], !fetch.finished { condition.wait() }
+        while state.fetching[inode] != nil { condition.wait() }
         condition.unlock()
         if locked({ $0.openCount[inode] != nil }) { throw FilesystemError(EBUSY) }
         if let written = locked({ $0.recentlyWritten[inode] }) {

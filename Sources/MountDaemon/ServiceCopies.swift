@@ -103,6 +103,7 @@ struct ServiceCopies: RemoteCopies {
         writer.startWriting()
         do {
             try task.wait()
+            try writer.verify()
         } catch let refusal as ReadBackRefusal {
             throw refusal
         } catch let error as ReadBackError {
@@ -134,8 +135,10 @@ struct ReadBackRefusal: Error {
 }
 
 /// Writes a GET's body into a cache file as it arrives, on the event loop that reads it, checking the length
-/// and, where the service gives one (`ETag`), the SHA-256. The body waits (back-pressure) until
-/// `startWriting()`: the cache makes room and notes the read-back meanwhile.
+/// and, where the service gives one (`ETag`), the SHA-256 (computed beside, see `BodyHasher`). The body waits
+/// (back-pressure) until `startWriting()`: the cache makes room and notes the read-back meanwhile. The last
+/// part is reported written only once the whole body is checked (`verify()`), so a reader never reaches the
+/// end of a copy that turns out different: it gets EIO instead.
 final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
     typealias Response = Void
 
@@ -151,7 +154,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         /// What has been written, and its hash when the service gives one to compare with.
         var offset: Int64 = 0
         var expectedHash: String?
-        var hasher: ChecksumHasher?
+        var hasher: BodyHasher?
     }
     private let state = Mutex(State())
 
@@ -174,7 +177,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
             .flatMap { $0.count == 64 && $0.allSatisfy(\.isHexDigit) ? $0.lowercased() : nil }
         state.withLock {
             $0.expectedHash = expected
-            $0.hasher = expected.map { _ in ChecksumAlgorithm.sha256.makeHasher() }
+            $0.hasher = expected.map { _ in BodyHasher() }
         }
         progress(0)
         return task.eventLoop.makeSucceededVoidFuture()
@@ -189,8 +192,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         }
         if let promise { return promise.futureResult }
         do {
-            try write(buffer)
-            return task.eventLoop.makeSucceededVoidFuture()
+            return try write(buffer, on: task.eventLoop) ?? task.eventLoop.makeSucceededVoidFuture()
         } catch {
             return task.eventLoop.makeFailedFuture(error)
         }
@@ -205,8 +207,11 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         }
         guard let waited else { return }
         do {
-            try write(waited.buffer)
-            waited.promise.succeed()
+            if let hashed = try write(waited.buffer, on: waited.promise.futureResult.eventLoop) {
+                hashed.cascade(to: waited.promise)
+            } else {
+                waited.promise.succeed()
+            }
         } catch {
             waited.promise.fail(error)
         }
@@ -222,8 +227,9 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
     }
 
     /// Writes one body part at the end of what was written (parts come one at a time: the next waits for
-    /// this one's future).
-    private func write(_ buffer: ByteBuffer) throws(ReadBackError) {
+    /// this one's future) and hands it to the hasher; returns what the next part must wait for when the
+    /// hashing lags too far behind.
+    private func write(_ buffer: ByteBuffer, on eventLoop: any EventLoop) throws(ReadBackError) -> EventLoopFuture<Void>? {
         let count = Int64(buffer.readableBytes)
         let start = state.withLock { $0.offset }
         guard start + count <= size else { throw ReadBackError("the service's copy is longer than the file's \(size) bytes") }
@@ -237,21 +243,71 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
                 }
                 done += written
             }
-            state.withLock {
-                $0.hasher?.update(bufferPointer: bytes)
-                $0.offset = start + count
-            }
+            state.withLock { $0.offset = start + count }
             return nil
         }
         if let failure { throw failure }
-        progress(start + count)
+        let hashed = state.withLock { $0.hasher }?.add(buffer, on: eventLoop)
+        if start + count < size { progress(start + count) }
+        return hashed
     }
 
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {
-        let (received, expected, digest) = state.withLock { ($0.offset, $0.expectedHash, $0.hasher?.finalize().lowercaseHex) }
+        let received = state.withLock { $0.offset }
         guard received == size else { throw ReadBackError("the service's copy came back short: \(received) of \(size) bytes") }
-        if let expected, let digest, digest != expected {
+    }
+
+    /// After the whole body came: waits for its hash and compares it with the service's, then reports the
+    /// file whole to its readers.
+    func verify() throws(ReadBackError) {
+        let (expected, hasher) = state.withLock { ($0.expectedHash, $0.hasher) }
+        if let expected, let digest = hasher?.finish(), digest != expected {
             throw ReadBackError("the service's copy is not the file: SHA-256 \(digest), the service says \(expected)")
         }
+        progress(size)
+    }
+}
+
+/// Computes a read-back's SHA-256 on a queue of its own, beside the event loop that writes the body to the
+/// cache file (hashing a body takes about as long as receiving it: on one thread the two would take turns).
+/// At most `lag` bytes wait to be hashed; past that the body waits for the hashing to catch up.
+final class BodyHasher: @unchecked Sendable {
+    static let lag = 32 << 20
+    private let queue = DispatchQueue(label: "tusfs.read-back-hash")
+    /// Touched on `queue` only.
+    private var hasher = ChecksumAlgorithm.sha256.makeHasher()
+    private struct Backlog {
+        var bytes = 0
+        var waiter: EventLoopPromise<Void>?
+    }
+    private let backlog = Mutex(Backlog())
+
+    /// Queues `buffer` to be hashed after the parts before it; returns a future to wait for when too much
+    /// waits already (completed once half of it is hashed), nil otherwise.
+    func add(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        let count = buffer.readableBytes
+        let waiter = backlog.withLock { backlog -> EventLoopPromise<Void>? in
+            backlog.bytes += count
+            guard backlog.bytes > Self.lag else { return nil }
+            let promise = eventLoop.makePromise(of: Void.self)
+            backlog.waiter = promise
+            return promise
+        }
+        queue.async { [self] in
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            let caughtUp = backlog.withLock { backlog -> EventLoopPromise<Void>? in
+                backlog.bytes -= count
+                guard backlog.bytes <= Self.lag / 2 else { return nil }
+                defer { backlog.waiter = nil }
+                return backlog.waiter
+            }
+            caughtUp?.succeed()
+        }
+        return waiter?.futureResult
+    }
+
+    /// Waits for every part queued so far; the digest in lowercase hex.
+    func finish() -> String {
+        queue.sync { hasher.finalize().lowercaseHex }
     }
 }

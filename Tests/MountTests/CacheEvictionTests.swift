@@ -157,6 +157,42 @@ struct CacheEvictionTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("clip.bin"))) == data)
     }
 
+    /// A copy that comes back with the right length but other bytes than the service's SHA-256 says is EIO:
+    /// the reader never gets to the file's end (its last part is held until the whole body is checked), the
+    /// reason is in `user.tusfs.error`, and the file stays evicted.
+    @Test func aCopyUnlikeTheServicesHashIsAnIOErrorBeforeTheEnd() async throws {
+        let bridge = try UploadBridgeFixture("cache-hash")
+        defer { bridge.cleanup() }
+        let size = 3_000_000
+        _ = try TestFiles.make(bridge.mount.path("clip.bin"), size: size, seed: 11)
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        #expect(try Self.cache(["evict", bridge.mount.path("clip.bin")]).succeeded)
+        // The service's stored copy changes under it: one byte in the middle, same length.
+        let stored = try #require(FileManager.default.enumerator(atPath: bridge.serviceData)?.compactMap { item -> String? in
+            let path = bridge.serviceData + "/" + (item as! String)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            return (attributes?[.size] as? NSNumber)?.intValue == size && attributes?[.type] as? FileAttributeType == .typeRegular
+                ? path : nil
+        }.first)
+        let handle = try #require(FileHandle(forUpdatingAtPath: stored))
+        try handle.seek(toOffset: UInt64(size / 2))
+        let original = try #require(try handle.read(upToCount: 1))
+        try handle.seek(toOffset: UInt64(size / 2))
+        try handle.write(contentsOf: Data([original[0] ^ 0xFF]))
+        try handle.close()
+
+        let scratch = try TemporaryDirectory("cache-hash-out")
+        defer { scratch.remove() }
+        let copy = scratch.appending("copy")
+        let cat = try ProcessRunner.run("sh", ["-c", "cat \"$0\" > \"$1\"", bridge.mount.path("clip.bin"), copy])
+        #expect(!cat.succeeded)
+        #expect(cat.stderr.contains("Input/output error"), "\(cat.stderr)")
+        let copied = try #require(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? NSNumber).intValue
+        #expect(copied < size)
+        #expect(try bridge.status("clip.bin", "error")?.contains("is not the file") == true)
+        #expect(try bridge.status("clip.bin", "cached") == "no")
+    }
+
     /// A file the service keeps private (refused at its plain URL) reads back through a download URL the
     /// mount has the service generate.
     @Test func aPrivateFileReadsBackThroughADownloadURL() async throws {

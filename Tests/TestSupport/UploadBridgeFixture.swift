@@ -40,6 +40,9 @@ public final class UploadBridgeFixture: @unchecked Sendable {
         }
     }
 
+    /// The service's data directory (`tusfs serve --data`): its database and the files' contents.
+    public var serviceData: String { secrets.appending("data") }
+
     /// The service's port, kept when it is stopped and started again.
     public var port: Int { server.baseURL.port ?? 0 }
 

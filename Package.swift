@@ -153,7 +153,7 @@ let package = Package(
             name: "MountDaemon",
             dependencies: [
                 "CLinux", "FUSEAdapter", "MirrorFilesystem", "MediaService", "BackgroundServices", "TusClient", "MediaManagerClient",
-                "UploadEngine", "UploadStatus", "UploadTargets", "TusCore",
+                "MediaManagerAPI", "UploadEngine", "UploadStatus", "UploadTargets", "TusCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -163,6 +163,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -27,6 +27,8 @@ public struct ConfigurationFile: Sendable {
         public var log_level: String?
         public var log_format: String?
         public var metrics_listen: String?
+        public var webhook_listen: String?
+        public var webhook_secret_file: String?
         public var ca_file: String?
         public var options: [String]?
         /// A size (`"64G"`) or a number of bytes.
@@ -38,7 +40,7 @@ public struct ConfigurationFile: Sendable {
         public static let keys: Set<String> = [
             "endpoint", "api_key_file", "site_id", "tus", "remote_folder", "transfers", "max_requests", "write_back", "retry_max_delay", "cache",
             "threads", "passthrough", "log_level", "log_format", "metrics_listen", "ca_file", "options", "cache_max_size", "max_chunk_size",
-            "cache_min_free", "cache_full_wait",
+            "cache_min_free", "cache_full_wait", "webhook_listen", "webhook_secret_file",
         ]
     }
 

@@ -19,7 +19,8 @@ public enum FstabMount {
     static let valueOptions: [String: String] = [
         "endpoint": "--endpoint", "api_key_file": "--api-key-file", "site_id": "--site-id", "tus": "--tus",
         "remote_folder": "--remote-folder", "transfers": "--transfers", "max_requests": "--max-requests", "max_chunk_size": "--max-chunk-size", "write_back": "--write-back", "cache": "--cache",
-        "threads": "--threads", "log_level": "--log-level", "config": "--config",
+        "threads": "--threads", "log_level": "--log-level", "config": "--config", "webhook_listen": "--webhook-listen",
+        "webhook_secret_file": "--webhook-secret-file",
     ]
     static let mountOnlyOptions: Set<String> = ["defaults", "auto", "noauto", "user", "users", "nouser", "owner", "group", "nofail", "_netdev"]
 

@@ -34,11 +34,11 @@ final class MetricsEndpoint: Sendable {
         return registry
     }
 
-    /// Parses `HOST:PORT` (`[::1]:9100` for IPv6).
-    static func address(_ text: String) throws -> (host: String, port: Int) {
+    /// Parses `HOST:PORT` (`[::1]:9100` for IPv6), the value of `option` (`metrics-listen`, `webhook-listen`).
+    static func address(_ text: String, option: String = "metrics-listen") throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
-        else { throw MountError("metrics-listen must be HOST:PORT, got \(text)") }
+        else { throw MountError("\(option) must be HOST:PORT, got \(text)") }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)

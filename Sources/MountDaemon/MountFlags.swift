@@ -24,6 +24,9 @@ public struct MountFlags: Sendable {
     public var logLevel: String?
     public var logFormat: LogFormat?
     public var metricsListen: String?
+    /// `--webhook-listen HOST:PORT` and `--webhook-secret-file F`: the service's webhooks, and their key.
+    public var webhookListen: String?
+    public var webhookSecretFile: String?
     /// `--cache-max-size SIZE`, `--cache-min-free SIZE|N%` and `--cache-full-wait SECONDS`, as typed.
     public var cacheMaxSize: String?
     public var cacheMinFree: String?
@@ -38,8 +41,11 @@ public struct MountFlags: Sendable {
         maxChunkSize: String? = nil,
         writeBack: Double? = nil, retryMaxDelay: Double? = nil, cache: String? = nil, threads: UInt32? = nil, noPassthrough: Bool = false,
         logLevel: String? = nil, logFormat: LogFormat? = nil, metricsListen: String? = nil, options: [String] = [],
-        cacheMaxSize: String? = nil, cacheMinFree: String? = nil, cacheFullWait: Double? = nil
+        cacheMaxSize: String? = nil, cacheMinFree: String? = nil, cacheFullWait: Double? = nil,
+        webhookListen: String? = nil, webhookSecretFile: String? = nil
     ) {
+        self.webhookListen = webhookListen
+        self.webhookSecretFile = webhookSecretFile
         self.cacheMaxSize = cacheMaxSize
         self.cacheMinFree = cacheMinFree
         self.cacheFullWait = cacheFullWait

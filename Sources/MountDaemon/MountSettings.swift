@@ -33,6 +33,10 @@ public struct MountSettings: Sendable {
     public var caFile: String?
     /// `HOST:PORT` of the Prometheus endpoint, if any.
     public var metricsListen: String?
+    /// `HOST:PORT` where the service's File Ready / File Failed webhooks are taken, if anywhere, and the key
+    /// that signs them (never an argument of the daemon: it goes in its environment, as the API key does).
+    public var webhookListen: String?
+    public var webhookSecret: String?
     /// How much of the disk the cache may take (`--cache-max-size`, `--cache-min-free`, `--cache-full-wait`).
     public var cacheLimits: CacheLimits
     /// The config file read, if any.
@@ -58,6 +62,9 @@ public struct MountSettings: Sendable {
         public static let logFormat = "TUSFS_LOG_FORMAT"
         public static let options = "TUSFS_OPTIONS"
         public static let metricsListen = "TUSFS_METRICS_LISTEN"
+        public static let webhookListen = "TUSFS_WEBHOOK_LISTEN"
+        public static let webhookSecret = "TUSFS_WEBHOOK_SECRET"
+        public static let webhookSecretFile = "TUSFS_WEBHOOK_SECRET_FILE"
         public static let caFile = "TUSFS_CA_FILE"
         public static let cacheMaxSize = "TUSFS_CACHE_MAX_SIZE"
         public static let cacheMinFree = "TUSFS_CACHE_MIN_FREE"
@@ -132,7 +139,24 @@ public struct MountSettings: Sendable {
         logFormat = format
         caFile = flags.caFile ?? env[Variable.caFile] ?? config.ca_file
         metricsListen = flags.metricsListen ?? env[Variable.metricsListen] ?? config.metrics_listen
-        if let metricsListen { _ = try MetricsEndpoint.address(metricsListen) }
+        if let metricsListen { _ = try MetricsEndpoint.address(metricsListen, option: "metrics-listen") }
+        webhookListen = flags.webhookListen ?? env[Variable.webhookListen] ?? config.webhook_listen
+        var secret: String?
+        if let path = flags.webhookSecretFile { secret = try APIKeyFile.read(path, source: "--webhook-secret-file") }
+        if secret == nil { secret = env[Variable.webhookSecret] }
+        if secret == nil, let path = env[Variable.webhookSecretFile] { secret = try APIKeyFile.read(path, source: Variable.webhookSecretFile) }
+        if secret == nil, let path = config.webhook_secret_file {
+            secret = try APIKeyFile.read(path, source: "webhook_secret_file of the \(fileName)")
+        }
+        webhookSecret = secret
+        if let webhookListen {
+            guard tus == nil else { throw MountError("webhook-listen is for a Media Manager service: a plain tus server (--tus) sends no webhooks") }
+            _ = try MetricsEndpoint.address(webhookListen, option: "webhook-listen")
+            guard secret != nil else {
+                throw MountError(
+                    "webhook-listen needs the key the service signs its webhooks with: --webhook-secret-file, \(Variable.webhookSecret) or webhook_secret_file")
+            }
+        }
         cacheLimits = try Self.cacheLimits(flags: flags, env: env, config: config, fileName: fileName)
         maxChunkSize = try Self.maxChunkSize(flags: flags, env: env, config: config, fileName: fileName)
         if !flags.options.isEmpty {

@@ -37,7 +37,9 @@ public struct MountedDaemon: Sendable {
         let destination = try UploadDestination(settings: settings)
         let cache = try CacheDirectory.prepare(settings.cache.map(MountpointCheck.absolute) ?? CacheDirectory.defaultPath(for: mountpoint))
         if !foreground {
-            try BackgroundDaemon.start(arguments: daemonArguments(cache: cache), environment: destination.daemonEnvironment, log: cache.log)
+            var environment = destination.daemonEnvironment
+            if let secret = settings.webhookSecret { environment[MountSettings.Variable.webhookSecret] = secret }
+            try BackgroundDaemon.start(arguments: daemonArguments(cache: cache), environment: environment, log: cache.log)
             return
         }
         let report = ReadinessReport(descriptor: readyDescriptor)
@@ -69,9 +71,11 @@ public struct MountedDaemon: Sendable {
             configuration: UploadEngineConfiguration(
                 writeBackDelay: .milliseconds(Int64(settings.writeBack * 1000)), parallelTransfers: settings.transfers,
                 maxRequests: settings.maxRequests,
-                retryPolicy: RetryPolicy(cap: .milliseconds(Int64(settings.retryMaxDelay * 1000)))),
+                retryPolicy: RetryPolicy(cap: .milliseconds(Int64(settings.retryMaxDelay * 1000))),
+                processingPollPolicy: settings.webhookListen == nil ? .processingPolls : .processingPollsBesideWebhooks),
             logger: logger)
         var metrics: MetricsEndpoint?
+        var webhooks: WebhookReceiver?
         let cacheMetrics = CacheMetrics()
         let session: FUSESession
         do {
@@ -81,6 +85,12 @@ public struct MountedDaemon: Sendable {
                     host: host, port: port, registry: registry, engine: uploads.engine, cache: cacheMetrics,
                     logger: Logger(label: "tusfs.metrics"))
                 logger.info("metrics at \(metrics!.url.absoluteString)/metrics")
+            }
+            if let listen = settings.webhookListen, let secret = settings.webhookSecret {
+                let (host, port) = try MetricsEndpoint.address(listen, option: "webhook-listen")
+                webhooks = try await WebhookReceiver.start(
+                    host: host, port: port, secret: secret, engine: uploads.engine, logger: Logger(label: "tusfs.webhooks"))
+                logger.info("taking the service's webhooks at \(webhooks!.url.absoluteString)")
             }
             let filesystem: MirrorFilesystem
             do {
@@ -109,6 +119,7 @@ public struct MountedDaemon: Sendable {
                 throw MountError(error.description)
             }
         } catch {
+            await webhooks?.stop()
             await metrics?.stop()
             await uploads.stop()
             throw error
@@ -134,6 +145,7 @@ public struct MountedDaemon: Sendable {
         trimming.cancel()
         SystemdNotify.send("STOPPING=1")
         logger.info("unmounted, stopping uploads (unfinished ones resume at the next mount)")
+        await webhooks?.stop()
         await uploads.stop()
         await metrics?.stop()
         unlink(cache.pidFile)
@@ -170,6 +182,7 @@ public struct MountedDaemon: Sendable {
         if let tus = settings.tus { arguments += ["--tus", tus] }
         if let remoteFolder = settings.remoteFolder { arguments += ["--remote-folder", remoteFolder] }
         if let metricsListen = settings.metricsListen { arguments += ["--metrics-listen", metricsListen] }
+        if let webhookListen = settings.webhookListen { arguments += ["--webhook-listen", webhookListen] }
         if let caFile = settings.caFile { arguments += ["--ca-file", MountpointCheck.absolute(caFile)] }
         if let maxInodes { arguments += ["--max-inodes", "\(maxInodes)"] }
         let limits = settings.cacheLimits

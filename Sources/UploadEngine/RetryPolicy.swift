@@ -31,6 +31,11 @@ public struct RetryPolicy: Sendable, Hashable {
     /// of files processed at the same time share their Get File Descriptors requests, so the cost is small.
     public static let processingPolls = RetryPolicy(base: .milliseconds(300), cap: .seconds(2), maxAttempts: .max, jitter: 0.2)
 
+    /// The spacing of processing polls when the service's webhooks tell the mount when a file is processed:
+    /// polls are only the fallback for a webhook that never came (the service could not reach the mount), the
+    /// first 4–5 s after the upload, then doubling up to 30 s.
+    public static let processingPollsBesideWebhooks = RetryPolicy(base: .seconds(5), cap: .seconds(30), maxAttempts: .max, jitter: 0.2)
+
     /// The delay before attempt `attempt + 1`, where `attempt` counts from 1: base·2^(attempt−1), jittered,
     /// never above `cap`.
     public func delay(afterAttempt attempt: Int, seed: UInt64) -> Duration {

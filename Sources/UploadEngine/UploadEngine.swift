@@ -66,6 +66,8 @@ public actor UploadEngine {
     var heldRetryFailures = 0
     /// The journal's last write error while events are held.
     var journalError: String?
+    /// Processing reports the service sent before the upload's answer came (`UploadEngine+ServiceReports`).
+    var earlyReports = EarlyReports()
     /// When `start()` ran: cache files modified before were written while no daemon ran.
     var startedAt = Date()
     /// The start-up count of the journal's totals and the cache check, running in the background.
@@ -303,7 +305,11 @@ public actor UploadEngine {
                     try engine.handle(.retryTimerElapsed, at: path)
                 }
             case .pollProcessing(let delay):
-                schedule(next.path, after: delay) { engine, path in engine.pollProcessing(path) }
+                if let remoteId = next.remoteId, let reported = earlyReports.take(remoteId, at: .now) {
+                    schedule(next.path, after: .zero) { engine, path in engine.applyEarlyReport(reported, at: path) }
+                } else {
+                    schedule(next.path, after: delay) { engine, path in engine.pollProcessing(path) }
+                }
             case .enqueue:
                 slots.enqueue(next.path, small: isSmall(next.size))
                 wantsSlot = true

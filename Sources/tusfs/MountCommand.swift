@@ -78,6 +78,14 @@ struct MountCommand: AsyncParsableCommand {
     var metricsListen: String?
 
     @Option(help: ArgumentHelp(
+        "Take the service's File Ready / File Failed webhooks at http://HOST:PORT/webhook (point the service's webhook there): files are READY as soon as the service says so, and status polls become a rare fallback. Needs --webhook-secret-file.",
+        valueName: "host:port"))
+    var webhookListen: String?
+
+    @Option(help: ArgumentHelp("File holding the key the service signs its webhooks with (first line; also TUSFS_WEBHOOK_SECRET).", valueName: "file"))
+    var webhookSecretFile: String?
+
+    @Option(help: ArgumentHelp(
         "Most file data the cache may hold (K, M, G, T suffixes; default: no cap of its own, --cache-min-free applies). Files the service holds are evicted, least recently used first, and read back when opened.",
         valueName: "size"))
     var cacheMaxSize: String?
@@ -117,6 +125,6 @@ struct MountCommand: AsyncParsableCommand {
             retryMaxDelay: retryMaxDelay,
             cache: cache, threads: threads, noPassthrough: noPassthrough, logLevel: logLevel, logFormat: logFormat,
             metricsListen: metricsListen, options: options, cacheMaxSize: cacheMaxSize, cacheMinFree: cacheMinFree,
-            cacheFullWait: cacheFullWait)
+            cacheFullWait: cacheFullWait, webhookListen: webhookListen, webhookSecretFile: webhookSecretFile)
     }
 }

@@ -81,6 +81,45 @@ struct MountSettingsTests {
         }
     }
 
+    /// `--webhook-listen` needs the webhook key (a 0600 file, or the variable), is refused with `--tus`, and
+    /// reaches the daemon as an argument while the key goes in its environment, never its arguments.
+    @Test func webhooksNeedTheirKeyWhichReachesTheDaemonOnlyInItsEnvironment() throws {
+        let directory = try TemporaryDirectory("settings")
+        defer { directory.remove() }
+        let keyFile = directory.appending("webhook-key")
+        try "hook-key\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        chmod(keyFile, 0o600)
+        let config = try file("[mount]\nwebhook_listen = \"127.0.0.1:9911\"\nwebhook_secret_file = \"\(keyFile)\"\n", in: directory)
+        let fromFile = try MountSettings(flags: MountFlags(endpoint: "https://example.com/api"), environment: [:], file: config)
+        #expect(fromFile.webhookListen == "127.0.0.1:9911")
+        #expect(fromFile.webhookSecret == "hook-key")
+        let settings = try MountSettings(
+            flags: MountFlags(endpoint: "https://example.com/api", webhookListen: "127.0.0.1:9912"),
+            environment: ["TUSFS_WEBHOOK_SECRET": "other-key"], file: config)
+        #expect(settings.webhookListen == "127.0.0.1:9912")
+        #expect(settings.webhookSecret == "other-key")
+        let arguments = MountedDaemon(mountpoint: "/mnt/up", settings: settings).daemonArguments(cache: CacheDirectory(path: "/c"))
+        let index = try #require(arguments.firstIndex(of: "--webhook-listen"))
+        #expect(arguments[index + 1] == "127.0.0.1:9912")
+        #expect(!arguments.contains { $0.contains("other-key") || $0.contains("hook-key") })
+        chmod(keyFile, 0o644)
+        for (flags, environment, words) in [
+            (MountFlags(endpoint: "https://example.com/api", webhookListen: "127.0.0.1:9911"), [String: String](),
+             "webhook-listen needs the key the service signs its webhooks with"),
+            (MountFlags(endpoint: "https://example.com/api", webhookListen: "nowhere"), ["TUSFS_WEBHOOK_SECRET": "k"],
+             "webhook-listen must be HOST:PORT, got nowhere"),
+            (MountFlags(tus: "https://tus.example.com/files/", webhookListen: "127.0.0.1:9911"), ["TUSFS_WEBHOOK_SECRET": "k"],
+             "a plain tus server (--tus) sends no webhooks"),
+            (MountFlags(webhookListen: "127.0.0.1:9911", webhookSecretFile: keyFile), [:], "is readable by group or others"),
+        ] {
+            #expect {
+                try MountSettings(flags: flags, environment: environment, file: .none)
+            } throws: { error in
+                (error as? MountError)?.description.contains(words) == true
+            }
+        }
+    }
+
     @Test func withNothingGivenEverySettingIsItsDefault() throws {
         let settings = try MountSettings(flags: MountFlags(), environment: [:], file: .none)
         #expect(settings.endpoint == nil && settings.tus == nil)

@@ -34,12 +34,16 @@ fi
 WORK="$(mktemp -d /tmp/tusfs-bench-cache.XXXXXX)"
 MOUNT="$WORK/mnt"
 PIDS=()
+# shellcheck source=lib/bench-common.sh
+. Scripts/lib/bench-common.sh  # for hold_free_pages / release_free_pages
 cleanup() {
   "$TUSFS" unmount "$MOUNT" >/dev/null 2>&1 || true
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
+  release_free_pages
 }
 trap cleanup EXIT
+hold_free_pages
 trap 'echo "--- daemon log:" >&2; tail -20 "$WORK/cache/tusfs.log" >&2 || true' ERR
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

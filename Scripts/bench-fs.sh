@@ -23,8 +23,10 @@ cleanup() {
   stop_reference_mount
   "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
   rm -rf "$work"
+  release_free_pages
 }
 trap cleanup EXIT
+hold_free_pages
 
 echo "bench-fs: preparing sources in $work"
 prepare_sources

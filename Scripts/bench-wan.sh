@@ -21,6 +21,7 @@
 # Usage: Scripts/bench-wan.sh    (release build; needs root or fuse access; about 10 minutes)
 # Environment: WAN_LATENCIES (default "0 40 100"), WAN_PROTOCOLS (default "http https"), WAN_FILES (2000),
 #              WAN_BIG_MIB (1024), WAN_BIG_ROUNDS (1), WAN_RATE (200; 0 skips part 3), WAN_MOUNT_ARGS (extra `tusfs mount` options),
+#              WAN_WEBHOOKS=1 (the service posts File Ready webhooks to the mount's --webhook-listen: no status polls),
 #              BENCH_KEEP=1 (keep the work directory with the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +46,8 @@ remove_big_dir() {
   [ "$big_dir" != "$src" ] || return 0
   if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-wan: kept $big_dir" >&2; else rm -rf "$big_dir"; fi
 }
-trap 'stop_mount_and_service bench-wan; remove_big_dir' EXIT
+trap 'stop_mount_and_service bench-wan; remove_big_dir; release_free_pages' EXIT
+hold_free_pages
 
 echo "bench-wan: preparing sources in $work (the big file in $big_dir)" >&2
 mkdir -p "$src/small"
@@ -53,6 +55,8 @@ head -c $((big_mib << 20)) /dev/urandom > "$big_dir/big.bin"
 for i in $(seq 1 "$files"); do head -c 4096 /dev/urandom > "$src/small/f$i"; done
 key_file=$work/api-key
 (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key_file")
+webhook_key=$work/webhook-key
+(umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$webhook_key")
 sync  # the sources on disk before the first run, not written back during it
 
 # A private CA and a certificate for 127.0.0.1 signed by it, for https.
@@ -67,22 +71,28 @@ sync  # the sources on disk before the first run, not written back during it
 run=0
 # start PROTOCOL LATENCY [SERVE_ARGS...]: a new service (own data directory) and a new mount (own cache) on it.
 start() {
-  local protocol=$1 latency=$2 tls=() ca=()
+  local protocol=$1 latency=$2 tls=() ca=() hooks=() listen=()
   shift 2
   run=$((run + 1))
+  if [ "${WAN_WEBHOOKS:-0}" = 1 ]; then
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    hooks=(--webhook "http://127.0.0.1:$port/webhook" --webhook-secret-file "$webhook_key")
+    listen=(--webhook-listen "127.0.0.1:$port" --webhook-secret-file "$webhook_key")
+  fi
   if [ "$protocol" = https ]; then
     tls=(--tls-cert "$work/server.pem" --tls-key "$work/server.key")
     ca=(--ca-file "$work/ca.pem")
   fi
   "$tusfs" serve --listen 127.0.0.1:0 --data "$serve_dir/serve-$run" --api-key-file "$key_file" --log-level error \
-    --processing-delay 0 --latency-ms "$latency" "${tls[@]}" "$@" > "$work/serve-$run.out" 2> "$work/serve-$run.log" &
+    --processing-delay 0 --latency-ms "$latency" "${tls[@]}" ${hooks[@]+"${hooks[@]}"} "$@" > "$work/serve-$run.out" 2> "$work/serve-$run.log" &
   serve_pid=$!
   for _ in $(seq 1 300); do grep -q '^listening on ' "$work/serve-$run.out" 2>/dev/null && break; sleep 0.1; done
   service=$(sed -n 's/^listening on //p' "$work/serve-$run.out")
   [ -n "$service" ] || { echo "bench-wan: tusfs serve did not start:" >&2; cat "$work/serve-$run.log" >&2; exit 1; }
   negotiated=$(curl -s --http2 --cacert "$work/ca.pem" -o /dev/null -w '%{http_version}' "$service/healthz")
   "$tusfs" mount "$mnt" --cache "$work/cache-$run" --endpoint "$service/site-media/v1" --api-key-file "$key_file" \
-    --log-level warning "${ca[@]}" ${mount_args[@]+"${mount_args[@]}"}
+    --log-level warning "${ca[@]}" ${listen[@]+"${listen[@]}"} ${mount_args[@]+"${mount_args[@]}"}
 }
 
 # stop: unmounts and stops the service, then drops what the run wrote and waits for the disk to settle, so

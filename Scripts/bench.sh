@@ -19,7 +19,8 @@ rounds=${1:-3}
 . Scripts/lib/bench-common.sh
 bench_setup
 serve_pid=
-trap "stop_mount_and_service bench" EXIT
+trap "stop_mount_and_service bench; release_free_pages" EXIT
+hold_free_pages
 
 echo "bench: preparing sources in $work"
 prepare_sources

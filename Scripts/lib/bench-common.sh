@@ -32,6 +32,24 @@ prepare_sources() {
 
 now() { date +%s.%N; }
 
+# hold_free_pages / release_free_pages: on a virtual machine whose balloon driver reports free memory to the
+# host (/sys/module/page_reporting: these machines report hundreds of GB), every page freed — a deleted
+# 1 GiB file, a dropped cache — goes back to the host, and the next GiB written (page cache, tmpfs) waits
+# for the host to hand pages back: one 1 GiB copy into the mount took 3.1 s or 10.5 s from one minute to the
+# next. Raising the reporting order past the largest block (11) stops the reporting for the benchmark's
+# duration; release_free_pages puts the machine's value back (call it from the EXIT trap).
+page_reporting_order=/sys/module/page_reporting/parameters/page_reporting_order
+saved_page_reporting_order=
+hold_free_pages() {
+  [ -w "$page_reporting_order" ] || return 0
+  saved_page_reporting_order=$(cat "$page_reporting_order")
+  echo 11 > "$page_reporting_order" 2>/dev/null || saved_page_reporting_order=
+}
+release_free_pages() {
+  [ -n "$saved_page_reporting_order" ] || return 0
+  echo "$saved_page_reporting_order" > "$page_reporting_order" 2>/dev/null || true
+}
+
 # stop_mount_and_service NAME: what the EXIT trap of a script with a mount at $mnt and a `tusfs serve` of its own
 # ($serve_pid, empty when none runs) does: unmounts, stops the service, and deletes $work (kept with
 # BENCH_KEEP=1, saying so as NAME).

@@ -19,7 +19,7 @@
 # the copy into the cache alone up to 4.7 s), which swamps the latency being measured. The mount's cache stays
 # on disk.
 # Usage: Scripts/bench-wan.sh    (release build; needs root or fuse access; about 10 minutes)
-# Environment: WAN_LATENCIES (default "0 40 100"), WAN_PROTOCOLS (default "http https"), WAN_FILES (2000),
+# Environment: WAN_LATENCIES (default "0 40 100"; one listed twice is measured twice, see below), WAN_PROTOCOLS (default "http https"), WAN_FILES (2000),
 #              WAN_BIG_MIB (1024), WAN_BIG_ROUNDS (1), WAN_RATE (200; 0 skips part 3), WAN_MOUNT_ARGS (extra `tusfs mount` options),
 #              WAN_WEBHOOKS=1 (the service posts File Ready webhooks to the mount's --webhook-listen: no status polls),
 #              BENCH_KEEP=1 (keep the work directory with the logs).
@@ -121,15 +121,20 @@ to_ready() {
   echo "$(now) - $start" | bc -l
 }
 
-declare -A small big proto
+# A latency listed more than once (WAN_LATENCIES="0 40 0 40") is measured that many times, each in a fresh
+# service and mount, in the order given; its figures are the medians of all its runs (interleaving the
+# latencies evens out a machine whose speed drifts over minutes).
+declare -A small big proto small_runs big_runs
 requests_per_file=
 for protocol in $protocols; do
   for latency in $latencies; do
     start "$protocol" "$latency"
     proto[$protocol]=$negotiated
     t=$(to_ready "cp -r '$src/small' '$mnt/small'" "$mnt/small")
-    small[$protocol,$latency]=$(echo "$files / $t" | bc -l)
-    if [ "$protocol" = http ] && [ "$latency" = 0 ]; then
+    rate_now=$(echo "$files / $t" | bc -l)
+    small_runs[$protocol,$latency]+=" $rate_now"
+    small[$protocol,$latency]=$(printf '%s\n' ${small_runs[$protocol,$latency]} | median)
+    if [ "$protocol" = http ] && [ "$latency" = 0 ] && [ -z "$requests_per_file" ]; then
       requests_per_file=$(echo "$(accepted_requests) / $files" | bc -l)
     fi
     times=()
@@ -137,12 +142,15 @@ for protocol in $protocols; do
       sync
       times+=("$(to_ready "cp '$big_dir/big.bin' '$mnt/big-$round.bin'" "$mnt/big-$round.bin")")
     done
-    big[$protocol,$latency]=$(printf '%s\n' "${times[@]}" | median)
+    big_runs[$protocol,$latency]+=" ${times[*]}"
+    big[$protocol,$latency]=$(printf '%s\n' ${big_runs[$protocol,$latency]} | median)
     printf '  %-5s (HTTP/%s) %3d ms: %d x 4 KiB %6.0f files/s   %d MiB %6.2f s (%s)\n' "$protocol" "$negotiated" "$latency" \
-      "$files" "${small[$protocol,$latency]}" "$big_mib" "${big[$protocol,$latency]}" "${times[*]}" >&2
+      "$files" "$rate_now" "$big_mib" "$(printf '%s\n' "${times[@]}" | median)" "${times[*]}" >&2
     stop
   done
 done
+# Each latency once in the summary, in the order first given.
+summary_latencies=$(printf '%s\n' $latencies | awk '!seen[$0]++' | tr '\n' ' ')
 
 throttled_rate=
 if [ "$rate" != 0 ] && [ -n "$requests_per_file" ]; then
@@ -158,7 +166,7 @@ echo
 echo "bench-wan: tusfs serve --latency-ms L --processing-delay 0, mount with its defaults ${WAN_MOUNT_ARGS:-}"
 for protocol in $protocols; do
   printf '  %s (HTTP/%s)\n' "$protocol" "${proto[$protocol]}"
-  for latency in $latencies; do
+  for latency in $summary_latencies; do
     s=${small[$protocol,$latency]} b=${big[$protocol,$latency]}
     s0=${small[$protocol,0]:-$s} b0=${big[$protocol,0]:-$b}
     target_small="" target_big=""
@@ -166,6 +174,8 @@ for protocol in $protocols; do
     [ "$latency" = 100 ] && target_small="[>= 0.6x]"
     printf '    %3d ms: %d x 4 KiB cp -r to READY %5.0f files/s %5.2fx %-9s  %d MiB cp to READY %6.2f s %5.2fx %s\n' \
       "$latency" "$files" "$s" "$(echo "$s / $s0" | bc -l)" "$target_small" "$big_mib" "$b" "$(echo "$b / $b0" | bc -l)" "$target_big"
+    runs=$(echo ${big_runs[$protocol,$latency]} | wc -w)
+    [ "$runs" -le 1 ] || printf '            (medians of %d runs: files/s%s; seconds%s)\n' "$runs" "${small_runs[$protocol,$latency]}" "${big_runs[$protocol,$latency]}"
   done
 done
 if [ -n "$throttled_rate" ]; then

@@ -13,25 +13,35 @@ import Glibc
 
 /// The copies of the mount's files on the service, as the cache sees them: a file may be evicted when the
 /// engine has it READY there, unchanged since, and the service can give its data back (a Media Manager
-/// service, embedded or not, serves every READY file at its descriptor's `url`; a plain tus server is not
-/// asked, so with `--tus` nothing is evicted); it is read back by a GET of that URL, checked against its
-/// length and, where the service gives one, its SHA-256 (the `ETag` of `tusfs serve`). A private file, which
-/// the service refuses at its plain URL (401 or 403), is read from a download URL generated for it.
+/// service, embedded or not, serves every READY file at its descriptor's `url`; a plain tus server (`--tus`)
+/// is asked once whether a GET of an upload's URL gives its data, as tusd's does; if not, nothing is
+/// evicted); it is read back by a GET of that URL, checked against its length and, where the service gives
+/// one, its SHA-256 (the `ETag` of `tusfs serve`). A private file, which the service refuses at its plain URL
+/// (401 or 403), is read from a download URL generated for it.
 struct ServiceCopies: RemoteCopies {
     /// Generates a signed download URL for the file with this id (Media Manager's Generate File Download URL).
     typealias DownloadURL = @Sendable (String) async throws -> String
 
+    /// Whether the service gives data back at a READY file's URL.
+    enum DataBack: Sendable {
+        case always
+        /// A plain tus server: whether it does is asked of the server, once it answers.
+        case ifTheServerAnswers(TusDataProbe)
+    }
+
     let engine: UploadEngine
     let http: HTTPClient
-    /// Whether the service gives data back at a READY file's URL.
-    let servesData: Bool
+    let dataBack: DataBack
     /// Where a private file's signed URL comes from; nil when the service has no such thing.
     let downloadURL: DownloadURL?
 
     func hasCopy(of path: String, size: Int64, modified: timespec) -> Bool {
-        guard servesData, let record = engine.currentStatus(of: path), record.state == .ready, record.url != nil,
+        guard let record = engine.currentStatus(of: path), record.state == .ready, let url = record.url,
             record.size == size
         else { return false }
+        if case .ifTheServerAnswers(let probe) = dataBack, !probe.servesData(askingAt: url, size: size, http: http) {
+            return false
+        }
         // Unchanged since it became READY (a file written after that is not READY for long, but the engine
         // may not have heard of the write yet).
         let modifiedAt = Date(timeIntervalSince1970: Double(modified.tv_sec) + Double(modified.tv_nsec) / 1e9)
@@ -125,6 +135,42 @@ struct ServiceCopies: RemoteCopies {
         }
         done.wait()
         return try outcome.withLock { $0! }.get()
+    }
+}
+
+/// Whether a plain tus server gives an upload's data back at its URL: a GET of the first byte of a finished
+/// upload, asked when the cache first wants to evict a file and remembered once the server answered (a server
+/// that cannot be reached is asked again next time; until then nothing is evicted).
+final class TusDataProbe: Sendable {
+    private let answer = Mutex<Bool?>(nil)
+
+    func servesData(askingAt url: String, size: Int64, http: HTTPClient) -> Bool {
+        if let known = answer.withLock({ $0 }) { return known }
+        guard var request = try? HTTPClient.Request(url: url) else { return false }
+        request.headers.add(name: "Range", value: "bytes=0-0")
+        // Only the answer's head is read: a server that ignores the range would send the whole upload.
+        let head = HeadOnly()
+        _ = try? http.execute(request: request, delegate: head, deadline: .now() + .seconds(10)).wait()
+        guard let status = head.status.withLock({ $0 }) else { return false }  // no answer: ask again later
+        if status.code >= 500 || status == .requestTimeout || status == .tooManyRequests { return false }
+        // 200 or 206: it gives data back; 404, 405 (no GET), 409, 501…: it does not.
+        let serves = status == .ok || status == .partialContent
+        answer.withLock { $0 = serves }
+        return serves
+    }
+
+    /// Keeps a response's status and stops at its head.
+    private final class HeadOnly: HTTPClientResponseDelegate, Sendable {
+        typealias Response = Void
+        struct Stop: Error {}
+        let status = Mutex<HTTPResponseStatus?>(nil)
+
+        func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+            status.withLock { $0 = head.status }
+            return task.eventLoop.makeFailedFuture(Stop())
+        }
+
+        func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
     }
 }
 

@@ -24,11 +24,13 @@ final class UploadRuntime: Sendable, CustomStringConvertible {
     ) {
         self.engine = engine
         self.http = http
-        var servesData = true
-        if case .tus = kind { servesData = false }
+        // A Media Manager service serves every READY file; a plain tus server may give an upload's data back
+        // at its URL (tusd does) or not: asked once.
+        var dataBack = ServiceCopies.DataBack.always
+        if case .tus = kind { dataBack = .ifTheServerAnswers(TusDataProbe()) }
         // A private file is served only at a generated, signed download URL.
         let downloadURL = client.map(Self.downloadURL(from:))
-        remoteCopies = ServiceCopies(engine: engine, http: http, servesData: servesData, downloadURL: downloadURL)
+        remoteCopies = ServiceCopies(engine: engine, http: http, dataBack: dataBack, downloadURL: downloadURL)
         self.embedded = embedded
         self.description = description
     }

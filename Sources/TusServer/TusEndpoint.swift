@@ -42,6 +42,9 @@ public struct TusEndpoint: Sendable {
         group.on(":uploadID", method: .options) { request, _ in self.options(request) }
         group.post("") { request, context in try await self.create(request, context: context) }
         group.head(":uploadID") { request, context in try await self.head(request, context: context) }
+        if configuration.servesData {
+            group.get(":uploadID") { request, context in try await self.download(request, context: context) }
+        }
         group.patch(":uploadID") { request, context in try await self.patch(request, context: context) }
         group.delete(":uploadID") { request, context in try await self.terminate(request, context: context) }
     }

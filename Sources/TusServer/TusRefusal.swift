@@ -28,6 +28,8 @@ public enum TusRefusal: Error, Sendable, Equatable {
     case injectedFailure
     /// Storing the upload failed on the server. (500)
     case storage(String)
+    /// A GET of an upload that is not finished. (409)
+    case unfinished
 }
 
 extension TusRefusal: ServerError {
@@ -46,6 +48,7 @@ extension TusRefusal: ServerError {
         case .forbidden: return .forbidden
         case .injectedFailure: return .serviceUnavailable
         case .storage: return .internalServerError
+        case .unfinished: return .conflict
         }
     }
 
@@ -67,6 +70,7 @@ extension TusRefusal: ServerError {
         case .forbidden(let why): return why
         case .injectedFailure: return "injected failure (fault injection is on)"
         case .storage(let why): return "storage error: \(why)"
+        case .unfinished: return "the upload is not finished: its data can be read once all of it has arrived"
         }
     }
 
@@ -84,6 +88,7 @@ extension TusRefusal: ServerError {
         case .forbidden: return "TUS_FORBIDDEN"
         case .injectedFailure: return "INJECTED_FAILURE"
         case .storage: return "TUS_STORAGE"
+        case .unfinished: return "TUS_UPLOAD_UNFINISHED"
         }
     }
 

@@ -108,6 +108,23 @@ extension TusEndpoint {
         return Response(status: .ok, headers: headers)
     }
 
+    // MARK: GET (not part of tus 1.0.0; tusd serves it too)
+
+    /// The data of a finished upload, as an attachment of no particular type (the client's metadata does not
+    /// choose how a browser shows it). 409 while the upload is unfinished; no Tus-Resumable needed.
+    func download<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let info = try await existingUpload(context)
+        guard info.isComplete, let length = info.length else { throw TusRefusal.unfinished }
+        let headers: HTTPFields = [
+            .contentType: "application/octet-stream", .contentLength: String(length), .contentDisposition: "attachment",
+            .init("X-Content-Type-Options")!: "nosniff", .cacheControl: "no-store", .tusResumable: TusVersion.current,
+        ]
+        let body = length == 0 ? ResponseBody() : try await Self.files.loadFile(path: store.dataPath(info.id), context: context)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    private static let files = FileIO()
+
     // MARK: PATCH
 
     func patch<Context: ChannelRequestContext>(_ request: Request, context: Context) async throws -> Response {

@@ -13,11 +13,15 @@ public struct TusServerConfiguration: Sendable {
     public var lockWait: Duration
     /// Faults to inject, for tests.
     public var faults: FaultInjection
+    /// Whether a GET of a finished upload's URL answers with its data (as tusd does), so that a client can read
+    /// back what it uploaded.
+    public var servesData: Bool
 
     public init(
         storageDirectory: URL, maxSize: Int64? = nil, uploadLifetime: Duration? = .seconds(24 * 3600),
-        lockWait: Duration = .milliseconds(500), faults: FaultInjection = .init()
+        lockWait: Duration = .milliseconds(500), faults: FaultInjection = .init(), servesData: Bool = true
     ) {
+        self.servesData = servesData
         self.storageDirectory = storageDirectory
         self.maxSize = maxSize
         self.uploadLifetime = uploadLifetime

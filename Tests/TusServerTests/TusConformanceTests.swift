@@ -20,6 +20,35 @@ import TusServer
             body: data)
     }
 
+    /// A GET of a finished upload's URL gives its data back (as tusd does), as an attachment of no particular
+    /// type; an unfinished one is 409, an unknown one 404; a server configured not to serve data has no GET.
+    @Test func aFinishedUploadIsGivenBackByAGet() async throws {
+        try await withTusServer { s in
+            let data = randomBytes(200_000)
+            let url = try await create(s, length: data.count, metadata: "filename PHNjcmlwdD4=,filetype dGV4dC9odG1s")
+            #expect(try await patch(url, offset: 0, data[0..<100_000]).status == 204)
+            let unfinished = try await HTTPTestClient.send("GET", url)
+            #expect(unfinished.status == 409, "\(unfinished.text)")
+            #expect(unfinished.text.contains("not finished"))
+            #expect(try await patch(url, offset: 100_000, data[100_000...]).status == 204)
+            let finished = try await HTTPTestClient.send("GET", url)
+            #expect(finished.status == 200)
+            #expect(finished.body == data)
+            #expect(finished.header("Content-Type") == "application/octet-stream")
+            #expect(finished.header("Content-Disposition") == "attachment")
+            #expect(finished.header("X-Content-Type-Options") == "nosniff")
+            let unknown = try await HTTPTestClient.send("GET", s.endpoint.appendingPathComponent("0123456789abcdef"))
+            #expect(unknown.status == 404)
+        }
+        try await withTusServer(servesData: false) { s in
+            let data = randomBytes(1000)
+            let url = try await create(s, length: data.count)
+            #expect(try await patch(url, offset: 0, data).status == 204)
+            let refused = try await HTTPTestClient.send("GET", url)
+            #expect(refused.status == 404 || refused.status == 405, "\(refused.status)")
+        }
+    }
+
     @Test func optionsAdvertisesTheServer() async throws {
         try await withTusServer { s in
             let r = try await HTTPTestClient.send("OPTIONS", s.endpoint)

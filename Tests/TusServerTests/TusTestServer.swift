@@ -19,13 +19,13 @@ final class TusTestServer: Sendable {
 
     static func start(
         maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init(),
-        limits: ConnectionLimits = .init()
+        limits: ConnectionLimits = .init(), servesData: Bool = true
     ) async throws -> TusTestServer {
         let storage = try TemporaryDirectory("tus")
         let server = try TusEndpoint(
             configuration: TusServerConfiguration(
                 storageDirectory: URL(fileURLWithPath: storage.path), maxSize: maxSize, uploadLifetime: lifetime,
-                lockWait: .milliseconds(300), faults: faults))
+                lockWait: .milliseconds(300), faults: faults, servesData: servesData))
         do {
             let background = try await BackgroundService<URL>.start(logger: .init(label: "test")) { listening in
                 server.standaloneApplication(port: 0, path: "/files", limits: limits) { await listening($0) }
@@ -59,9 +59,10 @@ final class TusTestServer: Sendable {
 /// Runs `body` with a fresh server and always stops it.
 func withTusServer(
     maxSize: Int64? = 1 << 20, lifetime: Duration? = .seconds(3600), faults: FaultInjection = .init(),
-    limits: ConnectionLimits = .init(), _ body: (TusTestServer) async throws -> Void
+    limits: ConnectionLimits = .init(), servesData: Bool = true, _ body: (TusTestServer) async throws -> Void
 ) async throws {
-    let server = try await TusTestServer.start(maxSize: maxSize, lifetime: lifetime, faults: faults, limits: limits)
+    let server = try await TusTestServer.start(
+        maxSize: maxSize, lifetime: lifetime, faults: faults, limits: limits, servesData: servesData)
     do {
         try await body(server)
     } catch {

@@ -175,7 +175,8 @@ for protocol in $protocols; do
     printf '    %3d ms: %d x 4 KiB cp -r to READY %5.0f files/s %5.2fx %-9s  %d MiB cp to READY %6.2f s %5.2fx %s\n' \
       "$latency" "$files" "$s" "$(echo "$s / $s0" | bc -l)" "$target_small" "$big_mib" "$b" "$(echo "$b / $b0" | bc -l)" "$target_big"
     runs=$(echo ${big_runs[$protocol,$latency]} | wc -w)
-    [ "$runs" -le 1 ] || printf '            (medians of %d runs: files/s%s; seconds%s)\n' "$runs" "${small_runs[$protocol,$latency]}" "${big_runs[$protocol,$latency]}"
+    [ "$runs" -le 1 ] || printf '            (medians of %d runs: files/s %s; seconds %s)\n' "$runs" \
+      "$(printf '%.0f ' ${small_runs[$protocol,$latency]})" "$(printf '%.2f ' ${big_runs[$protocol,$latency]})"
   done
 done
 if [ -n "$throttled_rate" ]; then

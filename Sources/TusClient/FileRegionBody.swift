@@ -73,14 +73,19 @@ final class ReadOnlyFile: Sendable {
     /// into one reused buffer.
     func checksum(_ algorithm: ChecksumAlgorithm, offset: Int64, length: Int64, blockSize: Int) throws(TusError) -> String {
         var hasher = algorithm.makeHasher()
+        try feed(&hasher, from: offset, to: offset + length, blockSize: blockSize)
+        return "\(algorithm.rawValue) \(hasher.finalize().base64EncodedString())"
+    }
+
+    /// Feeds bytes `start ..< end` of the file to `hasher`.
+    func feed(_ hasher: inout ChecksumHasher, from start: Int64, to end: Int64, blockSize: Int) throws(TusError) {
         do {
-            try hasher.update(descriptor: descriptor, from: offset, to: offset + length, blockSize: blockSize)
+            try hasher.update(descriptor: descriptor, from: start, to: end, blockSize: blockSize)
         } catch {
             throw TusError.file(
                 path: path,
                 message: error.errorNumber.map { String(cString: strerror($0)) } ?? "file ended at \(error.position), expected more data")
         }
-        return "\(algorithm.rawValue) \(hasher.finalize().base64EncodedString())"
     }
 }
 

@@ -49,9 +49,9 @@ extension TusUploader {
         var sizer = ChunkSizer(
             size: configuration.chunkSize, maximum: configuration.maximumChunkSize, duration: configuration.chunkDuration)
         var cutAt: Int64?  // offset of a PATCH whose connection broke, until the server is asked
-        // The SHA-1 of the next chunk, computed while the current one is sent, so only the first chunk waits.
+        // The checksum of the next chunk, computed while the current one is sent, so only the first chunk waits.
         var nextDigest: PendingDigest?
-        defer { nextDigest?.task.cancel() }
+        defer { nextDigest?.cancel() }
 
         while true {
             try Task.checkCancellation()
@@ -81,27 +81,36 @@ extension TusUploader {
                 if current.offset >= length { return current }
                 if current.isExpired() { throw TusError.uploadNotFound(uploadURL) }
 
-                // A digest computed ahead fixes this PATCH's size (chosen one PATCH earlier, so that hashing it
-                // overlapped the PATCH before).
+                // With checksums, this PATCH's size is one of those its digest was computed for while the PATCH
+                // before went: the largest not above the size the link now calls for.
                 var count = min(sizer.size, length - current.offset)
-                if let next = nextDigest, next.offset == current.offset, next.count <= length - current.offset { count = next.count }
+                if checksumAlgorithm != nil, let next = nextDigest, next.offset == current.offset,
+                    let computed = next.largestCount(notAbove: count)
+                {
+                    count = computed
+                }
                 var checksum: String?
                 if let checksumAlgorithm {
                     let pending: PendingDigest
                     if let next = nextDigest, next.covers(offset: current.offset, count: count) {
                         pending = next
                     } else {
-                        nextDigest?.task.cancel()
+                        nextDigest?.cancel()
                         pending = PendingDigest(
-                            checksumAlgorithm, file: file, offset: current.offset, count: count,
+                            checksumAlgorithm, file: file, offset: current.offset, counts: [count],
                             blockSize: configuration.readBlockSize)
                     }
                     nextDigest = nil
-                    checksum = try await pending.task.value
+                    checksum = try await pending.digest(of: count)
+                    pending.cancel()  // a longer candidate is not wanted any more
                     let nextOffset = current.offset + count
                     if nextOffset < length {
+                        // The next PATCH's digest for the size PATCHes have now and for the size they may grow
+                        // to after this one (at most 4×): one pass over the data gives both.
+                        let remaining = length - nextOffset
+                        let grown = min(Int64(Double(sizer.size) * ChunkSizer.largestGrowth), sizer.maximum, remaining)
                         nextDigest = PendingDigest(
-                            checksumAlgorithm, file: file, offset: nextOffset, count: min(sizer.size, length - nextOffset),
+                            checksumAlgorithm, file: file, offset: nextOffset, counts: [min(sizer.size, remaining), grown],
                             blockSize: configuration.readBlockSize)
                     }
                 }

@@ -709,16 +709,23 @@ public final class CacheSpace: @unchecked Sendable {
         let descriptor = CacheTreeWalk.open(relative, under: rootDescriptor, flags: O_RDWR)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        condition.lock()
-        defer { condition.unlock() }
         var attributes = stat()
         guard fstat(descriptor, &attributes) == 0, attributes.st_mode & S_IFMT == S_IFREG, attributes.st_nlink == 1,
             attributes.st_blocks > 0
         else { return false }
+        let path = PathBytes.string(from: relative)
+        // Asked outside the lock: it may ask the service (a plain tus server, once).
+        guard remote.hasCopy(of: path, size: Int64(attributes.st_size), modified: attributes.st_mtim) else { return false }
+        condition.lock()
+        defer { condition.unlock() }
         let inode = UInt64(attributes.st_ino)
         guard state.openCount[inode] == nil, state.fetching[inode] == nil, state.recentlyWritten[inode] == nil else { return false }
-        let path = PathBytes.string(from: relative)
-        guard remote.hasCopy(of: path, size: Int64(attributes.st_size), modified: attributes.st_mtim) else { return false }
+        // Unchanged since the service was asked (a writer would be counted above from now on).
+        var now = stat()
+        guard fstat(descriptor, &now) == 0, now.st_size == attributes.st_size, now.st_mtim.tv_sec == attributes.st_mtim.tv_sec,
+            now.st_mtim.tv_nsec == attributes.st_mtim.tv_nsec, now.st_blocks > 0
+        else { return false }
+        attributes = now
         guard intents?.begin(inode: inode, path: relative, attributes: attributes) ?? true else { return false }
         defer { intents?.end(inode: inode) }
         guard CacheMark.set(on: descriptor) else { return false }
@@ -741,7 +748,7 @@ public final class CacheSpace: @unchecked Sendable {
     // MARK: on demand (tusfs cache evict|fetch)
 
     /// Evicts the file open as the O_PATH `descriptor` now, whatever its last use (after the moment a file
-    /// just written is left for the engine to hear of it). Throws EBUSY when it is open, EAGAIN when the
+    /// just written is left for the engine to hear of it). Throws EBUSY when it is open, ENODATA when the
     /// service does not hold it as it is.
     func evictNow(pathDescriptor descriptor: Int32, path: String) throws(FilesystemError) {
         let relative = PathBytes.bytes(of: path)
@@ -761,7 +768,8 @@ public final class CacheSpace: @unchecked Sendable {
             if left > .zero { Thread.sleep(forTimeInterval: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18) }
             locked { if $0.recentlyWritten[inode] == written { $0.recentlyWritten[inode] = nil } }
         }
-        guard evict(relative) else { throw FilesystemError(locked({ $0.openCount[inode] != nil }) ? EBUSY : EAGAIN) }
+        // ENODATA, not EAGAIN: the kernel turns an EAGAIN answer to setxattr into EOPNOTSUPP.
+        guard evict(relative) else { throw FilesystemError(locked({ $0.openCount[inode] != nil }) ? EBUSY : ENODATA) }
     }
 
     /// Reads the file open as the O_PATH `descriptor` back now if it is evicted.

@@ -14,7 +14,7 @@ extension MirrorFilesystem {
     /// The cache's totals as one line of JSON, on any file or directory of the mount (not listed), for the
     /// mount's owner and root: `getfattr -n user.tusfs.cache MOUNT`.
     public static let cacheSummaryAttribute = StatusNames.attributePrefix + "cache"
-    /// Setting it evicts the file now (EBUSY while it is open, EAGAIN when the service does not hold it as it is).
+    /// Setting it evicts the file now (EBUSY while it is open, ENODATA when the service does not hold it as it is).
     public static let evictAttribute = StatusNames.attributePrefix + "evict"
     /// Setting it reads an evicted file back now (EIO when that fails).
     public static let fetchAttribute = StatusNames.attributePrefix + "fetch"

@@ -13,14 +13,11 @@ import UploadStatus
 /// errors, FUSE operation latency); the gauges of uploads by state and bytes pending are read from the
 /// engine at each scrape, the cache's (`tusfs_cache_*`) from the mirror's `CacheSpace`.
 final class MetricsEndpoint: Sendable {
-    private let background: BackgroundService<Int>
+    private let listener: DaemonListener
     /// Where it listens (`http://HOST:PORT`).
-    let url: URL
+    var url: URL { listener.url }
 
-    private init(background: BackgroundService<Int>, url: URL) {
-        self.background = background
-        self.url = url
-    }
+    private init(listener: DaemonListener) { self.listener = listener }
 
     /// Makes swift-metrics report to a Prometheus registry; call once, before the engine is created.
     static func bootstrap() -> PrometheusCollectorRegistry {
@@ -63,21 +60,11 @@ final class MetricsEndpoint: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        let background: BackgroundService<Int>
-        do {
-            background = try await BackgroundService<Int>.start(logger: logger) { listening in
-                Application(
-                    router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                    onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) }, logger: logger)
-            }
-        } catch {
-            throw MountError("cannot listen for metrics on \(host):\(port): \(error)")
-        }
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return MetricsEndpoint(background: background, url: URL(string: "http://\(shownHost):\(background.value)")!)
+        let listener = try await DaemonListener.start(host: host, port: port, router: router, purpose: "metrics", logger: logger)
+        return MetricsEndpoint(listener: listener)
     }
 
     func stop() async {
-        await background.stop()
+        await listener.stop()
     }
 }

@@ -17,14 +17,11 @@ import UploadEngine
 final class WebhookReceiver: Sendable {
     static let path = "webhook"
     static let maxBody = 1 << 20
-    private let background: BackgroundService<Int>
+    private let listener: DaemonListener
     /// Where the service must post (`http://HOST:PORT/webhook`).
-    let url: URL
+    var url: URL { listener.url.appendingPathComponent(Self.path) }
 
-    private init(background: BackgroundService<Int>, url: URL) {
-        self.background = background
-        self.url = url
-    }
+    private init(listener: DaemonListener) { self.listener = listener }
 
     static func start(host: String, port: Int, secret: String, engine: UploadEngine, logger: Logger) async throws
         -> WebhookReceiver
@@ -50,22 +47,12 @@ final class WebhookReceiver: Sendable {
             await engine.serviceReported(remoteId: report.fileID, report.status)
             return Response(status: .noContent)
         }
-        let background: BackgroundService<Int>
-        do {
-            background = try await BackgroundService<Int>.start(logger: logger) { listening in
-                Application(
-                    router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                    onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) }, logger: logger)
-            }
-        } catch {
-            throw MountError("cannot listen for webhooks on \(host):\(port): \(error)")
-        }
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return WebhookReceiver(background: background, url: URL(string: "http://\(shownHost):\(background.value)/\(path)")!)
+        let listener = try await DaemonListener.start(host: host, port: port, router: router, purpose: "webhooks", logger: logger)
+        return WebhookReceiver(listener: listener)
     }
 
     func stop() async {
-        await background.stop()
+        await listener.stop()
     }
 
     /// Whether `presented` is `sha256=` and the hex HMAC-SHA256 of `body` under `secret`, compared in time

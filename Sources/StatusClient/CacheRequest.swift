@@ -17,7 +17,7 @@ public enum CacheRequest: String, Sendable {
     func reason(_ code: Int32) -> String {
         switch (self, code) {
         case (.evict, EBUSY): "open or just written: not evicted"
-        case (.evict, EAGAIN):
+        case (.evict, ENODATA):
             "the service holds no READY copy of it as it is (not uploaded yet, changed since, or the service cannot give it back): not evicted"
         case (.fetch, EIO): "cannot read it back from the service (see its user.tusfs.error)"
         case (_, EOPNOTSUPP): "not a file in a tusfs mount with a bounded cache"

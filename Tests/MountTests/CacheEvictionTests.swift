@@ -227,6 +227,7 @@ struct CacheEvictionTests {
         let evict = try Self.cache(["evict", bridge.mount.path("pending.bin")])
         #expect(evict.status == 1)
         #expect(evict.stderr.contains("pending.bin"), "\(evict.stderr)")
+        #expect(evict.stderr.contains("the service holds no READY copy of it"), "\(evict.stderr)")
         #expect(try bridge.status("pending.bin", "cached") == "yes")
         #expect(try Self.status(bridge.mount.backingPath("pending.bin")).st_blocks > 0)
         let missing = try Self.cache(["evict", bridge.mount.path("nothing-here")])

@@ -53,8 +53,8 @@ struct URLSigner: Sendable {
 }
 
 /// Compares two secrets in time that does not depend on where they differ.
-enum ConstantTime {
-    static func equals(_ a: String, _ b: String) -> Bool {
+public enum ConstantTime {
+    public static func equals(_ a: String, _ b: String) -> Bool {
         // Compare fixed-size digests, so the lengths of the secrets do not leak either.
         let da = Array(SHA256.hash(data: Data(a.utf8)))
         let db = Array(SHA256.hash(data: Data(b.utf8)))

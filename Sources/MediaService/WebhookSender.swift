@@ -10,7 +10,7 @@ import TusCore
 ///
 /// The signature header is `X-Tusfs-Signature: sha256=<hex HMAC of the body>`. Delivery is tried three times
 /// with a short backoff; failures are logged, never fatal.
-struct WebhookSender: Sendable {
+public struct WebhookSender: Sendable {
     let url: URL?
     let secret: String
     let logger: Logger
@@ -30,7 +30,7 @@ struct WebhookSender: Sendable {
     }
 
     /// The signature header value for `body`.
-    static func signature(of body: Data, secret: String) -> String {
+    public static func signature(of body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
         return "sha256=" + mac.lowercaseHex
     }

@@ -3,7 +3,6 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import BackgroundServices
 import UploadEngine
 import UploadStatus
 

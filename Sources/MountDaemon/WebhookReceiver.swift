@@ -1,9 +1,8 @@
-import BackgroundServices
-import Crypto
 import Foundation
 import Hummingbird
 import Logging
 import MediaManagerAPI
+import MediaService
 import UploadEngine
 
 /// `tusfs mount --webhook-listen HOST:PORT`: takes the service's File Ready / File Failed webhooks at
@@ -55,17 +54,10 @@ final class WebhookReceiver: Sendable {
         await listener.stop()
     }
 
-    /// Whether `presented` is `sha256=` and the hex HMAC-SHA256 of `body` under `secret`, compared in time
-    /// that does not depend on where they differ.
+    /// Whether `presented` is `sha256=` and the hex HMAC-SHA256 of `body` under `secret` (as the stand-in
+    /// service signs), compared in time that does not depend on where they differ.
     static func signatureMatches(_ presented: String, body: Data, secret: String) -> Bool {
-        let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
-        // Fixed-size digests of both, so that neither the length nor the first difference shows in the time.
-        let a = Array(SHA256.hash(data: Data(presented.lowercased().utf8)))
-        let b = Array(SHA256.hash(data: Data(expected.utf8)))
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
+        ConstantTime.equals(presented.lowercased(), WebhookSender.signature(of: body, secret: secret))
     }
 
     private static func answer(_ status: HTTPResponse.Status, _ message: String) -> Response {

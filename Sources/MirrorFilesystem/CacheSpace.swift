@@ -73,6 +73,9 @@ public final class CacheSpace: @unchecked Sendable {
         var fetchErrors: [UInt64: String] = [:]
         /// Files closed after a write lately: the engine may not have heard of the change yet.
         var recentlyWritten: [UInt64: ContinuousClock.Instant] = [:]
+        /// Files this daemon created (backing inodes), cleared when one is evicted: whole without asking
+        /// their backing file for the mark. Bounded: emptied when it reaches `knownWholeLimit`.
+        var knownWhole: Set<UInt64> = []
         /// The tree's file data when last scanned (less what was evicted, plus what was read back since),
         /// and what files closed since grew by.
         var scannedUsage: Int64 = 0
@@ -81,6 +84,11 @@ public final class CacheSpace: @unchecked Sendable {
         var counters = Counters()
         var stopped = false
         var wake = false
+
+        mutating func rememberWhole(_ inode: UInt64) {
+            if knownWhole.count >= CacheSpace.knownWholeLimit { knownWhole.removeAll(keepingCapacity: true) }
+            knownWhole.insert(inode)
+        }
     }
 
     public let limits: CacheLimits
@@ -107,6 +115,11 @@ public final class CacheSpace: @unchecked Sendable {
     static let writeSettling: Duration = .seconds(2)
     /// Candidates kept from one scan of the tree.
     static let candidatesPerScan = 1024
+    /// Files remembered as created here (see `State.knownWhole`).
+    static let knownWholeLimit = 65_536
+    /// An open counts as a new use for eviction only when the last recorded one is older than this: the
+    /// order of least recent use does not need finer steps, and each record is a write to the backing inode.
+    static let useGranularity: Int = 60
 
     /// Watches the backing tree at `root` (open as `rootDescriptor`, an O_PATH descriptor of it).
     init(
@@ -174,18 +187,20 @@ public final class CacheSpace: @unchecked Sendable {
         try SystemCall.check(fstat(descriptor, &attributes))
         let inode = UInt64(attributes.st_ino)
         let writable = flags & O_ACCMODE != O_RDONLY
-        locked {
-            $0.openCount[inode, default: 0] += 1
-            $0.handles[handle] = OpenHandle(
+        let knownWhole = locked { state -> Bool in
+            state.openCount[inode, default: 0] += 1
+            state.handles[handle] = OpenHandle(
                 inode: inode, writable: writable || created, bytesAtOpen: Int64(attributes.st_blocks) * 512)
+            if created { state.rememberWhole(inode) }
+            return created || state.knownWhole.contains(inode)
         }
-        if !created {
+        if !created, attributes.st_atim.tv_sec + Self.useGranularity <= time(nil) {
             // The last use, for least-recently-used eviction (the kernel's relatime would not record it).
             var times = [timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_NOW), timespec(tv_sec: 0, tv_nsec: tusfs_UTIME_OMIT)]
             _ = futimens(descriptor, &times)
         }
         var streaming: Fetch?
-        if !created, CacheMark.isSet(on: descriptor) {
+        if !knownWhole, CacheMark.isSet(on: descriptor) {
             do {
                 if writable && flags & O_TRUNC != 0 {
                     CacheMark.clear(on: descriptor)
@@ -226,14 +241,30 @@ public final class CacheSpace: @unchecked Sendable {
             if fstat(Int32(truncatingIfNeeded: handle), &attributes) == 0 {
                 state.grownSinceScan += Int64(attributes.st_blocks) * 512 - open.bytesAtOpen
             }
-            return true
+            return mayBeNearLimits(state)
         }
+        // The cache's thread looks again at once only when this write may have brought the cache near its
+        // limits; otherwise its next round (a tenth of a second) is soon enough, and each file closed does
+        // not wake a thread.
         if wrote { wakeUp() }
+    }
+
+    /// Whether the cache may be near its limits, from what is known without measuring: writers wait, the
+    /// file data counted may be within a tenth of the size limit, or the free space last measured was near
+    /// the line where new files are written through the daemon (see `isNearlyFull`).
+    private func mayBeNearLimits(_ state: State) -> Bool {
+        if state.counters.waiting > 0 { return true }
+        if let maxSize = limits.maxSize, state.scannedUsage + state.grownSinceScan > maxSize - maxSize / 10 { return true }
+        let minFree = state.counters.minFreeBytes
+        return state.counters.freeBytes < 2 * minFree + (128 << 20)
     }
 
     /// The contents of the file open as the O_PATH `descriptor` are about to change without an open handle
     /// (truncate by path): an evicted file is read back first unless it becomes empty.
-    func willChange(pathDescriptor descriptor: Int32, newSize: off_t, path: () -> String?) throws(FilesystemError) {
+    func willChange(pathDescriptor descriptor: Int32, backingInode: UInt64? = nil, newSize: off_t, path: () -> String?)
+        throws(FilesystemError)
+    {
+        if let backingInode, locked({ $0.knownWhole.contains(backingInode) }) { return }
         // Most files are not evicted: one attribute lookup, no open.
         guard CacheMark.isSet(onPath: SystemCall.procPath(descriptor)) else { return }
         let writable = Glibc.open(SystemCall.procPath(descriptor), O_RDWR | O_CLOEXEC)
@@ -403,7 +434,7 @@ public final class CacheSpace: @unchecked Sendable {
         } catch {
             if noted {
                 // Nothing partial is kept: the space goes back, the file stays evicted.
-                _ = fallocate(descriptor, Self.punchHole, 0, off_t(size))
+                _ = Self.dropData(of: descriptor, size: off_t(size))
                 restoreTimes(descriptor, attributes)
             }
             let message = unprepared ?? "cannot read the file back from the service: \(error)"
@@ -471,6 +502,15 @@ public final class CacheSpace: @unchecked Sendable {
 
     static let punchHole: Int32 = 0x02 | 0x01  // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
+    /// Drops all the data of the file open as `descriptor`, `size` bytes long, keeping its size. The hole
+    /// goes past the end to the next block: a hole that ends at the end of the file only zeroes its last,
+    /// partial block (ext4 frees it only when the hole reaches beyond), so a file smaller than a block kept
+    /// its block. Returns whether the filesystem made the hole.
+    static func dropData(of descriptor: Int32, size: off_t) -> Bool {
+        let block: off_t = 1 << 16
+        return fallocate(descriptor, punchHole, 0, (size / block + 1) * block) == 0
+    }
+
     // MARK: measuring
 
     /// File data in the tree and free space on its filesystem now: the last scan, plus what files closed
@@ -498,6 +538,7 @@ public final class CacheSpace: @unchecked Sendable {
             }
             state.counters.cacheBytes = usage
             state.counters.freeBytes = free
+            state.counters.minFreeBytes = limits.minFree.bytes(ofTotal: total)
             return usage
         }
         return Measure(usage: usage, free: free, total: total)
@@ -526,10 +567,19 @@ public final class CacheSpace: @unchecked Sendable {
         try waitUntil { !isFull(measure()) }
     }
 
-    /// Whether a new file should be written through the daemon rather than handed to the kernel: near the
-    /// free-space line, where `waitForRoom(toWrite:)` must see each write so none fails with ENOSPC.
-    func isNearlyFull() -> Bool {
-        let now = measure()
+    /// Called before a new file is created: waits for room as `waitForRoom()` does, then says whether the
+    /// file should be written through the daemon rather than handed to the kernel: near the free-space line,
+    /// where `waitForRoom(toWrite:)` must see each write so none fails with ENOSPC. One measure for both.
+    func waitForRoomForNewFile() throws(FilesystemError) -> Bool {
+        var now = measure()
+        if isFull(now) {
+            try waitUntil { !isFull(measure()) }
+            now = measure()
+        }
+        return isNearlyFull(now)
+    }
+
+    private func isNearlyFull(_ now: Measure) -> Bool {
         let minFree = limits.minFree.bytes(ofTotal: now.total)
         return now.free < 2 * minFree + (64 << 20)
     }
@@ -728,8 +778,9 @@ public final class CacheSpace: @unchecked Sendable {
         attributes = now
         guard intents?.begin(inode: inode, path: relative, attributes: attributes) ?? true else { return false }
         defer { intents?.end(inode: inode) }
+        state.knownWhole.remove(inode)
         guard CacheMark.set(on: descriptor) else { return false }
-        if fallocate(descriptor, Self.punchHole, 0, attributes.st_size) != 0 {
+        if !Self.dropData(of: descriptor, size: attributes.st_size) {
             // A filesystem without holes: the same, by truncating to zero and back.
             guard ftruncate(descriptor, 0) == 0, ftruncate(descriptor, attributes.st_size) == 0 else { return false }
         }
@@ -737,6 +788,8 @@ public final class CacheSpace: @unchecked Sendable {
         var after = stat()
         _ = fstat(descriptor, &after)
         let freed = Int64(attributes.st_blocks - after.st_blocks) * 512
+        // Nothing freed: not an eviction (counting it would let the eviction loop take the file again and again).
+        guard freed > 0 else { return false }
         state.scannedUsage -= freed
         state.counters.evictions += 1
         state.counters.evictedBytes += Int64(attributes.st_size)

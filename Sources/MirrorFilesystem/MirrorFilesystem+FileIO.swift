@@ -38,7 +38,7 @@ extension MirrorFilesystem {
         let directory = try inodes.inode(parent)
         guard name.byteCount <= Int(NAME_MAX) else { throw .nameTooLong }
         try refuseReservedName(name, in: directory)
-        try cacheSpace?.waitForRoom()
+        let nearlyFull = try cacheSpace?.waitForRoomForNewFile() ?? false
         let descriptor = try SystemCall.descriptor(name.withCString {
             tusfs_openat(directory.descriptor, $0, (flags | O_CREAT) & ~O_NOFOLLOW | O_CLOEXEC, mode & 0o7777)
         })
@@ -53,7 +53,7 @@ extension MirrorFilesystem {
             // Near a full disk, a new file's writes come through the daemon, which makes them wait for room
             // instead of failing with ENOSPC. Direct I/O, so that the kernel lets a later open of the same
             // file use passthrough (it refuses passthrough while an open file is in caching mode).
-            if cacheSpace?.isNearlyFull() == true {
+            if nearlyFull {
                 return (entry, OpenedFile(handle: UInt64(descriptor), directIO: true, noFlush: true))
             }
             return (entry, OpenedFile(handle: UInt64(descriptor), noFlush: true, passthrough: true))

@@ -258,8 +258,10 @@ public final class MirrorFilesystem: Filesystem {
             if let cacheSpace, changes.modificationTime != nil, changes.size == nil, inode.isRegularFile {
                 // A file modified after its upload is uploaded again from the cache (at the next mount):
                 // an evicted one must be whole by then.
-                let size = (try? SystemCall.status(of: inode.descriptor).st_size) ?? 0
-                try cacheSpace.willChange(pathDescriptor: inode.descriptor, newSize: size, path: { path(of: inode) })
+                let attributes = try? SystemCall.status(of: inode.descriptor)
+                try cacheSpace.willChange(
+                    pathDescriptor: inode.descriptor, backingInode: attributes.map { UInt64($0.st_ino) },
+                    newSize: attributes?.st_size ?? 0, path: { path(of: inode) })
             }
             var times = [timespec(changes.accessTime), timespec(changes.modificationTime)]
             try SystemCall.check(utimensat(inode.descriptor, "", &times, tusfs_AT_EMPTY_PATH))

@@ -42,7 +42,7 @@ extension UploadEngine {
         }
     }
 
-    private func hold(_ event: HeldEvent, because error: UploadJournalError?) {
+    func hold(_ event: HeldEvent, because error: UploadJournalError?) {
         guard !stopped else { return }
         let first = heldEvents.isEmpty
         heldEvents.append(event)

@@ -35,6 +35,11 @@ public actor UploadEngine {
     /// not hold (`.some(nil)`: not in the journal either), read at once; a path's entry goes when a transition
     /// touches it, and all of them at the end of the burst.
     var burstRecords: [String: UploadRecord?] = [:]
+    /// While a run of file events is worked out in one journal transaction (`applyInOneTransaction`): the
+    /// transitions committed in it so far, carried out once it is committed, and what each left at the paths
+    /// it touched (`.some(nil)`: no record there now), which later events of the run see before memory.
+    var plannedTransitions: [PlannedTransition]?
+    var plannedRecords: [String: UploadRecord?] = [:]
     /// Files waiting for a transfer slot, and the upload, finalize or status request running for each file.
     var slots: TransferSlots<Task<Void, Never>>
     /// The write-back, retry or poll timer of each file (at most one applies in any state).
@@ -192,12 +197,64 @@ public actor UploadEngine {
     }
 
     private func apply(_ events: [FileEvent]) {
-        lookUpBurst(events)
         defer { burstRecords.removeAll(keepingCapacity: true) }
-        for event in events {
-            defer { appliedCount += 1 }
-            applyOrHold(.file(event))
+        // Runs of events go in one journal transaction each. A directory rename goes on its own: it finds the
+        // files under the directory in memory, which a run changes only once it is committed.
+        var run: [FileEvent] = []
+        func applyRun() {
+            if run.count > 1 && heldEvents.isEmpty && !stopped {
+                applyInOneTransaction(run)
+            } else {
+                lookUpBurst(run)
+                for event in run { applyOrHold(.file(event)) }
+            }
+            appliedCount += run.count
+            run.removeAll(keepingCapacity: true)
         }
+        for event in events {
+            if case .directoryRenamed = event {
+                applyRun()
+                applyOrHold(.file(event))
+                appliedCount += 1
+            } else {
+                run.append(event)
+            }
+        }
+        applyRun()
+    }
+
+    /// Applies `events` in one journal transaction: each event's transition is worked out and written in
+    /// it, and carried out (memory, timers, requests) only once it is committed, in order, so the engine
+    /// still never acts on a change the journal does not have. When the transaction fails, nothing was
+    /// carried out and every event of the run is held (`UploadEngine+HeldEvents`), to be applied one by one.
+    private func applyInOneTransaction(_ events: [FileEvent]) {
+        var committed: Result<[PlannedTransition], UploadJournalError>
+        do {
+            committed = .success(try journal.inOneTransaction {
+                lookUpBurst(events)
+                plannedTransitions = []
+                for event in events { try apply(event) }
+                return plannedTransitions ?? []
+            })
+        } catch {
+            committed = .failure(error)
+        }
+        // Planning ends here: what is carried out below (a slot granted, a timer due at once) is handled as
+        // usual, in its own transaction.
+        plannedTransitions = nil
+        plannedRecords.removeAll(keepingCapacity: true)
+        guard case .success(let transitions) = committed else {
+            burstRecords.removeAll(keepingCapacity: true)
+            if case .failure(let error) = committed {
+                for (index, event) in events.enumerated() { hold(.file(event), because: index == 0 ? error : nil) }
+            }
+            return
+        }
+        var wantsSlot = false
+        for transition in transitions where carryOut(transition) { wantsSlot = true }
+        // Slots are granted once the whole run is carried out: a file the run renames or removes after
+        // closing it must not start uploading under its first name in between.
+        if wantsSlot { pump() }
     }
 
     /// Reads the journal's records of every file a burst of events names and memory does not hold, in one
@@ -240,7 +297,8 @@ public actor UploadEngine {
         // does not know is found and uploaded anyway (`reconcileWithCache`), so the record would add nothing.
         let persist = actions.contains(.persist) || (isNew && !forget && next.state != .local)
 
-        // 1. Commit: the state change and the remote operations it requires, in one transaction.
+        // 1. Commit: the state change and the remote operations it requires, in one transaction (or in the
+        // transaction of the run of events being applied, carried out when that is committed).
         var queuedOperations: [PendingRemoteOperation] = []
         if forget {
             queuedOperations = try journal.commit(remove: path, operations: operations)
@@ -249,6 +307,25 @@ public actor UploadEngine {
         } else if !operations.isEmpty {
             queuedOperations = try journal.commit(operations: operations)
         }
+        let transition = PlannedTransition(
+            event: event, path: path, known: known, record: record, next: next, actions: actions, persist: persist,
+            forget: forget, queuedOperations: queuedOperations, now: now)
+        if plannedTransitions != nil {
+            plannedTransitions!.append(transition)
+            if forget || next.path != path { plannedRecords[path] = .some(nil) }
+            if !forget { plannedRecords[next.path] = .some(next) }
+            return
+        }
+        if carryOut(transition) { pump() }
+    }
+
+    /// Carries out a committed transition: memory, the status read model, then its actions. Returns whether
+    /// a file joined the line for a transfer slot.
+    private func carryOut(_ transition: PlannedTransition) -> Bool {
+        let (event, path, known, record, next) = (
+            transition.event, transition.path, transition.known, transition.record, transition.next
+        )
+        let (actions, persist, forget, now) = (transition.actions, transition.persist, transition.forget, transition.now)
 
         // 2. Update memory; timers and requests of the old state or old name are stale now.
         if !burstRecords.isEmpty {
@@ -271,8 +348,8 @@ public actor UploadEngine {
         if !forget, next.state != record.state, next.state == .ready || next.state == .failed { logOutcome(next, now: now) }
 
         // 3. Act.
-        for operation in queuedOperations { run(operation) }
-        if carryOut(actions, for: next, oldPath: path, now: now) { pump() }
+        for operation in transition.queuedOperations { run(operation) }
+        return carryOut(actions, for: next, oldPath: path, now: now)
     }
 
     /// Carries out what a transition asked for, after it was committed. Returns whether a file joined the
@@ -333,6 +410,7 @@ public actor UploadEngine {
 
     /// The record of the file at `path`: in memory while it has not settled, else from the journal.
     func knownRecord(at path: String) throws(UploadJournalError) -> UploadRecord? {
+        if let planned = plannedRecords[path] { return planned }
         if let record = records[path] { return record }
         if let looked = burstRecords[path] { return looked }
         return try journal.record(for: path)

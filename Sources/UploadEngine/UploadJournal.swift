@@ -30,6 +30,13 @@ public final class UploadJournal: Sendable {
     let simulatedWriteFailure = Mutex<String?>(nil)
     /// The database file.
     public let path: String
+    /// The write transaction a burst of changes runs in (``inOneTransaction(_:)``), with the thread that runs
+    /// it: that thread's reads and writes go to it until it ends; every other thread reads as before.
+    private let openTransaction = Mutex<OpenTransaction?>(nil)
+    private struct OpenTransaction: @unchecked Sendable {
+        let database: Database
+        let thread: pthread_t
+    }
 
     /// Opens (creating and migrating when needed) the journal at `path`.
     public init(path: String, durableAgainstPowerLoss: Bool = false) throws(UploadJournalError) {
@@ -333,21 +340,65 @@ public final class UploadJournal: Sendable {
         try write { db in try db.cachedStatement(sql: "DELETE FROM remoteOperation WHERE id = ?").execute(arguments: [id]) }
     }
 
+    // MARK: one transaction for many changes
+
+    /// Runs `body` in one write transaction: every read and write of the journal that `body` makes (on this
+    /// thread) is part of it, and it is committed when `body` returns. When `body` throws, or the commit
+    /// fails, nothing of it is recorded and the error is thrown. The engine applies a burst of file events
+    /// so: one commit for many files instead of one or two each.
+    public func inOneTransaction<T>(_ body: () throws -> T) throws(UploadJournalError) -> T {
+        if let message = simulatedWriteFailure.withLock({ $0 }) { throw UploadJournalError(message: message) }
+        do {
+            return try database.write { db in
+                openTransaction.withLock { $0 = OpenTransaction(database: db, thread: pthread_self()) }
+                defer { openTransaction.withLock { $0 = nil } }
+                return try body()
+            }
+        } catch let error as UploadJournalError {
+            throw error
+        } catch {
+            throw UploadJournalError(error)
+        }
+    }
+
+    /// The transaction of ``inOneTransaction(_:)`` when this thread runs one.
+    private var transactionOfThisThread: Database? {
+        openTransaction.withLock { open in
+            guard let open, pthread_equal(open.thread, pthread_self()) != 0 else { return nil }
+            return open.database
+        }
+    }
+
     // MARK: rows
 
     private func read<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
-        do { return try database.read(body) } catch { throw UploadJournalError(error) }
+        do {
+            if let db = transactionOfThisThread { return try body(db) }
+            return try database.read(body)
+        } catch {
+            throw UploadJournalError(error)
+        }
     }
 
     /// One statement's read, without the transaction `read` opens around it (a single statement sees one state
     /// of the journal anyway): the engine's look-ups by path run for nearly every file event.
     private func readOneStatement<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
-        do { return try database.unsafeRead(body) } catch { throw UploadJournalError(error) }
+        do {
+            if let db = transactionOfThisThread { return try body(db) }
+            return try database.unsafeRead(body)
+        } catch {
+            throw UploadJournalError(error)
+        }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(UploadJournalError) -> T {
         if let message = simulatedWriteFailure.withLock({ $0 }) { throw UploadJournalError(message: message) }
-        do { return try database.write(body) } catch { throw UploadJournalError(error) }
+        do {
+            if let db = transactionOfThisThread { return try body(db) }
+            return try database.write(body)
+        } catch {
+            throw UploadJournalError(error)
+        }
     }
 
     /// The half-open range of paths strictly under the directory `path` (`path/` … `path0`).

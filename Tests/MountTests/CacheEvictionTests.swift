@@ -14,6 +14,16 @@ struct CacheEvictionTests {
         return attributes
     }
 
+    /// Whether the file at `path` has no data block left (SEEK_DATA finds none): unlike `st_blocks`, not
+    /// misled by the block ext4 may keep for extended attributes.
+    static func holdsNoData(_ path: String) throws -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw TestFailure("open \(path): errno \(errno)") }
+        defer { close(descriptor) }
+        let seekData: Int32 = 3  // SEEK_DATA (Linux), not exported to Swift
+        return lseek(descriptor, 0, seekData) < 0 && errno == ENXIO
+    }
+
     static func cache(_ arguments: [String]) throws -> ProcessResult {
         try ProcessRunner.run(ProcessRunner.tusfsExecutable, ["cache"] + arguments)
     }
@@ -28,7 +38,10 @@ struct CacheEvictionTests {
         defer { source.remove() }
         let small = try TestFiles.make(source.appending("small.bin"), size: 300_000, seed: 1)
         try MixedTree.largeFile(source.appending("large.bin"), size: 24 << 20)
-        let copy = try ProcessRunner.run("cp", ["-a", source.appending("small.bin"), source.appending("large.bin"), bridge.mount.mountpoint])
+        // Smaller than a block: its one block is freed too (a hole ending at the end of the file only zeroed it).
+        let tiny = try TestFiles.make(source.appending("tiny.bin"), size: 100, seed: 2)
+        let copy = try ProcessRunner.run(
+            "cp", ["-a", source.appending("small.bin"), source.appending("large.bin"), source.appending("tiny.bin"), bridge.mount.mountpoint])
         try #require(copy.succeeded, "\(copy.stderr)")
         let tag = try ProcessRunner.run("setfattr", ["-n", "user.colour", "-v", "blue", bridge.mount.path("small.bin")])
         #expect(tag.succeeded, "\(tag.stderr)")
@@ -38,8 +51,9 @@ struct CacheEvictionTests {
         let before = try Self.status(bridge.mount.path("small.bin"))
         let evict = try Self.cache(["evict", bridge.mount.mountpoint])
         #expect(evict.succeeded, "\(evict.stderr)")
-        for name in ["small.bin", "large.bin"] {
+        for name in ["small.bin", "large.bin", "tiny.bin"] {
             #expect(try bridge.status(name, "cached") == "no", "\(name)")
+            #expect(try Self.holdsNoData(bridge.mount.backingPath(name)), "\(name)'s cache file still holds data")
             // At most the block of its extended attributes (ext4 keeps those that do not fit the inode in one).
             #expect(try Self.status(bridge.mount.path(name)).st_blocks * 512 <= 4096, "\(name) still holds blocks")
             #expect(try Self.status(bridge.mount.backingPath(name)).st_blocks * 512 <= 4096, "\(name)'s cache file still holds blocks")
@@ -74,6 +88,7 @@ struct CacheEvictionTests {
 
         // Reading brings the exact bytes back.
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("small.bin"))) == small)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("tiny.bin"))) == tiny)
         // The reader may have had the last byte a moment before the read-back is checked and marked whole.
         let whole = await UploadBridgeFixture.eventually(timeout: 20) { (try? bridge.status("small.bin", "cached")) == "yes" }
         #expect(whole, "\(String(describing: try? bridge.status("small.bin", "cached")))")

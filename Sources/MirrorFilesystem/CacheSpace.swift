@@ -82,6 +82,8 @@ public final class CacheSpace: @unchecked Sendable {
         var grownSinceScan: Int64 = 0
         var lastScan: ContinuousClock.Instant?
         var counters = Counters()
+        /// The size of the cache's filesystem when last measured.
+        var totalBytes: Int64 = 0
         var stopped = false
         var wake = false
 
@@ -249,14 +251,12 @@ public final class CacheSpace: @unchecked Sendable {
         if wrote { wakeUp() }
     }
 
-    /// Whether the cache may be near its limits, from what is known without measuring: writers wait, the
-    /// file data counted may be within a tenth of the size limit, or the free space last measured was near
-    /// the line where new files are written through the daemon (see `isNearlyFull`).
+    /// Whether the cache may be near its limits, from what is known without measuring: writers wait, or the
+    /// file data counted and the free space last measured are past the eviction target (`isAboveTarget`).
     private func mayBeNearLimits(_ state: State) -> Bool {
-        if state.counters.waiting > 0 { return true }
-        if let maxSize = limits.maxSize, state.scannedUsage + state.grownSinceScan > maxSize - maxSize / 10 { return true }
-        let minFree = state.counters.minFreeBytes
-        return state.counters.freeBytes < 2 * minFree + (128 << 20)
+        let estimate = Measure(
+            usage: state.scannedUsage + state.grownSinceScan, free: state.counters.freeBytes, total: state.totalBytes)
+        return state.counters.waiting > 0 || isAboveTarget(estimate)
     }
 
     /// The contents of the file open as the O_PATH `descriptor` are about to change without an open handle
@@ -538,7 +538,7 @@ public final class CacheSpace: @unchecked Sendable {
             }
             state.counters.cacheBytes = usage
             state.counters.freeBytes = free
-            state.counters.minFreeBytes = limits.minFree.bytes(ofTotal: total)
+            state.totalBytes = total
             return usage
         }
         return Measure(usage: usage, free: free, total: total)

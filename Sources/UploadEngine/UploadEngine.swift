@@ -228,26 +228,25 @@ public actor UploadEngine {
     /// still never acts on a change the journal does not have. When the transaction fails, nothing was
     /// carried out and every event of the run is held (`UploadEngine+HeldEvents`), to be applied one by one.
     private func applyInOneTransaction(_ events: [FileEvent]) {
-        var committed: Result<[PlannedTransition], UploadJournalError>
-        do {
-            committed = .success(try journal.inOneTransaction {
+        let committed = Result { () throws(UploadJournalError) in
+            try journal.inOneTransaction {
                 lookUpBurst(events)
                 plannedTransitions = []
                 for event in events { try apply(event) }
                 return plannedTransitions ?? []
-            })
-        } catch {
-            committed = .failure(error)
+            }
         }
         // Planning ends here: what is carried out below (a slot granted, a timer due at once) is handled as
         // usual, in its own transaction.
         plannedTransitions = nil
         plannedRecords.removeAll(keepingCapacity: true)
-        guard case .success(let transitions) = committed else {
+        let transitions: [PlannedTransition]
+        switch committed {
+        case .success(let planned):
+            transitions = planned
+        case .failure(let error):
             burstRecords.removeAll(keepingCapacity: true)
-            if case .failure(let error) = committed {
-                for (index, event) in events.enumerated() { hold(.file(event), because: index == 0 ? error : nil) }
-            }
+            for (index, event) in events.enumerated() { hold(.file(event), because: index == 0 ? error : nil) }
             return
         }
         var wantsSlot = false

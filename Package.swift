@@ -170,6 +170,10 @@ let package = Package(
             dependencies: [
                 "MountDaemon", "MirrorFilesystem", "FUSEAdapter", "UploadEngine", "UploadStatus", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 

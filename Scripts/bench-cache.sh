@@ -8,7 +8,7 @@
 #   3. sequential read of a cached 1 GiB file through the mount     vs  cat of the cache file target ≥ 0.9×
 # Caches are dropped (echo 3 > /proc/sys/vm/drop_caches) before each read, so every read comes from the disk
 # or the network as a user's first read would.
-# Usage: Scripts/bench-cache.sh [--size-mib N] [--first-runs N]
+# Usage: Scripts/bench-cache.sh [--size-mib N] [--first-runs N] [--read-runs N]   (1: medians of --read-runs, default 3)
 # Environment: BENCH_TUSFS=PATH runs that tusfs binary instead of building one; BENCH_TIMINGS=1 mounts with
 # --log-level debug and prints where the first read's time went (open → service asked → answered → first
 # bytes → first read answered, from the daemon's log).
@@ -17,11 +17,13 @@ cd "$(dirname "$0")/.."
 
 SIZE_MIB=1024
 FIRST_RUNS=5
+READ_RUNS=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) SIZE_MIB=$2; shift 2 ;;
     --first-runs) FIRST_RUNS=$2; shift 2 ;;
-    *) echo "usage: $0 [--size-mib N] [--first-runs N]" >&2; exit 2 ;;
+    --read-runs) READ_RUNS=$2; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N] [--first-runs N] [--read-runs N]" >&2; exit 2 ;;
   esac
 done
 
@@ -110,16 +112,22 @@ if [ -n "${BENCH_TIMINGS:-}" ]; then sleep 1; grep -h 'read-back: ' "$WORK/cache
 CURL_FIRST=$(median "${CURL_FIRSTS[@]}"); CURL_DATA=$(median "${CURL_DATAS[@]}"); MOUNT_FIRST=$(median "${MOUNT_FIRSTS[@]}")
 CURL_MIB=$(median "${CURL_MIBS[@]}"); MOUNT_MIB=$(median "${MOUNT_MIBS[@]}")
 
-# 1: curl of the service's URL, then the evicted file through the mount (read back on open).
-drop_caches
-START=$(now); curl -s -o /dev/null "$URL"; END=$(now); CURL_S=$(seconds "$START" "$END")
-# The same download stored on the cache's filesystem, as a read-back must (curl -o, then its data synced).
-drop_caches
-START=$(now); curl -s -o "$WORK/curl-copy.bin" "$URL"; END=$(now); CURL_FILE_S=$(seconds "$START" "$END")
-rm -f "$WORK/curl-copy.bin"
-drop_caches
-START=$(now); cat "$MOUNT/evicted.bin" > /dev/null; END=$(now); MOUNT_S=$(seconds "$START" "$END")
-cmp -s <(cat "$MOUNT/evicted.bin") <(curl -s "$URL") || { echo "read back differs from the service's copy" >&2; exit 1; }
+# 1: READ_RUNS rounds of: curl of the service's URL to /dev/null; the same download stored in a file on the cache's
+# filesystem, as a read-back must store it (curl -o); the evicted file through the mount (read back on open, then
+# evicted again). Medians of each (one read of 1 GiB on this machine swings by ±15 %).
+CURL_TIMES=(); CURL_FILE_TIMES=(); MOUNT_TIMES=()
+for _ in $(seq 1 "$READ_RUNS"); do
+  drop_caches
+  START=$(now); curl -s -o /dev/null "$URL"; END=$(now); CURL_TIMES+=("$(seconds "$START" "$END")")
+  drop_caches
+  START=$(now); curl -s -o "$WORK/curl-copy.bin" "$URL"; END=$(now); CURL_FILE_TIMES+=("$(seconds "$START" "$END")")
+  rm -f "$WORK/curl-copy.bin"
+  drop_caches
+  START=$(now); cat "$MOUNT/evicted.bin" > /dev/null; END=$(now); MOUNT_TIMES+=("$(seconds "$START" "$END")")
+  cmp -s <(cat "$MOUNT/evicted.bin") <(curl -s "$URL") || { echo "read back differs from the service's copy" >&2; exit 1; }
+  "$TUSFS" cache evict "$MOUNT/evicted.bin"
+done
+CURL_S=$(median "${CURL_TIMES[@]}"); CURL_FILE_S=$(median "${CURL_FILE_TIMES[@]}"); MOUNT_S=$(median "${MOUNT_TIMES[@]}")
 
 # 3: a cached file through the mount (passthrough) against cat of its cache file.
 drop_caches
@@ -127,8 +135,9 @@ START=$(now); cat "$WORK/cache/files/cached.bin" > /dev/null; END=$(now); LOCAL_
 drop_caches
 START=$(now); cat "$MOUNT/cached.bin" > /dev/null; END=$(now); CACHED_S=$(seconds "$START" "$END")
 
-echo "evicted read:  mount $(mibps "$BYTES" "$MOUNT_S") MiB/s, curl $(mibps "$BYTES" "$CURL_S") MiB/s: $(ratio "$CURL_S" "$MOUNT_S")× curl (target ≥ 0.8×)"
-echo "               curl into a file on the cache's filesystem $(mibps "$BYTES" "$CURL_FILE_S") MiB/s: the mount reads at $(ratio "$CURL_FILE_S" "$MOUNT_S")× that (no target)"
+echo "evicted read:  mount $(mibps "$BYTES" "$MOUNT_S") MiB/s, curl $(mibps "$BYTES" "$CURL_S") MiB/s: $(ratio "$CURL_S" "$MOUNT_S")× curl to /dev/null (target ≥ 0.8×; medians of $READ_RUNS)"
+echo "               curl into a file on the cache's filesystem $(mibps "$BYTES" "$CURL_FILE_S") MiB/s: the mount reads at $(ratio "$CURL_FILE_S" "$MOUNT_S")× that"
+echo "               mount ${MOUNT_TIMES[*]} s; curl ${CURL_TIMES[*]} s; curl into a file ${CURL_FILE_TIMES[*]} s"
 echo "first byte:    mount ${MOUNT_FIRST}s, curl ${CURL_FIRST}s to the head, ${CURL_DATA}s to the first data byte (medians of $FIRST_RUNS): $(ratio "$MOUNT_FIRST" "$CURL_FIRST")× curl's head, $(ratio "$MOUNT_FIRST" "$CURL_DATA")× curl's first data byte (target ≤ 2×)"
 echo "               mount ${MOUNT_FIRSTS[*]}; curl head ${CURL_FIRSTS[*]}; curl data ${CURL_DATAS[*]}"
 echo "first MiB:     mount ${MOUNT_MIB}s, curl ${CURL_MIB}s (a 1 MiB range; medians of $FIRST_RUNS): $(ratio "$MOUNT_MIB" "$CURL_MIB")× curl's (no target)"

@@ -11,6 +11,9 @@
 # Given a libfuse source tree (LIBFUSE_SRC: the public repository libfuse/libfuse at tag fuse-3.14.0, the version
 # Debian 12 ships), libfuse's C++ example passthrough_hp runs too, in the same rounds, and each figure is also
 # printed as a ratio to it (mount/passthrough_hp: its time over the mount's; target >= 0.8 for the small files).
+# The 1 GiB file is copied twice: from the same disk (the local cp then copies inside the kernel with
+# copy_file_range, which a copy into any other filesystem cannot) and from a tmpfs (both copies read and write
+# through cp's buffer: like for like; target >= 0.9).
 # Usage: Scripts/bench-fs.sh [ROUNDS] [LIBFUSE_SRC]    (default 5; release build; needs root or fuse access)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,7 @@ cleanup() {
   stop_reference_mount
   "$tusfs" unmount "$mnt" >/dev/null 2>&1 || umount -l "$mnt" 2>/dev/null || true
   rm -rf "$work"
+  remove_other_filesystem_source
   release_free_pages
 }
 trap cleanup EXIT
@@ -30,6 +34,7 @@ hold_free_pages
 
 echo "bench-fs: preparing sources in $work"
 prepare_sources
+prepare_other_filesystem_source
 "$tusfs" mount "$mnt" --cache "$work/cache" --write-back 86400
 if [ "${BENCH_NO_REFERENCE:-0}" != 1 ]; then start_reference_mount "$work/reference"; fi
 if [ -n "$libfuse_src" ]; then start_hp_mount "$libfuse_src" "$work/reference-hp"; fi

@@ -315,6 +315,8 @@ public final class CacheSpace: @unchecked Sendable {
         let started = ContinuousClock.now
         private var progress = Progress()
         private let arrival = NSCondition()
+        /// Readers waiting on `arrival` (a part of the body that arrives while none waits wakes nobody).
+        private var waiters = 0
 
         init(size: Int64) { self.size = size }
 
@@ -328,7 +330,7 @@ public final class CacheSpace: @unchecked Sendable {
         func update(_ body: (inout Progress) -> Void) {
             arrival.lock()
             body(&progress)
-            arrival.broadcast()
+            if waiters > 0 { arrival.broadcast() }
             arrival.unlock()
         }
 
@@ -336,7 +338,11 @@ public final class CacheSpace: @unchecked Sendable {
         func wait(until ready: (Progress) -> Bool) -> Progress {
             arrival.lock()
             defer { arrival.unlock() }
-            while !ready(progress) { arrival.wait() }
+            while !ready(progress) {
+                waiters += 1
+                arrival.wait()
+                waiters -= 1
+            }
             return progress
         }
 

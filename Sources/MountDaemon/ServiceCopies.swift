@@ -82,23 +82,35 @@ struct ServiceCopies: RemoteCopies {
         }
     }
 
-    /// GETs `url` into `descriptor`, on the HTTP client's event loop (no hop to another thread between the
-    /// socket and the cache file, so a reader waiting for the file's start gets it as soon as it lands). While
-    /// the request is on its way, `prepare` runs here (unless `prepared`): the body waits for it before being
-    /// written. `shownURL` is what errors name (a signed URL's token is not shown).
+    /// GETs `url` into `descriptor`: a plain `http://` URL on this thread (`PlainHTTPGet`), anything else (https,
+    /// a redirect…) through the HTTP client, on its event loop (no hop to another thread between the socket and
+    /// the cache file, so a reader waiting for the file's start gets it as soon as it lands). While the request is
+    /// on its way, `prepare` runs here (unless `prepared`): the body waits for it before being written.
+    /// `shownURL` is what errors name (a signed URL's token is not shown).
     private func get(
         _ url: String, size: Int64, into descriptor: Int32, prepare: () throws(ReadBackError) -> Void, prepared: inout Bool,
         progress: @escaping @Sendable (Int64) -> Void, shownURL: String? = nil
     ) throws(ReadBackRefusal) {
         let shown = shownURL ?? url
+        if let plain = URL(string: url), PlainHTTPGet.handles(plain) {
+            let body = ReadBackBody(size: size, descriptor: descriptor, url: shown, progress: progress)
+            switch try PlainHTTPGet.read(plain, shown: shown, into: body, prepare: prepare, prepared: &prepared) {
+            case .read: return
+            case .leftToTheHTTPClient: break
+            }
+        }
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(url: url)
         } catch {
             throw ReadBackRefusal(status: 0, error: ReadBackError("GET \(shown): \(error)"))
         }
-        let writer = ReadBackWriter(size: size, descriptor: descriptor, url: shown, progress: progress)
-        let task = http.execute(request: request, delegate: writer, deadline: .now() + .hours(24))
+        let writer = ReadBackWriter(ReadBackBody(size: size, descriptor: descriptor, url: shown, progress: progress))
+        // The body's parts are written on the event loop of the connection that reads them (with the delegate on
+        // another loop, every part would hop threads: an eventfd wake-up each).
+        let task = http.execute(
+            request: request, delegate: writer, eventLoop: .delegateAndChannel(on: http.eventLoopGroup.next()),
+            deadline: .now() + .hours(24))
         if !prepared {
             do {
                 try prepare()
@@ -113,7 +125,7 @@ struct ServiceCopies: RemoteCopies {
         writer.startWriting()
         do {
             try task.wait()
-            try writer.verify()
+            try writer.body.verify()
         } catch let refusal as ReadBackRefusal {
             throw refusal
         } catch let error as ReadBackError {
@@ -180,52 +192,33 @@ struct ReadBackRefusal: Error {
     var error: ReadBackError
 }
 
-/// Writes a GET's body into a cache file as it arrives, on the event loop that reads it, checking the length
-/// and, where the service gives one (`ETag`), the SHA-256 (computed beside, see `BodyHasher`). The body waits
-/// (back-pressure) until `startWriting()`: the cache makes room and notes the read-back meanwhile. The last
-/// part is reported written only once the whole body is checked (`verify()`), so a reader never reaches the
-/// end of a copy that turns out different: it gets EIO instead.
+/// Hands a GET's body to a `ReadBackBody` as it arrives, on the event loop that reads it. The body waits
+/// (back-pressure) until `startWriting()`: the cache makes room and notes the read-back meanwhile.
 final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
     typealias Response = Void
 
-    let size: Int64
-    let descriptor: Int32
-    let url: String
-    let progress: @Sendable (Int64) -> Void
+    let body: ReadBackBody
 
     private struct State {
         /// Whether writing may start, and the body part that waits for it.
         var writing = false
         var waiting: (buffer: ByteBuffer, promise: EventLoopPromise<Void>)?
-        /// What has been written, and its hash when the service gives one to compare with.
-        var offset: Int64 = 0
-        var expectedHash: String?
-        var hasher: BodyHasher?
     }
     private let state = Mutex(State())
 
-    init(size: Int64, descriptor: Int32, url: String, progress: @escaping @Sendable (Int64) -> Void) {
-        self.size = size
-        self.descriptor = descriptor
-        self.url = url
-        self.progress = progress
-    }
+    init(_ body: ReadBackBody) { self.body = body }
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         guard head.status == .ok else {
             return task.eventLoop.makeFailedFuture(ReadBackRefusal(
-                status: head.status.code, error: ReadBackError("GET \(url): the service answered \(head.status.code) \(head.status.reasonPhrase)")))
+                status: head.status.code,
+                error: ReadBackError("GET \(body.url): the service answered \(head.status.code) \(head.status.reasonPhrase)")))
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int64.init), length != size {
-            return task.eventLoop.makeFailedFuture(ReadBackError("the service's copy is \(length) bytes, the file \(size)"))
+        do {
+            try body.begin { head.headers.first(name: $0) }
+        } catch {
+            return task.eventLoop.makeFailedFuture(error)
         }
-        let expected = head.headers.first(name: "etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/")) }
-            .flatMap { $0.count == 64 && $0.allSatisfy(\.isHexDigit) ? $0.lowercased() : nil }
-        state.withLock {
-            $0.expectedHash = expected
-            $0.hasher = expected.map { _ in BodyHasher() }
-        }
-        progress(0)
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -238,7 +231,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         }
         if let promise { return promise.futureResult }
         do {
-            return try write(buffer, on: task.eventLoop) ?? task.eventLoop.makeSucceededVoidFuture()
+            return try body.write(buffer, on: task.eventLoop) ?? task.eventLoop.makeSucceededVoidFuture()
         } catch {
             return task.eventLoop.makeFailedFuture(error)
         }
@@ -253,7 +246,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         }
         guard let waited else { return }
         do {
-            if let hashed = try write(waited.buffer, on: waited.promise.futureResult.eventLoop) {
+            if let hashed = try body.write(waited.buffer, on: waited.promise.futureResult.eventLoop) {
                 hashed.cascade(to: waited.promise)
             } else {
                 waited.promise.succeed()
@@ -272,88 +265,7 @@ final class ReadBackWriter: HTTPClientResponseDelegate, Sendable {
         waited?.promise.fail(error)
     }
 
-    /// Writes one body part at the end of what was written (parts come one at a time: the next waits for
-    /// this one's future) and hands it to the hasher; returns what the next part must wait for when the
-    /// hashing lags too far behind.
-    private func write(_ buffer: ByteBuffer, on eventLoop: any EventLoop) throws(ReadBackError) -> EventLoopFuture<Void>? {
-        let count = Int64(buffer.readableBytes)
-        let start = state.withLock { $0.offset }
-        guard start + count <= size else { throw ReadBackError("the service's copy is longer than the file's \(size) bytes") }
-        let failure: ReadBackError? = buffer.withUnsafeReadableBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(start) + off_t(done))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return ReadBackError("writing the cache file: \(String(cString: strerror(errno)))")
-                }
-                done += written
-            }
-            state.withLock { $0.offset = start + count }
-            return nil
-        }
-        if let failure { throw failure }
-        let hashed = state.withLock { $0.hasher }?.add(buffer, on: eventLoop)
-        if start + count < size { progress(start + count) }
-        return hashed
-    }
-
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {
-        let received = state.withLock { $0.offset }
-        guard received == size else { throw ReadBackError("the service's copy came back short: \(received) of \(size) bytes") }
-    }
-
-    /// After the whole body came: waits for its hash and compares it with the service's, then reports the
-    /// file whole to its readers.
-    func verify() throws(ReadBackError) {
-        let (expected, hasher) = state.withLock { ($0.expectedHash, $0.hasher) }
-        if let expected, let digest = hasher?.finish(), digest != expected {
-            throw ReadBackError("the service's copy is not the file: SHA-256 \(digest), the service says \(expected)")
-        }
-        progress(size)
-    }
-}
-
-/// Computes a read-back's SHA-256 on a queue of its own, beside the event loop that writes the body to the
-/// cache file (hashing a body takes about as long as receiving it: on one thread the two would take turns).
-/// At most `lag` bytes wait to be hashed; past that the body waits for the hashing to catch up.
-final class BodyHasher: @unchecked Sendable {
-    static let lag = 32 << 20
-    private let queue = DispatchQueue(label: "tusfs.read-back-hash")
-    /// Touched on `queue` only.
-    private var hasher = ChecksumAlgorithm.sha256.makeHasher()
-    private struct Backlog {
-        var bytes = 0
-        var waiter: EventLoopPromise<Void>?
-    }
-    private let backlog = Mutex(Backlog())
-
-    /// Queues `buffer` to be hashed after the parts before it; returns a future to wait for when too much
-    /// waits already (completed once half of it is hashed), nil otherwise.
-    func add(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
-        let count = buffer.readableBytes
-        let waiter = backlog.withLock { backlog -> EventLoopPromise<Void>? in
-            backlog.bytes += count
-            guard backlog.bytes > Self.lag else { return nil }
-            let promise = eventLoop.makePromise(of: Void.self)
-            backlog.waiter = promise
-            return promise
-        }
-        queue.async { [self] in
-            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            let caughtUp = backlog.withLock { backlog -> EventLoopPromise<Void>? in
-                backlog.bytes -= count
-                guard backlog.bytes <= Self.lag / 2 else { return nil }
-                defer { backlog.waiter = nil }
-                return backlog.waiter
-            }
-            caughtUp?.succeed()
-        }
-        return waiter?.futureResult
-    }
-
-    /// Waits for every part queued so far; the digest in lowercase hex.
-    func finish() -> String {
-        queue.sync { hasher.finalize().lowercaseHex }
+        try body.end()
     }
 }

@@ -19,7 +19,7 @@ enum PlainHTTPGet {
         case leftToTheHTTPClient
     }
 
-    /// The hasher's pieces, and the most read from the socket at once.
+    /// The hasher's pieces (smaller for a smaller file), and the most read from the socket at once.
     static let bufferSize = 1 << 20
     /// As the HTTP client's (`HTTPClient.Configuration.tusfsCommand`).
     static let connectTimeout = 10
@@ -83,7 +83,10 @@ enum PlainHTTPGet {
     private static func readBody(
         from socket: Int32, after head: ByteBuffer, into body: ReadBackBody, failure: (String) -> ReadBackRefusal
     ) throws {
-        let pieces = Pieces(count: body.isHashed ? 4 : 1, size: bufferSize)
+        // A small file gets small pieces; a piece always holds what came with the head (at most two reads of
+        // `maximumHeadSize`).
+        let pieceSize = Int(min(Int64(bufferSize), max(Int64(2 * maximumHeadSize), body.size)))
+        let pieces = Pieces(count: body.isHashed ? 4 : 1, size: pieceSize)
         var piece = pieces.take()
         var held = true  // `piece` is ours, not the hasher's
         defer {
@@ -91,8 +94,8 @@ enum PlainHTTPGet {
             pieces.release()
         }
         var filled = head.withUnsafeReadableBytes { bytes in
-            pieces.memory(piece).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(bufferSize)))
-            return min(bytes.count, bufferSize)
+            pieces.memory(piece).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(pieceSize)))
+            return min(bytes.count, pieceSize)
         }
         try body.write(UnsafeRawBufferPointer(rebasing: pieces.memory(piece)[0..<filled]))
         var received = Int64(filled)
@@ -102,14 +105,14 @@ enum PlainHTTPGet {
             body.hash(UnsafeRawBufferPointer(rebasing: pieces.memory(taken)[0..<filled])) { pieces.give(back: taken) }
         }
         while received < body.size {
-            if filled == bufferSize {
+            if filled == pieceSize {
                 handOver()
                 piece = pieces.take()
                 held = true
                 filled = 0
             }
             let space = pieces.memory(piece)
-            let wanted = Int(min(Int64(bufferSize - filled), body.size - received))
+            let wanted = Int(min(Int64(pieceSize - filled), body.size - received))
             let count = recv(socket, space.baseAddress! + filled, wanted, 0)
             if count == 0 { break }  // closed early: `end()` says how short
             if count < 0 {

@@ -8,8 +8,8 @@ import Glibc
 
 /// A read-back's GET of a plain `http://` URL (the embedded service, a service on the local network), read on
 /// the read-back's own thread with a blocking socket: each read of the socket goes straight into the cache file,
-/// and the body reaches the hasher in 1 MiB buffers. Through the HTTP client, the body comes in parts of at most
-/// 64 KiB, each with an event-loop task and futures, which cost more CPU than the copying itself.
+/// and the body reaches the hasher in reused pieces of up to 1 MiB. Through the HTTP client, the body comes in
+/// parts of at most 64 KiB, each with an event-loop task and futures, which cost more CPU than the copying itself.
 /// Only the plain case is read here: a 200 answer with a `Content-Length` and no transfer or content coding.
 /// A redirect or any other body is left to the HTTP client (`leftToTheHTTPClient`), as is https.
 enum PlainHTTPGet {
@@ -77,7 +77,7 @@ enum PlainHTTPGet {
     }
 
     /// Reads the body into the cache file as it comes (the bytes that came with the head are in `head`): each
-    /// read of the socket is written at once (readers wait for it), into one of a few 1 MiB pieces that go to
+    /// read of the socket is written at once (readers wait for it), into one of a few pieces (up to 1 MiB) that go to
     /// the hasher once full and come back once hashed (allocated once: memory freshly mapped for every piece
     /// would cost a page fault per 4 KiB). A piece not back yet holds the socket's reader back.
     private static func readBody(

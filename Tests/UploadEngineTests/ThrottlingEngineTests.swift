@@ -86,7 +86,11 @@ struct ThrottlingEngineTests {
     }
 
     static func allReady(_ engine: UploadEngine, _ names: [String]) async -> Bool {
-        for name in names where await engine.status(of: name)?.state != .ready { return false }
+        await all(engine, names, are: .ready)
+    }
+
+    static func all(_ engine: UploadEngine, _ names: [String], are state: UploadState) async -> Bool {
+        for name in names where await engine.status(of: name)?.state != state { return false }
         return true
     }
 
@@ -135,6 +139,10 @@ struct ThrottlingEngineTests {
         let names = (0..<10).map { "c\($0).bin" }
         for (index, name) in names.enumerated() { try await Self.write(engine, directory, name, content(index, size: 1000)) }
         try await waitUntil("nothing but 429, pause after pause, is an outage") { !engine.currentService().reachable }
+        // Requests sent before the outage was declared may still be on their way: each file goes back to
+        // waiting when its 429 comes back.
+        try await waitUntil("every file waits") { await Self.all(engine, names, are: .pending) }
+        #expect(!engine.currentService().reachable)
         for name in names {
             let record = await engine.status(of: name)
             #expect(record?.state == .pending)

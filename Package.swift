@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "MountDaemonTests",
             dependencies: [
-                "MountDaemon", "MirrorFilesystem", "FUSEAdapter", "UploadEngine", "UploadStatus", "TestSupport",
+                "MountDaemon", "MirrorFilesystem", "FUSEAdapter", "UploadEngine", "UploadStatus", "TestSupport", "TusCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "TusServerTests",
             dependencies: [
-                "TusServer", "TusCore", "CCRC32", "MediaService", "BackgroundServices", "TestSupport",
+                "TusServer", "TusCore", "CCRC32", "CLinux", "MediaService", "BackgroundServices", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -1,11 +1,20 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MediaManagerAPI
+import TusCore
 
 /// `GET /media/FILE_ID`: a descriptor's `url`. Serves the content with `Range` support (one range per request).
 /// Private files need the `token` of a download URL; files in the trash are not served. Active content (HTML, SVG,
 /// scripts…) is served as a download, never as a page of this origin (``ContentSafety``).
+///
+/// A whole-content answer says what the content should be, for a client to check what it received: its SHA-256
+/// as the `ETag` (the descriptor's `hash`), and its CRC-32 as `x-amz-checksum-crc32` (base64 of the 4 bytes,
+/// big-endian: the header and form of S3 and the object stores that follow it), far cheaper to check.
 struct ContentRoutes {
+    /// The header carrying the content's CRC-32.
+    static let checksumHeader = HTTPField.Name("x-amz-checksum-crc32")!
+
     let service: MediaService
     let fileIO = FileIO()
 
@@ -43,6 +52,7 @@ struct ContentRoutes {
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
+        if let crc32 = file.crc32.flatMap({ Data(hex: $0) }), crc32.count == 4 { headers[Self.checksumHeader] = crc32.base64EncodedString() }
         let body = head || size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
         return Response(status: .ok, headers: headers, body: body)
     }

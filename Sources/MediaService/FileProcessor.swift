@@ -5,8 +5,8 @@ import Synchronization
 import TusCore
 import TusServer
 
-/// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash and size
-/// computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
+/// "Processing" of uploaded files: after `--processing-delay`, a PENDING file becomes READY (hash, CRC-32 and
+/// size computed from its content) or FAILED (empty content, missing content, or an injected failure), and the
 /// matching webhook is sent.
 ///
 /// The hash is SHA-256 (hex): with the CPU's SHA instructions it costs under half of MD5 (about 0.55 s of CPU per
@@ -14,9 +14,17 @@ import TusServer
 /// PUT) are hashed in the background while they arrive (``BackgroundDigests``); processing takes that digest,
 /// finishing what is left of it, instead of reading the whole file again. Files this process did not receive
 /// (an import, a restart before processing) are read.
+///
+/// The CRC-32 (IEEE, as zlib's) is computed beside the hash in the same read of each piece; the content's
+/// downloads carry it (`x-amz-checksum-crc32`, ``ContentRoutes``) so a client can check a download for a tenth of
+/// SHA-256's CPU (about 0.07 s per GiB here).
 final class FileProcessor: Sendable {
     /// The algorithm of the descriptors' `hash`.
     static let hashAlgorithm = ChecksumAlgorithm.sha256
+    /// The algorithm of the checksum sent with downloads.
+    static let checksumAlgorithm = ChecksumAlgorithm.crc32
+    /// Every digest of an upload computed while it arrives.
+    static let contentDigests = [hashAlgorithm, checksumAlgorithm]
 
     let database: MediaDatabase
     let contentDirectory: URL
@@ -75,10 +83,10 @@ final class FileProcessor: Sendable {
         guard var file = try await database.file(id), file.operationStatus == OperationStatus.pending.rawValue else { return }
         let path = contentDirectory.appendingPathComponent(file.contentName).path
         let digest = try await runBlocking {
-            BackgroundDigests.shared.digest(ofFileAt: path, algorithm: Self.hashAlgorithm).map { ($0.size, $0.digest.lowercaseHex) }
-                ?? Self.digest(path: path)
+            BackgroundDigests.shared.digests(ofFileAt: path, algorithms: Self.contentDigests).flatMap(Self.hexDigests)
+                ?? Self.digests(path: path)
         }
-        guard let (size, hash) = digest else {
+        guard let (size, hash, crc32) = digest else {
             return try await fail(id, reason: "the file's content is missing")
         }
         if failureRate > 0, Double.random(in: 0..<1) < failureRate {
@@ -91,6 +99,7 @@ final class FileProcessor: Sendable {
             guard stored.operationStatus == OperationStatus.pending.rawValue else { return false }
             stored.sizeInBytes = size
             stored.hash = hash
+            stored.crc32 = crc32
             stored.operationStatus = OperationStatus.ready.rawValue
             stored.updatedAt = now
             return true
@@ -100,19 +109,25 @@ final class FileProcessor: Sendable {
         webhooks.fileReady(file.descriptor(baseURL: baseURL.withLock { $0 }, siteID: siteID), externalInfo: file.externalInfo)
     }
 
-    /// Size and ``hashAlgorithm`` digest (hex) of a file, read in 1 MiB pieces; nil when it cannot be read.
-    static func digest(path: String) -> (Int64, String)? {
+    /// Size, ``hashAlgorithm`` digest and ``checksumAlgorithm`` digest (hex) of a file, read once in 1 MiB
+    /// pieces; nil when it cannot be read.
+    static func digests(path: String) -> (Int64, String, String)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
-        var hasher = hashAlgorithm.makeHasher()
+        var hashers = contentDigests.map { $0.makeHasher() }
         do {
-            try hasher.update(descriptor: fd, from: 0, to: Int64(info.st_size), blockSize: 1 << 20)
+            try ChecksumHasher.update(&hashers, descriptor: fd, from: 0, to: Int64(info.st_size), blockSize: 1 << 20)
         } catch {
             return nil
         }
-        return (Int64(info.st_size), hasher.finalize().lowercaseHex)
+        return hexDigests((Int64(info.st_size), Dictionary(uniqueKeysWithValues: hashers.map { ($0.algorithm, $0.finalize()) })))
+    }
+
+    private static func hexDigests(_ result: (size: Int64, digests: [ChecksumAlgorithm: Data])) -> (Int64, String, String)? {
+        guard let hash = result.digests[hashAlgorithm], let checksum = result.digests[checksumAlgorithm] else { return nil }
+        return (result.size, hash.lowercaseHex, checksum.lowercaseHex)
     }
 }

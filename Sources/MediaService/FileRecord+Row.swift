@@ -10,7 +10,7 @@ extension FileRecord {
     static let columns = [
         "id", "displayName", "parentFolderId", "hash", "sizeInBytes", "isPrivate", "mediaType", "mimeType",
         "operationStatus", "failureReason", "sourceUrl", "labels", "externalOrigin", "externalIds", "createdAt",
-        "updatedAt", "state", "parentBeforeTrash",
+        "updatedAt", "state", "parentBeforeTrash", "crc32",
     ]
 
     /// ``columns`` as SQL: `"id", "displayName", …`.
@@ -37,6 +37,7 @@ extension FileRecord {
         updatedAt = try row.decode(atIndex: 15)
         state = try row.decode(atIndex: 16)
         parentBeforeTrash = try row.decode(atIndex: 17)
+        crc32 = try row.decode(atIndex: 18)
     }
 
     func encode(to container: inout PersistenceContainer) throws {
@@ -58,6 +59,7 @@ extension FileRecord {
         container["updatedAt"] = updatedAt
         container["state"] = state
         container["parentBeforeTrash"] = parentBeforeTrash
+        container["crc32"] = crc32
     }
 
     /// The values of ``columns``, in order.
@@ -65,7 +67,7 @@ extension FileRecord {
         [
             id, displayName, parentFolderId, hash, sizeInBytes, isPrivate, mediaType, mimeType, operationStatus,
             failureReason, sourceUrl, StringList.encode(labels), externalOrigin, StringList.encode(externalIds), createdAt,
-            updatedAt, state, parentBeforeTrash,
+            updatedAt, state, parentBeforeTrash, crc32,
         ]
     }
 }

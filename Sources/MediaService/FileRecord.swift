@@ -29,6 +29,9 @@ struct FileRecord: Sendable, FetchableRecord, PersistableRecord {
     var state: String
     /// Where the file sat before it was moved to the trash.
     var parentBeforeTrash: String?
+    /// The content's CRC-32 (8 hex digits), computed at processing beside `hash`; sent with downloads. Nil for
+    /// files processed before the service computed it.
+    var crc32: String? = nil
 
     /// The public descriptor, with `url` built on `baseURL`.
     func descriptor(baseURL: String, siteID: String) -> FileDescriptor {

@@ -80,6 +80,11 @@ struct MediaDatabase: Sendable {
                     DROP INDEX IF EXISTS folder_on_parentFolderId;
                     """)
         }
+        migrator.registerMigration("v3: the content's CRC-32") { db in
+            // Sent with downloads (`x-amz-checksum-crc32`) so a client can check them cheaply; files processed
+            // before have none, and their downloads go without it.
+            try db.alter(table: "file") { t in t.add(column: "crc32", .text) }
+        }
         return migrator
     }
 

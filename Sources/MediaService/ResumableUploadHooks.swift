@@ -11,7 +11,7 @@ struct ResumableUploadHooks: TusHooks {
     let database: MediaDatabase
     let signer: URLSigner
 
-    var contentDigestAlgorithm: ChecksumAlgorithm? { FileProcessor.hashAlgorithm }
+    var contentDigestAlgorithms: [ChecksumAlgorithm] { FileProcessor.contentDigests }
 
     func authorizeCreation(_ creation: UploadCreation) async throws -> String? {
         let ticket = try ticket(creation.parameters)

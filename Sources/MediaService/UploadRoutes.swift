@@ -55,7 +55,7 @@ struct UploadRoutes {
 
         let staging = service.stagingPath(RandomHex.make(bytes: 16))
         defer { unlink(staging) }  // gone already once stored
-        var writer = try BodyWriter(path: staging, offset: 0, checksum: nil, backgroundDigest: FileProcessor.hashAlgorithm)
+        var writer = try BodyWriter(path: staging, offset: 0, checksum: nil, backgroundDigests: FileProcessor.contentDigests)
         let channel = context.channel
         let metrics = service.metrics
         let dropper = service.putDropper

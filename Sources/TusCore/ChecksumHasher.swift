@@ -83,6 +83,16 @@ extension ChecksumHasher {
     /// position is left alone, so concurrent readers do not disturb each other) in blocks of at most
     /// `blockSize` bytes into one buffer.
     public mutating func update(descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int) throws(FileRangeReadError) {
+        var hashers = [self]
+        defer { self = hashers[0] }
+        try Self.update(&hashers, descriptor: descriptor, from: start, to: end, blockSize: blockSize)
+    }
+
+    /// Feeds bytes `start ..< end` of the open file `descriptor` into each of `hashers`, reading every block once
+    /// (see ``update(descriptor:from:to:blockSize:)``).
+    public static func update(
+        _ hashers: inout [ChecksumHasher], descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int
+    ) throws(FileRangeReadError) {
         guard end > start else { return }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(Int64(blockSize), end - start)), alignment: 16)
         defer { block.deallocate() }
@@ -91,7 +101,8 @@ extension ChecksumHasher {
             let got = pread(descriptor, block.baseAddress, Int(min(Int64(block.count), end - position)), off_t(position))
             if got < 0, errno == EINTR { continue }
             guard got > 0 else { throw FileRangeReadError(position: position, errorNumber: got < 0 ? errno : nil) }
-            update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<got]))
+            let bytes = UnsafeRawBufferPointer(rebasing: block[0..<got])
+            for index in hashers.indices { hashers[index].update(bufferPointer: bytes) }
             position += Int64(got)
         }
     }

@@ -48,7 +48,8 @@ public final class BackgroundDigests: Sendable {
     private struct Job {
         let descriptor: Descriptor
         let identity: Identity
-        var hasher: ChecksumHasher
+        /// One per algorithm asked for, in the order asked.
+        var hashers: [ChecksumHasher]
         /// The digest covers bytes `0 ..< covered`.
         var covered: Int64 = 0
         /// Bytes `0 ..< available` will not change any more.
@@ -72,10 +73,11 @@ public final class BackgroundDigests: Sendable {
     /// Says that the first `available` bytes of the file at `path` will not change any more; `length` is the
     /// file's final size once known. `key` names the file for later calls (a tus upload id, a staging path).
     /// The first call for a key opens the file (from then on a rename does not matter).
-    public func advance(_ key: String, path: String, to available: Int64, length: Int64?, algorithm: ChecksumAlgorithm) {
+    public func advance(_ key: String, path: String, to available: Int64, length: Int64?, algorithms: [ChecksumAlgorithm]) {
         if let length, length < Self.minimumFileSize { return }
+        guard !algorithms.isEmpty else { return }
         let startWorker = state.withLock { state -> Bool in
-            if var job = state.jobs[key], job.hasher.algorithm == algorithm {
+            if var job = state.jobs[key], job.hashers.map(\.algorithm) == algorithms {
                 job.available = max(job.available, available)
                 job.length = length ?? job.length
                 state.jobs[key] = job
@@ -91,7 +93,7 @@ public final class BackgroundDigests: Sendable {
                 state.jobs[key] = Job(
                     descriptor: Descriptor(fd: fd),
                     identity: Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
-                    hasher: algorithm.makeHasher(), available: available, length: length)
+                    hashers: algorithms.map { $0.makeHasher() }, available: available, length: length)
             }
             defer { state.workerStarted = true }
             return !state.workerStarted
@@ -109,12 +111,14 @@ public final class BackgroundDigests: Sendable {
         _ = state.withLock { $0.jobs.removeValue(forKey: key) }
     }
 
-    /// The digest of every byte of the file at `path` and its size: from its ``ContentDigestTag``, else by finishing
-    /// the background work on it at normal priority (reading only what the thread has not hashed yet). Nil when the
-    /// file was never advanced here (or this process restarted since): compute it from the file.
-    /// Blocking: call it off the concurrency pool.
-    public func digest(ofFileAt path: String, algorithm: ChecksumAlgorithm) -> (size: Int64, digest: Data)? {
-        if let tagged = ContentDigestTag.read(path: path, algorithm: algorithm) { return tagged }
+    /// The digests of every byte of the file at `path` for each of `algorithms`, and its size: from its
+    /// ``ContentDigestTag``, else by finishing the background work on it at normal priority (reading only what the
+    /// thread has not hashed yet). Nil when the file was never advanced here with these algorithms (or this process
+    /// restarted since): compute them from the file. Blocking: call it off the concurrency pool.
+    public func digests(ofFileAt path: String, algorithms: [ChecksumAlgorithm]) -> (size: Int64, digests: [ChecksumAlgorithm: Data])? {
+        if let tagged = ContentDigestTag.read(path: path), algorithms.allSatisfy({ tagged.digests[$0] != nil }) {
+            return (tagged.size, tagged.digests.filter { algorithms.contains($0.key) })
+        }
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         let identity = Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
@@ -123,12 +127,18 @@ public final class BackgroundDigests: Sendable {
             state.jobs[key] = nil  // a piece in flight is dropped when it comes back
             return job
         }
-        guard var job = taken, job.hasher.algorithm == algorithm else { return nil }
+        guard var job = taken, job.hashers.map(\.algorithm) == algorithms else { return nil }
         let size = Int64(info.st_size)
-        guard job.covered <= size, Self.hash(job.descriptor.fd, from: job.covered, to: size, into: &job.hasher) else { return nil }
-        let digest = job.hasher.finalize()
-        ContentDigestTag.write(digest, algorithm: algorithm, descriptor: job.descriptor.fd)
-        return (size, digest)
+        guard job.covered <= size, Self.hash(job.descriptor.fd, from: job.covered, to: size, into: &job.hashers) else { return nil }
+        let digests = Self.finalize(job.hashers)
+        ContentDigestTag.write(digests, descriptor: job.descriptor.fd)
+        return (size, digests)
+    }
+
+    /// The digest of every byte of the file at `path` for `algorithm`, and its size (see
+    /// ``digests(ofFileAt:algorithms:)``).
+    public func digest(ofFileAt path: String, algorithm: ChecksumAlgorithm) -> (size: Int64, digest: Data)? {
+        digests(ofFileAt: path, algorithms: [algorithm]).flatMap { result in result.digests[algorithm].map { (result.size, $0) } }
     }
 
     /// Whether there is work for `key` (for tests).
@@ -144,10 +154,10 @@ public final class BackgroundDigests: Sendable {
         while true {
             wakeup.wait()
             while let (key, job) = nextPiece() {
-                var hasher = job.hasher
+                var hashers = job.hashers
                 let end = min(job.available, job.covered + Int64(Self.pieceSize))
-                let ok = Self.hash(job.descriptor.fd, from: job.covered, to: end, into: &hasher)
-                finishPiece(key, of: job, hasher: hasher, end: end, ok: ok)
+                let ok = Self.hash(job.descriptor.fd, from: job.covered, to: end, into: &hashers)
+                finishPiece(key, of: job, hashers: hashers, end: end, ok: ok)
             }
         }
     }
@@ -162,7 +172,7 @@ public final class BackgroundDigests: Sendable {
         }
     }
 
-    private func finishPiece(_ key: String, of job: Job, hasher: ChecksumHasher, end: Int64, ok: Bool) {
+    private func finishPiece(_ key: String, of job: Job, hashers: [ChecksumHasher], end: Int64, ok: Bool) {
         let done = state.withLock { state -> Job? in
             // Taken over or forgotten meanwhile (or replaced by a new file under the same key): drop the piece.
             guard var current = state.jobs[key], current.descriptor === job.descriptor, current.covered == job.covered else {
@@ -172,7 +182,7 @@ public final class BackgroundDigests: Sendable {
                 state.jobs[key] = nil
                 return nil
             }
-            current.hasher = hasher
+            current.hashers = hashers
             current.covered = end
             current.busy = false
             if let length = current.length, end == length {
@@ -183,12 +193,17 @@ public final class BackgroundDigests: Sendable {
             return nil
         }
         if let done {
-            ContentDigestTag.write(done.hasher.finalize(), algorithm: done.hasher.algorithm, descriptor: done.descriptor.fd)
+            ContentDigestTag.write(Self.finalize(done.hashers), descriptor: done.descriptor.fd)
         }
     }
 
-    /// Feeds bytes `start ..< end` of `fd` into `hasher` in reads of up to 1 MiB; false when they cannot all be read.
-    private static func hash(_ fd: Int32, from start: Int64, to end: Int64, into hasher: inout ChecksumHasher) -> Bool {
-        (try? hasher.update(descriptor: fd, from: start, to: end, blockSize: 1 << 20)) != nil
+    private static func finalize(_ hashers: [ChecksumHasher]) -> [ChecksumAlgorithm: Data] {
+        Dictionary(hashers.map { ($0.algorithm, $0.finalize()) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Feeds bytes `start ..< end` of `fd` into every one of `hashers` in reads of up to 1 MiB (each read once);
+    /// false when they cannot all be read.
+    private static func hash(_ fd: Int32, from start: Int64, to end: Int64, into hashers: inout [ChecksumHasher]) -> Bool {
+        (try? ChecksumHasher.update(&hashers, descriptor: fd, from: start, to: end, blockSize: 1 << 20)) != nil
     }
 }

@@ -22,7 +22,7 @@ public struct BodyWriter: ~Copyable {
     /// Bytes written to the file so far.
     public private(set) var written: Int64 = 0
     private var hasher: ChecksumHasher?
-    private let backgroundDigest: ChecksumAlgorithm?
+    private let backgroundDigests: [ChecksumAlgorithm]
     /// Bytes written whose write-out to the disk has not been started yet.
     private var unflushed: Int64 = 0
 
@@ -32,10 +32,10 @@ public struct BodyWriter: ~Copyable {
     /// Opens `path` for writing at `offset`, cutting anything past `offset` (left over by a crash).
     /// - Parameters:
     ///   - checksum: the algorithm of the request's `Upload-Checksum`, to compute ``digest()``.
-    ///   - backgroundDigest: for a body that is the whole file and is kept as it arrives (a plain PUT): the
-    ///     algorithm of a digest of the file that ``BackgroundDigests/shared`` computes while the bytes arrive
+    ///   - backgroundDigests: for a body that is the whole file and is kept as it arrives (a plain PUT): the
+    ///     algorithms of digests of the file that ``BackgroundDigests/shared`` computes while the bytes arrive
     ///     (keyed by `path`); ``sync()`` marks the file complete.
-    public init(path: String, offset: Int64, checksum: ChecksumAlgorithm?, backgroundDigest: ChecksumAlgorithm? = nil) throws {
+    public init(path: String, offset: Int64, checksum: ChecksumAlgorithm?, backgroundDigests: [ChecksumAlgorithm] = []) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw TusRefusal.storage("cannot open the data file (errno \(errno))") }
         guard ftruncate(fd, off_t(offset)) == 0 else {
@@ -46,7 +46,7 @@ public struct BodyWriter: ~Copyable {
         self.path = path
         startOffset = offset
         hasher = checksum.map { $0.makeHasher() }
-        self.backgroundDigest = backgroundDigest
+        self.backgroundDigests = backgroundDigests
     }
 
     deinit { close(fd) }
@@ -106,8 +106,8 @@ public struct BodyWriter: ~Copyable {
             // sync() reports what matters).
             _ = sync_file_range(fd, off_t(startOffset + written - unflushed), off_t(unflushed), tusfs_SYNC_FILE_RANGE_WRITE)
             unflushed = 0
-            if let backgroundDigest {
-                BackgroundDigests.shared.advance(path, path: path, to: startOffset + written, length: nil, algorithm: backgroundDigest)
+            if !backgroundDigests.isEmpty {
+                BackgroundDigests.shared.advance(path, path: path, to: startOffset + written, length: nil, algorithms: backgroundDigests)
             }
         }
         onBytes(Int64(count))
@@ -120,9 +120,9 @@ public struct BodyWriter: ~Copyable {
         try await runBlocking {
             guard fsync(fd) == 0 else { throw TusRefusal.storage("fsync failed (errno \(errno))") }
         }
-        if let backgroundDigest {
+        if !backgroundDigests.isEmpty {
             let size = startOffset + written
-            BackgroundDigests.shared.advance(path, path: path, to: size, length: size, algorithm: backgroundDigest)
+            BackgroundDigests.shared.advance(path, path: path, to: size, length: size, algorithms: backgroundDigests)
         }
     }
 

@@ -31,10 +31,10 @@ public protocol TusHooks: Sendable {
     func uploadCompleted(_ upload: UploadInfo) async
     /// Called after an upload was terminated with DELETE.
     func uploadTerminated(_ upload: UploadInfo) async
-    /// The algorithm of a digest of each upload's whole content, computed in the background while its bytes arrive
-    /// (``BackgroundDigests``) and recorded with its data file as a ``ContentDigestTag`` once complete; read it with
-    /// ``BackgroundDigests/digest(ofFileAt:algorithm:)``. Nil (the default): none.
-    var contentDigestAlgorithm: ChecksumAlgorithm? { get }
+    /// The algorithms of digests of each upload's whole content, computed in the background while its bytes
+    /// arrive (``BackgroundDigests``) and recorded with its data file as a ``ContentDigestTag`` once complete; read
+    /// them with ``BackgroundDigests/digests(ofFileAt:algorithms:)``. Empty (the default): none.
+    var contentDigestAlgorithms: [ChecksumAlgorithm] { get }
 }
 
 extension TusHooks {
@@ -43,7 +43,7 @@ extension TusHooks {
     public func lengthLimit(parameters: Parameters) async throws -> Int64? { nil }
     public func uploadCompleted(_ upload: UploadInfo) async {}
     public func uploadTerminated(_ upload: UploadInfo) async {}
-    public var contentDigestAlgorithm: ChecksumAlgorithm? { nil }
+    public var contentDigestAlgorithms: [ChecksumAlgorithm] { [] }
 }
 
 /// Hooks that allow everything: a plain, open tus endpoint.

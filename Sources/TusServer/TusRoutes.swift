@@ -216,7 +216,7 @@ extension TusEndpoint {
     /// 413 as soon as it passes (the bytes that fit are kept), and the connection then stops being read
     /// (``RequestBodyCutoff``): however long the body says it is, no more than that is read.
     ///
-    /// With ``TusHooks/contentDigestAlgorithm``, each new durable offset is handed to ``BackgroundDigests``, which
+    /// With ``TusHooks/contentDigestAlgorithms``, each new durable offset is handed to ``BackgroundDigests``, which
     /// hashes the stored bytes behind it. Called holding the upload's writer lock.
     private func receive<Context: ChannelRequestContext>(
         _ request: Request, into info: UploadInfo, maxLength: Int64?, checksum: UploadChecksum?, context: Context
@@ -251,9 +251,10 @@ extension TusEndpoint {
             try await writer.sync()
             info.offset += writer.written
             try await store.save(info)
-            if let algorithm = hooks.contentDigestAlgorithm {
+            let algorithms = hooks.contentDigestAlgorithms
+            if !algorithms.isEmpty {
                 BackgroundDigests.shared.advance(
-                    info.id, path: store.dataPath(info.id), to: info.offset, length: info.length, algorithm: algorithm)
+                    info.id, path: store.dataPath(info.id), to: info.offset, length: info.length, algorithms: algorithms)
             }
         }
         if let failure {

@@ -13,6 +13,25 @@ import TusServer
 @Suite struct ContentHashTests {
     private static func hashHex(_ data: Data) -> String { SHA256.hash(data: data).lowercaseHex }
 
+    /// The download of a READY descriptor says what its content is: the SHA-256 as its ETag, the CRC-32 as
+    /// `x-amz-checksum-crc32` (base64 of 4 bytes, big-endian), on a GET and a HEAD of the whole content; a range
+    /// has neither digest of the whole.
+    private func expectDownloadDigests(_ descriptor: [String: Any], of data: Data) async throws {
+        let address = try #require(descriptor["url"] as? String)
+        let url = try #require(URL(string: address))
+        let crc32 = ChecksumAlgorithm.crc32.digest(of: data).base64EncodedString()
+        let whole = try await HTTPTestClient.send("GET", url)
+        #expect(whole.status == 200)
+        #expect(whole.body == data)
+        #expect(whole.header("x-amz-checksum-crc32") == crc32)
+        #expect(whole.header("ETag") == "\"\(Self.hashHex(data))\"")
+        let head = try await HTTPTestClient.send("HEAD", url)
+        #expect(head.header("x-amz-checksum-crc32") == crc32)
+        let range = try await HTTPTestClient.send("GET", url, headers: ["Range": "bytes=0-99"])
+        #expect(range.status == 206)
+        #expect(range.header("x-amz-checksum-crc32") == nil)
+    }
+
     /// A resumable upload URL and its token.
     private func resumable(_ s: MediaTestServer, name: String) async throws -> (url: URL, token: String) {
         let r = try await s.call(
@@ -94,6 +113,7 @@ import TusServer
             #expect(ready["operationStatus"] as? String == "READY")
             #expect(ready["hash"] as? String == Self.hashHex(data))
             #expect(ready["sizeInBytes"] as? String == "5000000")
+            try await expectDownloadDigests(ready, of: data)
         }
     }
 
@@ -153,6 +173,18 @@ import TusServer
             #expect(try await contentTag(s.data) == Self.hashHex(data))
             let ready = try await s.waitUntilProcessed(file["id"] as! String)
             #expect(ready["hash"] as? String == Self.hashHex(data))
+            try await expectDownloadDigests(ready, of: data)
+        }
+    }
+
+    @Test func aSmallFileIsHashedAtProcessingAndItsDownloadCarriesBothDigests() async throws {
+        // Under BackgroundDigests.minimumFileSize: processing reads it once for both digests.
+        try await withMediaServer(processingDelay: .milliseconds(10)) { s in
+            let data = randomBytes(100_000)
+            let file = try await s.uploadPlain(data, name: "small.bin")
+            let ready = try await s.waitUntilProcessed(file["id"] as! String)
+            #expect(ready["hash"] as? String == Self.hashHex(data))
+            try await expectDownloadDigests(ready, of: data)
         }
     }
 }

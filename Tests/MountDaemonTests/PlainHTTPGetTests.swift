@@ -5,6 +5,7 @@ import MirrorFilesystem
 @testable import MountDaemon
 import Synchronization
 import Testing
+import TusCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,12 @@ import Glibc
 struct PlainHTTPGetTests {
     static let content: [UInt8] = (0..<(3 << 20) + 123).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
     static var sha256: String { SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() }
+    /// `x-amz-checksum-crc32` of the content: base64 of its CRC-32's 4 bytes, big-endian.
+    static var crc32: String {
+        var crc = CRC32()
+        crc.update(content)
+        return crc.digest.base64EncodedString()
+    }
 
     /// Reads `size` bytes of an answer into a new cache file; the result and the file's bytes.
     func get(answer: [[UInt8]], size: Int = content.count) throws -> (Result<PlainHTTPGet.Outcome, ReadBackRefusal>, [UInt8], String) {
@@ -73,6 +80,39 @@ struct PlainHTTPGetTests {
     @Test func aBodyOtherThanItsHashIsRefused() throws {
         let head = Self.head("HTTP/1.1 200 OK", "Content-Length: \(Self.content.count)", "ETag: \"\(String(repeating: "0", count: 64))\"")
         #expect(try refusal(of: [head + Self.content])?.error.description.contains("not the file") == true)
+    }
+
+    @Test func aBodyWithItsCRC32IsWrittenAndOneOtherThanItIsRefused() throws {
+        // Both given: the CRC-32 is checked (the wrong ETag here would refuse the body if it were).
+        let good = Self.head(
+            "HTTP/1.1 200 OK", "Content-Length: \(Self.content.count)", "x-amz-checksum-crc32: \(Self.crc32)",
+            "ETag: \"\(String(repeating: "0", count: 64))\"")
+        let (result, written, _) = try get(answer: [good, Self.content])
+        guard case .success(.read) = result else {
+            Issue.record("expected the body read, got \(result)")
+            return
+        }
+        #expect(written == Self.content)
+        var other = CRC32()
+        other.update(Self.content.dropLast())
+        let bad = Self.head("HTTP/1.1 200 OK", "Content-Length: \(Self.content.count)", "X-Amz-Checksum-CRC32: \(other.digest.base64EncodedString())")
+        let refused = try refusal(of: [bad + Self.content])?.error.description
+        #expect(refused?.contains("not the file: CRC-32 ") == true, "\(refused ?? "")")
+    }
+
+    @Test func theDigestToCheckComesFromTheAnswersHeaders() {
+        func expected(_ headers: [String: String]) -> ExpectedDigest? {
+            ExpectedDigest { name in headers.first { $0.key.lowercased() == name }?.value }
+        }
+        let sha = String(repeating: "ab", count: 32)
+        #expect(expected(["ETag": "\"\(sha.uppercased())\""]) == ExpectedDigest(algorithm: .sha256, hex: sha))
+        #expect(expected(["ETag": "W/\"\(sha)\""]) == ExpectedDigest(algorithm: .sha256, hex: sha))
+        #expect(expected(["x-amz-checksum-crc32": "AAECAw==", "ETag": sha]) == ExpectedDigest(algorithm: .crc32, hex: "00010203"))
+        // Neither a digest of another length nor a checksum that is not 4 bytes is taken.
+        #expect(expected(["ETag": "\"d41d8cd98f00b204e9800998ecf8427e\""]) == nil)
+        #expect(expected(["x-amz-checksum-crc32": "AAECAwQ="]) == nil)
+        #expect(expected(["x-amz-checksum-crc32": "not base64!", "ETag": sha]) == ExpectedDigest(algorithm: .sha256, hex: sha))
+        #expect(expected([:]) == nil)
     }
 
     @Test func aShortBodyIsRefused() throws {

@@ -1,8 +1,12 @@
+import CLinux
 import Foundation
 import TestSupport
 import Testing
 import TusCore
 import TusServer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// ``BackgroundDigests`` hashes a growing file behind the offset it is told, tags the file once complete, and hands
 /// its work over to a reader that cannot wait; ``ContentDigestTag`` vouches only for an unchanged file.
@@ -14,9 +18,9 @@ import TusServer
         try handle.close()
     }
 
-    private func waitForTag(_ path: String) async throws -> Data? {
+    private func waitForTag(_ path: String, algorithm: ChecksumAlgorithm = .md5) async throws -> Data? {
         for _ in 0..<200 {
-            if let tag = ContentDigestTag.read(path: path, algorithm: .md5) { return tag.digest }
+            if let tag = ContentDigestTag.read(path: path, algorithm: algorithm) { return tag.digest }
             try await Task.sleep(for: .milliseconds(25))
         }
         return nil
@@ -33,7 +37,7 @@ import TusServer
         for size in [1 << 20, 5 << 20, 3 << 20] {
             try append(data[offset..<offset + size], to: path)
             offset += size
-            digests.advance("grow", path: path, to: Int64(offset), length: Int64(data.count), algorithm: .md5)
+            digests.advance("grow", path: path, to: Int64(offset), length: Int64(data.count), algorithms: [.md5])
         }
         #expect(try await waitForTag(path) == ChecksumAlgorithm.md5.digest(of: data))
         #expect(!digests.isTracking("grow"))
@@ -56,12 +60,48 @@ import TusServer
         FileManager.default.createFile(atPath: path, contents: data)
         let digests = BackgroundDigests()
         // Only the first MiB is said to be final; the reader needs the digest of the whole file now.
-        digests.advance("partial", path: path, to: 1 << 20, length: nil, algorithm: .md5)
+        digests.advance("partial", path: path, to: 1 << 20, length: nil, algorithms: [.md5])
         let result = try #require(digests.digest(ofFileAt: path, algorithm: .md5))
         #expect(result.size == Int64(data.count))
         #expect(result.digest == ChecksumAlgorithm.md5.digest(of: data))
         #expect(!digests.isTracking("partial"))
         #expect(ContentDigestTag.read(path: path, algorithm: .md5)?.digest == result.digest)
+    }
+
+    @Test func severalDigestsComeFromOneReadAndAreTaggedTogether() async throws {
+        let directory = try TemporaryDirectory("digests")
+        defer { directory.remove() }
+        let path = directory.appending("both.bin")
+        let data = randomBytes(5 << 20)
+        FileManager.default.createFile(atPath: path, contents: data)
+        let digests = BackgroundDigests()
+        digests.advance("both", path: path, to: Int64(data.count), length: Int64(data.count), algorithms: [.sha256, .crc32])
+        #expect(try await waitForTag(path, algorithm: .crc32) == ChecksumAlgorithm.crc32.digest(of: data))
+        let tag = try #require(ContentDigestTag.read(path: path))
+        #expect(tag.size == Int64(data.count))
+        #expect(tag.digests == [.sha256: ChecksumAlgorithm.sha256.digest(of: data), .crc32: ChecksumAlgorithm.crc32.digest(of: data)])
+        #expect(digests.digests(ofFileAt: path, algorithms: [.sha256, .crc32])?.digests.count == 2)
+        // A tag without an algorithm the reader needs is not enough.
+        #expect(digests.digests(ofFileAt: path, algorithms: [.sha256, .md5]) == nil)
+    }
+
+    @Test func aTagOfOneAlgorithmStillReads() throws {
+        // The form written before several algorithms were kept: ALGORITHM HEXDIGEST SIZE MTIME.
+        let directory = try TemporaryDirectory("digests")
+        defer { directory.remove() }
+        let path = directory.appending("old.bin")
+        let data = randomBytes(1000)
+        FileManager.default.createFile(atPath: path, contents: data)
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        let digest = ChecksumAlgorithm.sha256.digest(of: data)
+        let value = Array("sha256 \(digest.lowercaseHex) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)".utf8)
+        guard setxattr(path, "user.tusfs.content-digest", value, value.count, 0) == 0 else {
+            Issue.record("the temporary directory keeps no extended attributes (errno \(errno))")
+            return
+        }
+        #expect(ContentDigestTag.read(path: path, algorithm: .sha256)?.digest == digest)
+        #expect(ContentDigestTag.read(path: path, algorithm: .crc32) == nil)
     }
 
     @Test func aFileNeverAdvancedHasNoDigest() throws {
@@ -72,7 +112,7 @@ import TusServer
         #expect(BackgroundDigests().digest(ofFileAt: path, algorithm: .md5) == nil)
         // Small files are left to their readers.
         let digests = BackgroundDigests()
-        digests.advance("small", path: path, to: 1000, length: 1000, algorithm: .md5)
+        digests.advance("small", path: path, to: 1000, length: 1000, algorithms: [.md5])
         #expect(!digests.isTracking("small"))
     }
 }

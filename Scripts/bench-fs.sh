@@ -41,4 +41,4 @@ if [ -n "$libfuse_src" ]; then start_hp_mount "$libfuse_src" "$work/reference-hp
 
 fs_ratios
 echo
-print_fs_ratios "$(printf 'bench-fs: median speed ratio mount/local over %d rounds (target in brackets)' "$rounds")"
+print_fs_ratios "$(printf 'bench-fs: median speed ratio mount/local over %d rounds (target in brackets)' "$rounds")" '>= 0.9'

@@ -182,11 +182,12 @@ fs_ratios() {
   read -r rsync_small ref_rsync_small hp_rsync_small vs_hp_rsync_small <<<"$(run "rsync -a" 'rsync -a "'"$src"'/small" "$DST/"')"
 }
 
-# print_fs_ratios TITLE: the three ratios with their targets, the references' when they were measured, and the
-# mount against passthrough_hp (target 0.8x for the small files).
+# print_fs_ratios TITLE [BIG_FILE_TARGET]: the three ratios with their targets, the references' when they were
+# measured, and the mount against passthrough_hp (target 0.8x for the small files). The 1 GiB copy's target is
+# BIG_FILE_TARGET (default '>= 0.85', bench.sh's while the mount uploads; bench-fs.sh asks '>= 0.9').
 print_fs_ratios() {
   printf '%s\n' "$1"
-  ratio_line 'cp 1 GiB file' "$cp_big" '>= 0.85' "${ref_cp_big:--}" "${hp_cp_big:--}" "${vs_hp_cp_big:--}" ''
+  ratio_line 'cp 1 GiB file' "$cp_big" "${2:->= 0.85}" "${ref_cp_big:--}" "${hp_cp_big:--}" "${vs_hp_cp_big:--}" ''
   if [ -n "${cp_big_other_fs:-}" ]; then
     ratio_line 'cp 1 GiB from tmpfs' "$cp_big_other_fs" '>= 0.9' "${ref_cp_big_other_fs:--}" "${hp_cp_big_other_fs:--}" \
       "${vs_hp_cp_big_other_fs:--}" ''

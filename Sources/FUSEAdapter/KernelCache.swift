@@ -43,6 +43,16 @@ public final class KernelCache: Sendable {
         return result < 0 ? -result : 0
     }
 
+    /// Drops the pages the kernel caches of `inode`'s data (and its attributes): the next reads ask the
+    /// filesystem. Waits for reads in flight on those pages to be answered: never call it from a request handler,
+    /// nor from a thread a request in flight waits for.
+    @discardableResult
+    public func invalidateData(of inode: InodeNumber) -> Int32 {
+        guard let session = session.withLock({ $0 }) else { return ENOTCONN }
+        let result = fuse_lowlevel_notify_inval_inode(session.pointer, inode, 0, 0)
+        return result < 0 ? -result : 0
+    }
+
     /// Called when the loop ends, before the unmount: no call starts after it.
     func detach() {
         session.withLock { $0 = nil }

@@ -103,13 +103,15 @@ public final class CacheSpace: @unchecked Sendable {
     private var state = State()
     private let condition = NSCondition()
     private var thread: Thread?
-    /// Tells the kernel a file's attributes (blocks, times) changed behind it; set once mounted.
+    /// Tells the kernel a file's attributes (blocks, times) changed behind it, or that the pages it holds of
+    /// a file are not to be trusted; set once mounted.
     private let attributesChanged = Mutex<AttributesListener?>(nil)
-    /// The closure, in a struct: stored in the generic `Mutex` as itself, it was found (gdb, after many
+    /// The closures, in a struct: stored in the generic `Mutex` as itself, a closure was found (gdb, after many
     /// evictions with the service away) being called through thousands of nested reabstraction thunks until
     /// the stack overflowed; in a struct it is stored and called as it is.
     private struct AttributesListener: Sendable {
         let call: @Sendable (stat) -> Void
+        let dropPages: @Sendable (stat) -> Void
     }
     /// When an eviction round last found nothing to evict (only the cache's thread uses it).
     private var lastFruitlessRound: ContinuousClock.Instant?
@@ -136,9 +138,10 @@ public final class CacheSpace: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Called once mounted, with what tells the kernel that a file's attributes changed.
-    func attach(_ invalidate: @escaping @Sendable (stat) -> Void) {
-        attributesChanged.withLock { $0 = AttributesListener(call: invalidate) }
+    /// Called once mounted, with what tells the kernel that a file's attributes changed, and what makes it drop
+    /// the pages it holds of a file (never called from a request handler).
+    func attach(_ invalidate: @escaping @Sendable (stat) -> Void, dropPages: @escaping @Sendable (stat) -> Void) {
+        attributesChanged.withLock { $0 = AttributesListener(call: invalidate, dropPages: dropPages) }
     }
 
     private func announceChange(_ attributes: stat) {
@@ -445,7 +448,12 @@ public final class CacheSpace: @unchecked Sendable {
             }
             let message = unprepared ?? "cannot read the file back from the service: \(error)"
             fail(inode, path, message)
-            return finish(fetch, inode: inode, error: message)
+            finish(fetch, inode: inode, error: message)
+            // What readers got of a copy that turned out wrong (or of the bytes dropped just now) must not be
+            // served again from the kernel's page cache at the next open (opens keep the cache): the kernel
+            // drops those pages (once the readers waiting here have their EIO and let go of theirs).
+            attributesChanged.withLock { $0 }?.dropPages(attributes)
+            return
         }
         restoreTimes(descriptor, attributes)
         // The data is whole before the mark goes: a crash before this line leaves the file evicted.

@@ -112,12 +112,18 @@ public final class MirrorFilesystem: Filesystem {
 
     public func attach(kernelCache: KernelCache) {
         let inodes = self.inodes
-        cacheSpace?.attach { attributes in
-            // `du` and `stat` show the blocks an eviction freed or a read-back filled at once.
-            if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
-                kernelCache.invalidateAttributes(of: number)
-            }
-        }
+        cacheSpace?.attach(
+            { attributes in
+                // `du` and `stat` show the blocks an eviction freed or a read-back filled at once.
+                if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+                    kernelCache.invalidateAttributes(of: number)
+                }
+            },
+            dropPages: { attributes in
+                if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
+                    kernelCache.invalidateData(of: number)
+                }
+            })
         eviction?.start(kernelCache)
     }
 

@@ -172,14 +172,15 @@ struct CacheEvictionTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("clip.bin"))) == data)
     }
 
-    /// A copy that comes back with the right length but other bytes than the service's SHA-256 says is EIO:
+    /// A copy that comes back with the right length but other bytes than the service's digest says is EIO:
     /// the reader never gets to the file's end (its last part is held until the whole body is checked), the
-    /// reason is in `user.tusfs.error`, and the file stays evicted.
+    /// reason is in `user.tusfs.error`, and the file stays evicted. What the reader got of that copy is not
+    /// served again: once the service has the right bytes, the next open reads them all.
     @Test func aCopyUnlikeTheServicesHashIsAnIOErrorBeforeTheEnd() async throws {
         let bridge = try UploadBridgeFixture("cache-hash")
         defer { bridge.cleanup() }
         let size = 3_000_000
-        _ = try TestFiles.make(bridge.mount.path("clip.bin"), size: size, seed: 11)
+        let data = try TestFiles.make(bridge.mount.path("clip.bin"), size: size, seed: 11)
         #expect(try bridge.wait(timeout: 60).status == 0)
         #expect(try Self.cache(["evict", bridge.mount.path("clip.bin")]).succeeded)
         // The service's stored copy changes under it: one byte in the middle, same length.
@@ -206,6 +207,16 @@ struct CacheEvictionTests {
         #expect(copied < size)
         #expect(try bridge.status("clip.bin", "error")?.contains("is not the file") == true)
         #expect(try bridge.status("clip.bin", "cached") == "no")
+
+        // The service's copy is mended: the kernel must not keep the changed byte the first reader got.
+        let mend = try #require(FileHandle(forUpdatingAtPath: stored))
+        try mend.seek(toOffset: UInt64(size / 2))
+        try mend.write(contentsOf: original)
+        try mend.close()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("clip.bin"))) == data)
+        // The read-back's end is marked just after its last bytes are given out: `cache fetch` waits for it.
+        #expect(try Self.cache(["fetch", bridge.mount.path("clip.bin")]).succeeded)
+        #expect(try bridge.status("clip.bin", "cached") == "yes")
     }
 
     /// A file the service keeps private (refused at its plain URL) reads back through a download URL the

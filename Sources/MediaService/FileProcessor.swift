@@ -123,7 +123,7 @@ final class FileProcessor: Sendable {
         } catch {
             return nil
         }
-        return hexDigests((Int64(info.st_size), Dictionary(uniqueKeysWithValues: hashers.map { ($0.algorithm, $0.finalize()) })))
+        return hexDigests((Int64(info.st_size), hashers.digests))
     }
 
     private static func hexDigests(_ result: (size: Int64, digests: [ChecksumAlgorithm: Data])) -> (Int64, String, String)? {

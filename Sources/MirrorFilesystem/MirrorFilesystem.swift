@@ -112,18 +112,13 @@ public final class MirrorFilesystem: Filesystem {
 
     public func attach(kernelCache: KernelCache) {
         let inodes = self.inodes
+        @Sendable func number(_ attributes: stat) -> InodeNumber? {
+            inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino))
+        }
         cacheSpace?.attach(
-            { attributes in
-                // `du` and `stat` show the blocks an eviction freed or a read-back filled at once.
-                if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
-                    kernelCache.invalidateAttributes(of: number)
-                }
-            },
-            dropPages: { attributes in
-                if let number = inodes.number(device: UInt64(attributes.st_dev), inode: UInt64(attributes.st_ino)) {
-                    kernelCache.invalidateData(of: number)
-                }
-            })
+            // `du` and `stat` show the blocks an eviction freed or a read-back filled at once.
+            { attributes in if let inode = number(attributes) { kernelCache.invalidateAttributes(of: inode) } },
+            dropPages: { attributes in if let inode = number(attributes) { kernelCache.invalidateData(of: inode) } })
         eviction?.start(kernelCache)
     }
 

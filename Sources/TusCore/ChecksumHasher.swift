@@ -70,6 +70,13 @@ public struct ChecksumHasher: @unchecked Sendable {
     }
 }
 
+extension Array<ChecksumHasher> {
+    /// The digest of each hasher, by its algorithm (the first one's, for an algorithm listed twice).
+    public var digests: [ChecksumAlgorithm: Data] {
+        Dictionary(map { ($0.algorithm, $0.finalize()) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
 /// Why ``ChecksumHasher/update(descriptor:from:to:blockSize:)`` stopped before the end of its range.
 public struct FileRangeReadError: Error, Sendable {
     /// Where reading stopped: the bytes before it were fed.
@@ -83,15 +90,23 @@ extension ChecksumHasher {
     /// position is left alone, so concurrent readers do not disturb each other) in blocks of at most
     /// `blockSize` bytes into one buffer.
     public mutating func update(descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int) throws(FileRangeReadError) {
-        var hashers = [self]
-        defer { self = hashers[0] }
-        try Self.update(&hashers, descriptor: descriptor, from: start, to: end, blockSize: blockSize)
+        try Self.readBlocks(descriptor: descriptor, from: start, to: end, blockSize: blockSize) { update(bufferPointer: $0) }
     }
 
     /// Feeds bytes `start ..< end` of the open file `descriptor` into each of `hashers`, reading every block once
     /// (see ``update(descriptor:from:to:blockSize:)``).
     public static func update(
         _ hashers: inout [ChecksumHasher], descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int
+    ) throws(FileRangeReadError) {
+        try readBlocks(descriptor: descriptor, from: start, to: end, blockSize: blockSize) { bytes in
+            for index in hashers.indices { hashers[index].update(bufferPointer: bytes) }
+        }
+    }
+
+    /// Reads bytes `start ..< end` of `descriptor` with `pread` in blocks of at most `blockSize` bytes into one
+    /// buffer, handing each block to `body`.
+    private static func readBlocks(
+        descriptor: Int32, from start: Int64, to end: Int64, blockSize: Int, _ body: (UnsafeRawBufferPointer) -> Void
     ) throws(FileRangeReadError) {
         guard end > start else { return }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(Int64(blockSize), end - start)), alignment: 16)
@@ -101,8 +116,7 @@ extension ChecksumHasher {
             let got = pread(descriptor, block.baseAddress, Int(min(Int64(block.count), end - position)), off_t(position))
             if got < 0, errno == EINTR { continue }
             guard got > 0 else { throw FileRangeReadError(position: position, errorNumber: got < 0 ? errno : nil) }
-            let bytes = UnsafeRawBufferPointer(rebasing: block[0..<got])
-            for index in hashers.indices { hashers[index].update(bufferPointer: bytes) }
+            body(UnsafeRawBufferPointer(rebasing: block[0..<got]))
             position += Int64(got)
         }
     }

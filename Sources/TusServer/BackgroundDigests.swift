@@ -73,9 +73,10 @@ public final class BackgroundDigests: Sendable {
     /// Says that the first `available` bytes of the file at `path` will not change any more; `length` is the
     /// file's final size once known. `key` names the file for later calls (a tus upload id, a staging path).
     /// The first call for a key opens the file (from then on a rename does not matter).
+    /// With no `algorithms` it does nothing.
     public func advance(_ key: String, path: String, to available: Int64, length: Int64?, algorithms: [ChecksumAlgorithm]) {
-        if let length, length < Self.minimumFileSize { return }
         guard !algorithms.isEmpty else { return }
+        if let length, length < Self.minimumFileSize { return }
         let startWorker = state.withLock { state -> Bool in
             if var job = state.jobs[key], job.hashers.map(\.algorithm) == algorithms {
                 job.available = max(job.available, available)
@@ -130,7 +131,7 @@ public final class BackgroundDigests: Sendable {
         guard var job = taken, job.hashers.map(\.algorithm) == algorithms else { return nil }
         let size = Int64(info.st_size)
         guard job.covered <= size, Self.hash(job.descriptor.fd, from: job.covered, to: size, into: &job.hashers) else { return nil }
-        let digests = Self.finalize(job.hashers)
+        let digests = job.hashers.digests
         ContentDigestTag.write(digests, descriptor: job.descriptor.fd)
         return (size, digests)
     }
@@ -193,12 +194,8 @@ public final class BackgroundDigests: Sendable {
             return nil
         }
         if let done {
-            ContentDigestTag.write(Self.finalize(done.hashers), descriptor: done.descriptor.fd)
+            ContentDigestTag.write(done.hashers.digests, descriptor: done.descriptor.fd)
         }
-    }
-
-    private static func finalize(_ hashers: [ChecksumHasher]) -> [ChecksumAlgorithm: Data] {
-        Dictionary(hashers.map { ($0.algorithm, $0.finalize()) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Feeds bytes `start ..< end` of `fd` into every one of `hashers` in reads of up to 1 MiB (each read once);

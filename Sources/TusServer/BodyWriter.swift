@@ -106,9 +106,7 @@ public struct BodyWriter: ~Copyable {
             // sync() reports what matters).
             _ = sync_file_range(fd, off_t(startOffset + written - unflushed), off_t(unflushed), tusfs_SYNC_FILE_RANGE_WRITE)
             unflushed = 0
-            if !backgroundDigests.isEmpty {
-                BackgroundDigests.shared.advance(path, path: path, to: startOffset + written, length: nil, algorithms: backgroundDigests)
-            }
+            BackgroundDigests.shared.advance(path, path: path, to: startOffset + written, length: nil, algorithms: backgroundDigests)
         }
         onBytes(Int64(count))
     }
@@ -120,10 +118,8 @@ public struct BodyWriter: ~Copyable {
         try await runBlocking {
             guard fsync(fd) == 0 else { throw TusRefusal.storage("fsync failed (errno \(errno))") }
         }
-        if !backgroundDigests.isEmpty {
-            let size = startOffset + written
-            BackgroundDigests.shared.advance(path, path: path, to: size, length: size, algorithms: backgroundDigests)
-        }
+        let size = startOffset + written
+        BackgroundDigests.shared.advance(path, path: path, to: size, length: size, algorithms: backgroundDigests)
     }
 
     /// Cuts the file back to `offset` (used to discard a chunk whose checksum failed).

@@ -251,11 +251,8 @@ extension TusEndpoint {
             try await writer.sync()
             info.offset += writer.written
             try await store.save(info)
-            let algorithms = hooks.contentDigestAlgorithms
-            if !algorithms.isEmpty {
-                BackgroundDigests.shared.advance(
-                    info.id, path: store.dataPath(info.id), to: info.offset, length: info.length, algorithms: algorithms)
-            }
+            BackgroundDigests.shared.advance(
+                info.id, path: store.dataPath(info.id), to: info.offset, length: info.length, algorithms: hooks.contentDigestAlgorithms)
         }
         if let failure {
             logger.info("upload \(info.id): body ended early at offset \(info.offset): \(failure)")

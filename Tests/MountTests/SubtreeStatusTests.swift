@@ -29,13 +29,17 @@ struct SubtreeStatusTests {
         for index in 0..<Self.otherCount { try Data("other \(index)\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("other/g\(index).txt"))) }
         let bigPaths = Set((0..<Self.bigCount).map { "big/f\($0).txt" })
 
-        // The engine records a file a few milliseconds after its close; then, before and while the uploads run
-        // (write-back 2 s), the listing shows each file of big/ once.
-        let recorded = try await UploadBridgeFixture.eventually(timeout: 60) {
+        // The engine records a file a few milliseconds after its close (in batches, so other/'s files may be
+        // recorded after big/'s); then, before and while the uploads run (write-back 2 s), the listing shows each
+        // file of big/ once.
+        func recordedCount(_ directory: String) throws -> Int {
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = getxattr(bridge.mount.path("big"), "user.tusfs.summary", &buffer, buffer.count)
-            guard count > 0 else { return false }
-            return try SubtreeSummary.decode(Array(buffer[..<count])).files == Self.bigCount
+            let count = getxattr(bridge.mount.path(directory), "user.tusfs.summary", &buffer, buffer.count)
+            guard count > 0 else { return -1 }
+            return try SubtreeSummary.decode(Array(buffer[..<count])).files
+        }
+        let recorded = try await UploadBridgeFixture.eventually(timeout: 60) {
+            try recordedCount("big") == Self.bigCount && recordedCount("other") == Self.otherCount
         }
         #expect(recorded)
         let during = try Self.decode(bridge.mount.path("big.tusfs.json"))

@@ -117,6 +117,9 @@ public final class CacheSpace: @unchecked Sendable {
     private var lastFruitlessRound: ContinuousClock.Instant?
     /// How long after a write-close a file is not evicted (the engine hears of the change within milliseconds).
     static let writeSettling: Duration = .seconds(2)
+    /// How long `tusfs cache evict` waits for the release of a file still open (its close may have returned
+    /// a moment ago) before it answers EBUSY.
+    static let releaseGrace: TimeInterval = 1
     /// Candidates kept from one scan of the tree.
     static let candidatesPerScan = 1024
     /// Files remembered as created here (see `State.knownWhole`).
@@ -828,7 +831,12 @@ public final class CacheSpace: @unchecked Sendable {
         condition.lock()
         while state.fetching[inode] != nil { condition.wait() }
         condition.unlock()
-        if locked({ $0.openCount[inode] != nil }) { throw FilesystemError(EBUSY) }
+        // close(2) returns before the kernel sends the release: a file closed just now is given a moment.
+        let released = Date(timeIntervalSinceNow: Self.releaseGrace)
+        while locked({ $0.openCount[inode] != nil }) {
+            guard Date() < released else { throw FilesystemError(EBUSY) }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         if let written = locked({ $0.recentlyWritten[inode] }) {
             let settled = written + Self.writeSettling
             let left = settled - .now

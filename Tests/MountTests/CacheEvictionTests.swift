@@ -136,7 +136,8 @@ struct CacheEvictionTests {
         #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).succeeded)
         #expect(try ProcessRunner.run("touch", ["-m", "-d", "2020-01-01", bridge.mount.path("shorten.bin")]).succeeded)
         #expect(try bridge.status("shorten.bin", "cached") == "yes")
-        #expect(try Self.cache(["evict", bridge.mount.path("shorten.bin")]).status == 0)
+        // touch opened the file for writing: it is sent again, and evicted once the service holds it as it is.
+        #expect(try await UploadBridgeFixture.eventually(timeout: 30) { try Self.cache(["evict", bridge.mount.path("shorten.bin")]).status == 0 })
         // A truncate by path to a shorter, non-zero size keeps the bytes before the cut.
         #expect(try ProcessRunner.run("truncate", ["-s", "1000", bridge.mount.path("shorten.bin")]).succeeded)
         #expect(try Data(contentsOf: URL(fileURLWithPath: bridge.mount.path("shorten.bin"))) == varied.prefix(1000))
@@ -259,6 +260,33 @@ struct CacheEvictionTests {
         let missing = try Self.cache(["evict", bridge.mount.path("nothing-here")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("No such file"), "\(missing.stderr)")
+    }
+
+    /// A file open elsewhere is not evicted; one whose last open closes while `tusfs cache evict` looks at it
+    /// is (the kernel releases a file a moment after close(2) returns: the evict gives it a second).
+    @Test func anOpenFileIsNotEvictedAndOneClosedMeanwhileIs() async throws {
+        let bridge = try UploadBridgeFixture("cache-open")
+        defer { bridge.cleanup() }
+        for name in ["closing.bin", "held.bin"] {
+            try Data(repeating: 2, count: 100_000).write(to: URL(fileURLWithPath: bridge.mount.path(name)))
+        }
+        #expect(try bridge.wait(timeout: 60).status == 0)
+        let held = open(bridge.mount.path("held.bin"), O_RDONLY | O_CLOEXEC)
+        let closing = open(bridge.mount.path("closing.bin"), O_RDONLY | O_CLOEXEC)
+        try #require(held >= 0 && closing >= 0)
+        // A thread of its own (not a task: the tests' blocking waits may hold every thread of the task pool).
+        let closer = Thread {
+            usleep(300_000)
+            close(closing)
+        }
+        closer.start()
+        let evict = try Self.cache(["evict", bridge.mount.path("closing.bin"), bridge.mount.path("held.bin")])
+        close(held)
+        #expect(evict.status == 1)
+        #expect(evict.stderr.contains("held.bin") && evict.stderr.contains("open or just written"), "\(evict.stderr)")
+        #expect(!evict.stderr.contains("closing.bin"), "\(evict.stderr)")
+        #expect(try bridge.status("closing.bin", "cached") == "no")
+        #expect(try bridge.status("held.bin", "cached") == "yes")
     }
 
     /// Kill -9 in the middle of a read-back leaves the file evicted (partly written, still marked): the next

@@ -290,7 +290,7 @@ struct StatusCommandTests {
     /// On a real mount (embedded service): `status --json` lists a written file, and `unmount --wait` only
     /// unmounts once nothing is left to send, so after a remount the file is no longer pending or uploading.
     @Test func statusWaitAndUnmountWaitOnARealMount() throws {
-        try withTusfsMount("status-mount", extraArguments: ["--write-back", "1"]) { mount in
+        try withTusfsMount("status-mount", extraArguments: ["--write-back", "5"]) { mount in
             let empty = try tusfs(["status", mount.mountpoint, "--json"])
             #expect(empty.succeeded, "\(empty.stderr)")
             #expect(try json(empty.stdout)["files_total"] as? Int == 0)

@@ -22,7 +22,7 @@ struct SubtreeStatusTests {
     }
 
     @Test func aDirectorysListingAndStatusShowItsFilesOnlyWhileUploadsRun() async throws {
-        let bridge = try UploadBridgeFixture("subtree", mountArguments: ["--write-back", "2"])
+        let bridge = try UploadBridgeFixture("subtree", mountArguments: ["--write-back", "5"])
         defer { bridge.cleanup() }
         for directory in ["big", "other"] { try FileManager.default.createDirectory(atPath: bridge.mount.path(directory), withIntermediateDirectories: true) }
         for index in 0..<Self.bigCount { try Data("big \(index)\n".utf8).write(to: URL(fileURLWithPath: bridge.mount.path("big/f\(index).txt"))) }
@@ -30,7 +30,7 @@ struct SubtreeStatusTests {
         let bigPaths = Set((0..<Self.bigCount).map { "big/f\($0).txt" })
 
         // The engine records a file a few milliseconds after its close (in batches, so other/'s files may be
-        // recorded after big/'s); then, before and while the uploads run (write-back 2 s), the listing shows each
+        // recorded after big/'s); then, before and while the uploads run (write-back 5 s), the listing shows each
         // file of big/ once.
         func recordedCount(_ directory: String) throws -> Int {
             var buffer = [UInt8](repeating: 0, count: 4096)

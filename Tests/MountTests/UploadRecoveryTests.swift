@@ -183,6 +183,9 @@ struct UploadRecoveryTests {
         try bridge.restartServer()
         let retry = try ProcessRunner.run("setfattr", ["-n", "user.tusfs.retry", "-v", "1", bridge.mount.path("note.txt")])
         #expect(retry.succeeded, "\(retry.stderr)")
+        // The retry is applied a moment later; until then the file is still failed for good, which `tusfs wait`
+        // counts as settled.
+        #expect(await UploadBridgeFixture.eventually { (try? bridge.status("note.txt")) != "failed" }, "the retry starts")
         let wait = try bridge.wait(timeout: 60)
         #expect(wait.status == 0, "\(wait.stderr)")
         #expect(try bridge.status("note.txt") == "ready")

@@ -30,7 +30,12 @@ struct ServiceOutageEngineTests {
         try await harness.rename("kept.bin", "renamed.bin")
         try FileManager.default.removeItem(atPath: harness.cacheRoot + "/gone.bin")
         try await harness.engine.fileRemoved("gone.bin")
-        try await Task.sleep(for: .milliseconds(100))
+        // Requests sent before the outage was known may still be on their way; each file waits once its own
+        // has failed.
+        try await waitUntil("every file waits") {
+            for name in names where await harness.engine.status(of: name)?.state != .pending { return false }
+            return true
+        }
 
         let known = harness.target.calls
         var attemptsKnown: [String: Int] = [:]

@@ -128,6 +128,8 @@ struct SettledRecordsTests {
             }
         }
         try await harness.rename("t1/s1/f1.bin", "t3/f1-moved.bin")
+        // Posted events are applied a moment later: the totals are looked at once every one is.
+        await harness.engine.flush()
         try await waitUntil(timeout: 60, "nothing left to send") {
             let root = harness.engine.currentSubtreeSummary(of: "")
             return root.files > 0 && root.files == (root.totals[.ready] ?? 0)
@@ -153,6 +155,8 @@ struct SettledRecordsTests {
         try await second.rename(Self.name(1), "d9/moved.txt")
         try HeldEventsTests.post(second, "d9/new.txt", Data("new\n".utf8))
         await second.engine.waitUntilReconciled()
+        // Posted events are applied a moment later; until then every file is still ready from before.
+        await second.engine.flush()
         try await waitUntil(timeout: 60, "nothing left to send") {
             let root = second.engine.currentSubtreeSummary(of: "")
             return root.reconciling == nil && root.files == (root.totals[.ready] ?? 0)

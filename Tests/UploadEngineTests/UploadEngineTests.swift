@@ -8,8 +8,15 @@ import UploadTargets
 
 @Suite("Upload engine with a fault-injecting target", .timeLimit(.minutes(1)))
 struct UploadEngineTests {
+    /// The harness's write-back (50 ms) with room for a stall between a write and the look at its state.
+    static var seenPending: UploadEngineConfiguration {
+        var configuration = EngineHarness.configuration
+        configuration.writeBackDelay = .milliseconds(500)
+        return configuration
+    }
+
     @Test func oneFileGoesThroughEveryStateToReady() async throws {
-        let harness = try EngineHarness()
+        let harness = try EngineHarness(configuration: Self.seenPending)
         defer { harness.directory.remove() }
         try await harness.engine.start()
         let data = content(1, size: 100_000)
@@ -36,7 +43,7 @@ struct UploadEngineTests {
     @Test func filesArePreparedOnlyWhenTheirUploadIsNear() async throws {
         var heldBack = EngineHarness.configuration
         heldBack.writeBackDelay = .seconds(3600)
-        for (configuration, prepares) in [(EngineHarness.configuration, true), (heldBack, false)] {
+        for (configuration, prepares) in [(Self.seenPending, true), (heldBack, false)] {
             let harness = try EngineHarness(configuration: configuration)
             defer { harness.directory.remove() }
             try await harness.engine.start()

@@ -77,14 +77,14 @@ struct EngineWithMediaManagerTests {
             logger.logLevel = .error
             let target = MediaManagerTarget(client: try test.client(chunkSize: 1 << 20), logger: logger)
             var configuration = Self.configuration
-            configuration.writeBackDelay = .seconds(4)
+            configuration.writeBackDelay = .seconds(8)
             let engine = UploadEngine(
                 journal: try UploadJournal(path: test.data.appending("journal.sqlite")), target: target,
                 cacheRoot: test.cache.path, configuration: configuration, logger: logger)
             try await engine.start()
             let closed = ContinuousClock.now
             try await engine.fileClosed("clips/.take.mov.Ab12Cd", size: Int64(data.count))
-            try await Self.waitFor("bytes acknowledged", timeout: .seconds(3)) {
+            try await Self.waitFor("bytes acknowledged", timeout: .seconds(7)) {
                 (await engine.status(of: "clips/.take.mov.Ab12Cd")?.uploadedBytes ?? 0) > 0
             }
             #expect(ContinuousClock.now - closed < configuration.writeBackDelay, "bytes moved within the write-back delay")

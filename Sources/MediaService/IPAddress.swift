@@ -34,7 +34,7 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         var copy = bytes
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         guard inet_ntop(family, &copy, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether this is a public unicast address: not loopback, private (RFC 1918, fc00::/7), shared (100.64/10),

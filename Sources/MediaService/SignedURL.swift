@@ -18,7 +18,10 @@ struct URLSigner: Sendable {
         }
         let key = SymmetricKey(size: .bits256)
         let data = key.withUnsafeBytes { Data($0) }
-        FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600])
+        // Unsaved, the key would change at the next start and every URL handed out would stop working.
+        guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw MediaServiceError.internalError("cannot write the signing key \(file.path): \(String(cString: strerror(errno)))")
+        }
         return URLSigner(keyBytes: data)
     }
 

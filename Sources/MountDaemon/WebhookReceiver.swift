@@ -27,7 +27,6 @@ final class WebhookReceiver: Sendable {
     {
         let router = Router()
         router.post(RouterPath(stringLiteral: path)) { request, _ -> Response in
-            var request = request
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: maxBody)

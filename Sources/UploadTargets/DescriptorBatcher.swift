@@ -33,7 +33,7 @@ actor DescriptorBatcher {
                 let window = self.window
                 Task {
                     try? await Task.sleep(for: window)
-                    await self.flushScheduledBatch()
+                    self.flushScheduledBatch()
                 }
             }
         }

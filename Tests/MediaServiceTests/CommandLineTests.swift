@@ -30,7 +30,7 @@ import TusCore
         let server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.3"])
         defer { server.stop() }
         let content = randomBytes(300_000)
-        FileManager.default.createFile(atPath: dir.appending("clip.mp4"), contents: content)
+        _ = FileManager.default.createFile(atPath: dir.appending("clip.mp4"), contents: content)
 
         let generated = try curlJSON(
             "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"video/mp4\",\"fileName\":\"clip.mp4\",\"sizeInBytes\":\"300000\",\"filePath\":\"/videos/2024\"}' \(server.apiURL.absoluteString)/files/generate-upload-url")
@@ -64,7 +64,7 @@ import TusCore
         let dir = try TemporaryDirectory("restart")
         defer { dir.remove() }
         let content = randomBytes(50_000)
-        FileManager.default.createFile(atPath: dir.appending("a.bin"), contents: content)
+        _ = FileManager.default.createFile(atPath: dir.appending("a.bin"), contents: content)
         var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
         let generated = try curlJSON(
             "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"application/octet-stream\",\"filePath\":\"/keep\"}' \(server.apiURL.absoluteString)/files/generate-upload-url")
@@ -98,8 +98,8 @@ import TusCore
         let dir = try TemporaryDirectory("tusrestart")
         defer { dir.remove() }
         let content = randomBytes(200_000)
-        FileManager.default.createFile(atPath: dir.appending("first"), contents: content.prefix(120_000))
-        FileManager.default.createFile(atPath: dir.appending("rest"), contents: content.dropFirst(120_000))
+        _ = FileManager.default.createFile(atPath: dir.appending("first"), contents: content.prefix(120_000))
+        _ = FileManager.default.createFile(atPath: dir.appending("rest"), contents: content.dropFirst(120_000))
         var server = try ServeProcess.start(data: dir.appending("data"), arguments: ["--processing-delay", "0.1"])
         let generated = try curlJSON(
             "-X POST -H 'Content-Type: application/json' -d '{\"mimeType\":\"video/mp4\",\"fileName\":\"v.mp4\",\"uploadProtocol\":\"TUS\"}' \(server.apiURL.absoluteString)/files/generate-resumable-upload-url")
@@ -152,7 +152,7 @@ import TusCore
     private func apiKeyFile() throws {
         let dir = try TemporaryDirectory("keyfile")
         defer { dir.remove() }
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: dir.appending("key"), contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o644])
         // A key file others may read is refused, with what to do about it.
         let refused = try ProcessRunner.run(

@@ -25,7 +25,7 @@ import TusServer
         let dir = try TemporaryDirectory("tuspy")
         defer { dir.remove() }
         let bytes = randomBytes(1_500_000)
-        FileManager.default.createFile(atPath: dir.appending("video.mp4"), contents: bytes)
+        _ = FileManager.default.createFile(atPath: dir.appending("video.mp4"), contents: bytes)
         try await withMediaServer(faults: FaultInjection(dropAfterBytes: 300_000)) { s in
             let r = try await s.call(
                 "POST", "/files/generate-resumable-upload-url", ["mimeType": "video/mp4", "fileName": "video.mp4", "uploadProtocol": "TUS"])

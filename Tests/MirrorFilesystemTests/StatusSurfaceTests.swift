@@ -49,8 +49,8 @@ struct StatusSurfaceTests {
     init() throws {
         directory = try TemporaryDirectory("status")
         try FileManager.default.createDirectory(atPath: directory.appending("docs"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory.appending("docs/a.txt"), contents: Data("a".utf8))
-        FileManager.default.createFile(atPath: directory.appending("b.bin"), contents: Data("b".utf8))
+        _ = FileManager.default.createFile(atPath: directory.appending("docs/a.txt"), contents: Data("a".utf8))
+        _ = FileManager.default.createFile(atPath: directory.appending("b.bin"), contents: Data("b".utf8))
         fs = try MirrorFilesystem(root: directory.path, statusProvider: status)
     }
 

@@ -10,6 +10,7 @@ import Glibc
 /// concurrent writers, extended attributes, df, and the errno POSIX prescribes.
 @Suite("File operations on the mount", .serialized)
 struct FileOperationTests {
+    @discardableResult
     func shell(_ command: String) throws -> ProcessResult {
         let result = try ProcessRunner.shell(command)
         #expect(result.succeeded, "\(command): \(result.stderr)")

@@ -17,9 +17,14 @@ public struct TemporaryDirectory: Sendable {
     /// `path/name`.
     public func appending(_ name: String) -> String { "\(path)/\(name)" }
 
-    /// Deletes the directory and everything below it.
+    /// Deletes the directory and everything below it. Tries again for a moment when something still made a
+    /// file in it during the removal (a stopped service's last request removing its staging file).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        for _ in 0..<20 {
+            try? FileManager.default.removeItem(atPath: path)
+            guard FileManager.default.fileExists(atPath: path) else { return }
+            usleep(50_000)
+        }
     }
 }
 

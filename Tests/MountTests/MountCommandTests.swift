@@ -29,7 +29,7 @@ struct MountCommandTests {
         expectOneLineError(try tusfs(["mount", workspace.appending("missing"), "--cache", cache]), mentioning: "does not exist")
 
         let file = workspace.appending("file")
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         expectOneLineError(try tusfs(["mount", file, "--cache", cache]), mentioning: "not a directory")
 
         let full = workspace.appending("full")

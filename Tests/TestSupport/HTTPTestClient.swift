@@ -91,7 +91,7 @@ public enum Curl {
         let dir = try TemporaryDirectory("curl")
         defer { dir.remove() }
         let file = dir.appending("body")
-        FileManager.default.createFile(atPath: file, contents: body)
+        _ = FileManager.default.createFile(atPath: file, contents: body)
         var args = ["-s", "-o", dir.appending("response"), "-w", "%{http_code}", "-X", method, "--data-binary", "@\(file)"]
         for (name, value) in headers { args += ["-H", "\(name): \(value)"] }
         args.append(url.absoluteString)

@@ -67,7 +67,7 @@ public final class ServeProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let stderrFile = "\(data).serve-stderr.log"
-        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: stderrFile)
         process.standardInput = FileHandle.nullDevice

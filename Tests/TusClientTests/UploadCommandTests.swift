@@ -73,8 +73,8 @@ struct UploadCommandTests {
         upload.executableURL = URL(fileURLWithPath: tusfs)
         upload.arguments = ["upload", dir.appending("a.bin"), dir.appending("b.bin"), dir.appending("c.bin"),
             "--endpoint", server.baseURL.absoluteString, "--retry-max-delay", "1"]
-        FileManager.default.createFile(atPath: dir.appending("out"), contents: nil)
-        FileManager.default.createFile(atPath: dir.appending("err"), contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appending("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appending("err"), contents: nil)
         upload.standardOutput = FileHandle(forWritingAtPath: dir.appending("out"))
         upload.standardError = FileHandle(forWritingAtPath: dir.appending("err"))
         try upload.run()

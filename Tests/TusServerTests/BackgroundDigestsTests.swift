@@ -30,7 +30,7 @@ import Glibc
         let directory = try TemporaryDirectory("digests")
         defer { directory.remove() }
         let path = directory.appending("grow.bin")
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let data = randomBytes(9 << 20)  // more than two pieces
         let digests = BackgroundDigests()
         var offset = 0
@@ -57,7 +57,7 @@ import Glibc
         defer { directory.remove() }
         let path = directory.appending("partial.bin")
         let data = randomBytes(6 << 20)
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         let digests = BackgroundDigests()
         // Only the first MiB is said to be final; the reader needs the digest of the whole file now.
         digests.advance("partial", path: path, to: 1 << 20, length: nil, algorithms: [.md5])
@@ -73,7 +73,7 @@ import Glibc
         defer { directory.remove() }
         let path = directory.appending("both.bin")
         let data = randomBytes(5 << 20)
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         let digests = BackgroundDigests()
         digests.advance("both", path: path, to: Int64(data.count), length: Int64(data.count), algorithms: [.sha256, .crc32])
         #expect(try await waitForTag(path, algorithm: .crc32) == ChecksumAlgorithm.crc32.digest(of: data))
@@ -91,7 +91,7 @@ import Glibc
         defer { directory.remove() }
         let path = directory.appending("old.bin")
         let data = randomBytes(1000)
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         var info = stat()
         #expect(stat(path, &info) == 0)
         let digest = ChecksumAlgorithm.sha256.digest(of: data)
@@ -108,7 +108,7 @@ import Glibc
         let directory = try TemporaryDirectory("digests")
         defer { directory.remove() }
         let path = directory.appending("other.bin")
-        FileManager.default.createFile(atPath: path, contents: randomBytes(1000))
+        _ = FileManager.default.createFile(atPath: path, contents: randomBytes(1000))
         #expect(BackgroundDigests().digest(ofFileAt: path, algorithm: .md5) == nil)
         // Small files are left to their readers.
         let digests = BackgroundDigests()

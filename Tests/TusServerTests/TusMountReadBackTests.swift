@@ -48,7 +48,7 @@ struct TusMountReadBackTests {
 
     @Test func aServerThatGivesNothingBackKeepsEveryFile() async throws {
         try await withTusServer(maxSize: nil, servesData: false) { server in
-            try await withTusfsMount("tus-no-read-back", extraArguments: ["--tus", server.endpoint.absoluteString, "--write-back", "0"]) { mount in
+            try withTusfsMount("tus-no-read-back", extraArguments: ["--tus", server.endpoint.absoluteString, "--write-back", "0"]) { mount in
                 let path = mount.path("clip.bin")
                 let data = try TestFiles.make(path, size: 1_000_000, seed: 4)
                 let wait = try Self.run(["wait", mount.mountpoint, "--timeout", "60"])

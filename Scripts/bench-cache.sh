@@ -31,8 +31,10 @@ done
 if [ -n "${BENCH_TUSFS:-}" ]; then
   TUSFS=$BENCH_TUSFS
 else
-  swift build -c release --product tusfs >&2
-  TUSFS="$(swift build -c release --show-bin-path)/tusfs"
+  # shellcheck source=lib/release-build.sh
+  . Scripts/lib/release-build.sh
+  build_release >&2
+  TUSFS=$PWD/.build/release/tusfs
 fi
 WORK="$(mktemp -d /tmp/tusfs-bench-cache.XXXXXX)"
 MOUNT="$WORK/mnt"

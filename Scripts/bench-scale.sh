@@ -16,7 +16,9 @@ if [ -n "${TUSFS_BIN:-}" ]; then
   tusfs=$TUSFS_BIN
 else
   Scripts/install-deps.sh >/dev/null
-  swift build -c release --product tusfs >/dev/null
+  # shellcheck source=lib/release-build.sh
+  . Scripts/lib/release-build.sh
+  build_release >/dev/null
   tusfs=$PWD/.build/release/tusfs
 fi
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-scale-XXXXXX")

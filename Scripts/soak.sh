@@ -12,7 +12,9 @@ minutes=${1:-10}
 Scripts/install-deps.sh >/dev/null
 if [ -z "${TUSFS_BINARY:-}" ]; then
   # A failed build must stop the soak, not leave an older binary to be tested.
-  swift build -c release --product tusfs > /tmp/tusfs-soak-build.log 2>&1 || { grep -E "error" /tmp/tusfs-soak-build.log | head; exit 1; }
+  # shellcheck source=lib/release-build.sh
+  . Scripts/lib/release-build.sh
+  build_release > /tmp/tusfs-soak-build.log 2>&1 || { grep -E "error" /tmp/tusfs-soak-build.log | head; exit 1; }
 fi
 tusfs=${TUSFS_BINARY:-$PWD/.build/release/tusfs}
 

@@ -14,7 +14,9 @@ bench_setup() {
   if [ -n "${BENCH_TUSFS:-}" ]; then
     tusfs=$BENCH_TUSFS
   else
-    swift build -c release --product tusfs >/dev/null
+    # shellcheck source=release-build.sh
+    . Scripts/lib/release-build.sh
+    build_release >/dev/null
     tusfs=$PWD/.build/release/tusfs
   fi
   work=$(mktemp -d "${TMPDIR:-/var/tmp}/tusfs-bench-XXXXXX")

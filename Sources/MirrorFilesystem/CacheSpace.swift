@@ -119,7 +119,7 @@ public final class CacheSpace: @unchecked Sendable {
     static let writeSettling: Duration = .seconds(2)
     /// How long `tusfs cache evict` waits for the release of a file still open (its close may have returned
     /// a moment ago) before it answers EBUSY.
-    static let releaseGrace: TimeInterval = 1
+    static let releaseGrace: Duration = .seconds(1)
     /// Candidates kept from one scan of the tree.
     static let candidatesPerScan = 1024
     /// Files remembered as created here (see `State.knownWhole`).
@@ -832,9 +832,9 @@ public final class CacheSpace: @unchecked Sendable {
         while state.fetching[inode] != nil { condition.wait() }
         condition.unlock()
         // close(2) returns before the kernel sends the release: a file closed just now is given a moment.
-        let released = Date(timeIntervalSinceNow: Self.releaseGrace)
+        let released = ContinuousClock.now + Self.releaseGrace
         while locked({ $0.openCount[inode] != nil }) {
-            guard Date() < released else { throw FilesystemError(EBUSY) }
+            guard .now < released else { throw FilesystemError(EBUSY) }
             Thread.sleep(forTimeInterval: 0.005)
         }
         if let written = locked({ $0.recentlyWritten[inode] }) {

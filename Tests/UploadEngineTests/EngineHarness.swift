@@ -76,3 +76,11 @@ func content(_ seed: Int, size: Int) -> Data {
     }
     return Data(bytes)
 }
+
+extension UploadEngine {
+    /// Whether each of `names` is in `state` now.
+    func all(_ names: [String], are state: UploadState) async -> Bool {
+        for name in names where await status(of: name)?.state != state { return false }
+        return true
+    }
+}

@@ -32,10 +32,7 @@ struct ServiceOutageEngineTests {
         try await harness.engine.fileRemoved("gone.bin")
         // Requests sent before the outage was known may still be on their way; each file waits once its own
         // has failed.
-        try await waitUntil("every file waits") {
-            for name in names where await harness.engine.status(of: name)?.state != .pending { return false }
-            return true
-        }
+        try await waitUntil("every file waits") { await harness.engine.all(names, are: .pending) }
 
         let known = harness.target.calls
         var attemptsKnown: [String: Int] = [:]

@@ -85,15 +85,6 @@ struct ThrottlingEngineTests {
         try await engine.fileClosed(path, size: Int64(data.count))
     }
 
-    static func allReady(_ engine: UploadEngine, _ names: [String]) async -> Bool {
-        await all(engine, names, are: .ready)
-    }
-
-    static func all(_ engine: UploadEngine, _ names: [String], are state: UploadState) async -> Bool {
-        for name in names where await engine.status(of: name)?.state != state { return false }
-        return true
-    }
-
     @Test func concurrencyShrinksUnderThrottlingAndGrowsBackWhenItEnds() async throws {
         let directory = try TemporaryDirectory("throttled-engine")
         defer { directory.remove() }
@@ -104,7 +95,7 @@ struct ThrottlingEngineTests {
         // The service takes 3 uploads at once: the engine, starting at 16, is told so by 429s.
         let first = (0..<150).map { "a\($0).bin" }
         for (index, name) in first.enumerated() { try await Self.write(engine, directory, name, content(index, size: 3000)) }
-        try await waitUntil(timeout: 60, "the throttled files are READY") { await Self.allReady(engine, first) }
+        try await waitUntil(timeout: 60, "the throttled files are READY") { await engine.all(first, are: .ready) }
         #expect(target.refused > 0, "the service never throttled")
         let throttled = await engine.window
         #expect(throttled.throttledCount > 0)
@@ -123,7 +114,7 @@ struct ThrottlingEngineTests {
         _ = target.takeMostRunning()
         let second = (0..<400).map { "b\($0).bin" }
         for (index, name) in second.enumerated() { try await Self.write(engine, directory, name, content(1000 + index, size: 3000)) }
-        try await waitUntil(timeout: 60, "the second batch is READY") { await Self.allReady(engine, second) }
+        try await waitUntil(timeout: 60, "the second batch is READY") { await engine.all(second, are: .ready) }
         let recovered = await engine.window
         #expect(recovered.limit > throttled.lowestLimit, "the limit grew back: \(throttled.lowestLimit) → \(recovered.limit)")
         #expect(target.takeMostRunning() > 3, "more than the throttled 3 ran at once afterwards")
@@ -141,7 +132,7 @@ struct ThrottlingEngineTests {
         try await waitUntil("nothing but 429, pause after pause, is an outage") { !engine.currentService().reachable }
         // Requests sent before the outage was declared may still be on their way: each file goes back to
         // waiting when its 429 comes back.
-        try await waitUntil("every file waits") { await Self.all(engine, names, are: .pending) }
+        try await waitUntil("every file waits") { await engine.all(names, are: .pending) }
         #expect(!engine.currentService().reachable)
         for name in names {
             let record = await engine.status(of: name)
@@ -149,7 +140,7 @@ struct ThrottlingEngineTests {
             #expect(record?.attempts == 0)
         }
         target.setCapacity(.max)
-        try await waitUntil(timeout: 30, "READY once the service takes uploads") { await Self.allReady(engine, names) }
+        try await waitUntil(timeout: 30, "READY once the service takes uploads") { await engine.all(names, are: .ready) }
         #expect(engine.currentService().reachable)
         await engine.shutdown(waitForUploads: true)
     }
